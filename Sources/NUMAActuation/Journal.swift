@@ -1,0 +1,132 @@
+import Foundation
+import Glibc
+import NUMAModel
+
+/// One line of the journal. Each action gets an `intent` line before it is
+/// carried out (with what it will replace) and an `outcome` line after; an
+/// intent without an outcome is an action a crash interrupted. `restore`
+/// adds `restored` lines naming the id it undid.
+public struct JournalEntry: Hashable, Sendable, Codable {
+    public enum Phase: String, Hashable, Sendable, Codable { case intent, outcome, restored }
+
+    public var id: String
+    public var phase: Phase
+    /// Wall-clock seconds since the epoch.
+    public var time: Double
+    /// Who acted: "numabalance rebalance (pid 4242)".
+    public var by: String
+    public var action: Action?
+    public var replaced: Replaced?
+    public var outcome: ActionOutcome?
+    /// For `restored`: the id of the action undone.
+    public var restores: String?
+    public var note: String?
+
+    public init(id: String, phase: Phase, time: Double, by: String, action: Action? = nil,
+                replaced: Replaced? = nil, outcome: ActionOutcome? = nil, restores: String? = nil,
+                note: String? = nil) {
+        self.id = id
+        self.phase = phase
+        self.time = time
+        self.by = by
+        self.action = action
+        self.replaced = replaced
+        self.outcome = outcome
+        self.restores = restores
+        self.note = note
+    }
+}
+
+/// The journal: JSON lines appended with O_APPEND and fsync'd one by one, so
+/// a crash loses at most the line being written (a torn last line is
+/// skipped and counted when reading).
+public struct Journal: Sendable {
+    public let path: String
+
+    public init(path: String) { self.path = path }
+
+    /// `$NUMABALANCE_STATE_DIR`, else /var/lib/numabalance for root, else
+    /// `$XDG_STATE_HOME/numabalance` or ~/.local/state/numabalance.
+    public static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let dir = environment["NUMABALANCE_STATE_DIR"], !dir.isEmpty { return dir }
+        if geteuid() == 0 { return "/var/lib/numabalance" }
+        if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") { return state + "/numabalance" }
+        return (environment["HOME"] ?? "/tmp") + "/.local/state/numabalance"
+    }
+
+    public static func inDirectory(_ directory: String) -> Journal {
+        Journal(path: directory + "/journal.jsonl")
+    }
+
+    /// Appends one entry and fsyncs it; creates the folder (0700) and the file (0600).
+    public func append(_ entry: JournalEntry) throws(ActuationError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard var data = try? encoder.encode(entry) else { throw .journal("cannot encode an entry") }
+        data.append(UInt8(ascii: "\n"))
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) {
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw .journal("cannot create \(folder): \(error.localizedDescription); set NUMABALANCE_STATE_DIR or --state-dir")
+            }
+        }
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw .journal("cannot open \(path): \(errnoText(errno)); set NUMABALANCE_STATE_DIR or --state-dir")
+        }
+        defer { close(fd) }
+        let written = data.withUnsafeBytes { buffer -> Bool in
+            var offset = 0
+            while offset < buffer.count {
+                let n = write(fd, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
+                if n < 0 { if errno == EINTR { continue }; return false }
+                offset += n
+            }
+            return true
+        }
+        guard written else { throw .journal("cannot write \(path): \(errnoText(errno))") }
+        guard fsync(fd) == 0 else { throw .journal("cannot fsync \(path): \(errnoText(errno))") }
+    }
+
+    /// Every entry, oldest first, and how many lines could not be read (a
+    /// torn last line after a crash). A missing journal is empty.
+    public func read() throws(ActuationError) -> (entries: [JournalEntry], damaged: Int) {
+        guard FileManager.default.fileExists(atPath: path) else { return ([], 0) }
+        guard let text = readText(path) else { throw .journal("cannot read \(path): \(errnoText(errno))") }
+        let decoder = JSONDecoder()
+        var entries: [JournalEntry] = []
+        var damaged = 0
+        for line in text.split(separator: "\n") where !line.isEmpty {
+            if let entry = try? decoder.decode(JournalEntry.self, from: Data(line.utf8)) {
+                entries.append(entry)
+            } else {
+                damaged += 1
+            }
+        }
+        return (entries, damaged)
+    }
+}
+
+extension Journal {
+    /// Who set `current`, the affinity a process has now: numabalance, when
+    /// its latest affinity action on this very process set exactly that and
+    /// was not undone; else nil (the engine then tells a user's pin from none).
+    public func affinityOwner(of identity: ProcessIdentity, current: CPUSet) -> AffinityOwner? {
+        guard let entries = try? read().entries else { return nil }
+        let undone = Set(entries.compactMap(\.restores))
+        for entry in entries.reversed() where entry.phase == .outcome && !undone.contains(entry.id) {
+            guard let action = entry.action, entry.outcome?.status == .done else { continue }
+            switch action {
+            case .setAffinity(let a) where a.process == identity:
+                return a.cpus == current ? .numabalance : nil
+            case .swap(let s) where s.a == identity || s.b == identity:
+                return (s.a == identity ? s.aCPUs : s.bCPUs) == current ? .numabalance : nil
+            default: continue
+            }
+        }
+        return nil
+    }
+}

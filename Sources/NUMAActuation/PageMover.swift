@@ -1,0 +1,211 @@
+import NUMAModel
+import NUMAProc
+
+/// Pages resident away from where they should go: found with a move_pages
+/// query over the ranges, so only these are moved and every one is counted.
+struct MoveCandidates {
+    var addresses: [UInt64] = []
+    var targets: [Int32] = []
+    /// Pages per node they are on now.
+    var sources: [Int32: Int] = [:]
+
+    var count: Int { addresses.count }
+}
+
+/// What a series of move_pages batches did.
+struct MoveTally {
+    enum End { case finished, exited, stopped, failed(ActuationError) }
+    var end: End = .finished
+    var moved = 0
+    var notMoved: [String: Int] = [:]
+    var batches = 0
+    /// Pages that were busy or raced with a fault: tried once more at the end.
+    var retry: [(address: UInt64, target: Int32)] = []
+
+    var notMovedList: [PagesNotMoved] {
+        notMoved.keys.sorted().compactMap { key in notMoved[key].map { PagesNotMoved(reason: key, pages: $0) } }
+    }
+}
+
+/// move_pages in batches of at most a burst of the budget, each batch
+/// waiting for its tokens, with a check for exit and stop between batches;
+/// every batch's statuses are tallied, and re-queried when the kernel says
+/// some pages were not migrated (their status then still shows the target).
+struct PageMover {
+    let kernel: any KernelInterface
+    let options: ActuationOptions
+
+    /// The resident pages of `ranges` whose node differs from `target(address)`,
+    /// and (when `from` is given) that lie on one of those nodes.
+    func candidates(pid: Int32, ranges: [AddressRange], from: Set<Int32>? = nil,
+                    target: (UInt64) -> Int32, watch: any ProcessWatch) -> Result<MoveCandidates, ActuationError> {
+        var result = MoveCandidates()
+        let page = kernel.pageSize
+        let chunk = UInt64(options.maxPagesPerCall)
+        for range in ranges where range.end > range.start {
+            var start = range.start - range.start % page
+            while start < range.end {
+                let end = min(range.end, start + chunk * page)
+                let addresses = Array(stride(from: start, to: end, by: Int(page)))
+                switch kernel.queryPages(pid: pid, addresses: addresses) {
+                case .success(let statuses):
+                    for (address, node) in zip(addresses, statuses) where node >= 0 {
+                        let wanted = target(address)
+                        guard node != wanted, from.map({ $0.contains(node) }) ?? true else { continue }
+                        result.addresses.append(address)
+                        result.targets.append(wanted)
+                        result.sources[node, default: 0] += 1
+                    }
+                case .failure(let error):
+                    return .failure(classify(error, pid: pid, watch: watch))
+                }
+                start = end
+            }
+        }
+        return .success(result)
+    }
+
+    /// Moves the candidates in batches. `moveShared`: MPOL_MF_MOVE_ALL.
+    func move(pid: Int32, _ candidates: MoveCandidates, moveShared: Bool, label: String,
+              watch: any ProcessWatch, started: Double) -> MoveTally {
+        var tally = MoveTally()
+        let page = kernel.pageSize
+        let batch = options.budget.batchPages(pageSize: page, limit: options.maxPagesPerCall)
+        let total = UInt64(candidates.count) * page
+        var index = 0
+        while index < candidates.count {
+            if options.stop.isRequested { tally.end = .stopped; return tally }
+            if watch.hasExited { tally.end = .exited; return tally }
+            let end = min(candidates.count, index + batch)
+            let addresses = Array(candidates.addresses[index..<end])
+            let targets = Array(candidates.targets[index..<end])
+            options.budget.take(UInt64(addresses.count) * page)
+            switch kernel.movePages(pid: pid, addresses: addresses, nodes: targets, moveShared: moveShared) {
+            case .success(let result):
+                tally.batches += 1
+                record(result, addresses: addresses, targets: targets, pid: pid, into: &tally)
+            case .failure(let error):
+                let classified = classify(error, pid: pid, watch: watch)
+                tally.end = classified == .exited(pid: pid) ? .exited : .failed(classified)
+                return tally
+            }
+            index = end
+            options.progress?(MoveProgress(action: label, bytesDone: UInt64(index) * page, bytesTotal: total,
+                                           seconds: kernel.now() - started))
+        }
+        retryOnce(pid: pid, moveShared: moveShared, tally: &tally)
+        return tally
+    }
+
+    /// Busy pages are often busy only for a moment (a writer mid-fault):
+    /// one more try after the batches, counted again from scratch.
+    private func retryOnce(pid: Int32, moveShared: Bool, tally: inout MoveTally) {
+        let pages = tally.retry
+        tally.retry = []
+        guard !pages.isEmpty, pages.count <= options.maxPagesPerCall else { return }
+        let addresses = pages.map(\.address), targets = pages.map(\.target)
+        guard case .success(let result) = kernel.movePages(pid: pid, addresses: addresses, nodes: targets,
+                                                          moveShared: moveShared) else { return }
+        var again = MoveTally()
+        record(result, addresses: addresses, targets: targets, pid: pid, into: &again)
+        // Those pages were counted as not moved: take them out, count them anew.
+        for key in [PageStatusText.busyReason, PageStatusText.raceReason] { tally.notMoved[key] = nil }
+        tally.moved += again.moved
+        tally.notMoved.merge(again.notMoved, uniquingKeysWith: +)
+    }
+
+    /// Counts one batch: a page on its target moved, a negative status is
+    /// the kernel's reason; pages the kernel counted as not migrated are
+    /// found by asking again where they are.
+    private func record(_ result: PageMoveResult, addresses: [UInt64], targets: [Int32], pid: Int32,
+                        into tally: inout MoveTally) {
+        var statuses = result.statuses
+        if result.notMigrated > 0, case .success(let now) = kernel.queryPages(pid: pid, addresses: addresses) {
+            for i in statuses.indices where statuses[i] == targets[i] && now[i] != targets[i] {
+                statuses[i] = now[i] >= 0 ? -1000 - now[i] : now[i]
+            }
+        }
+        for (address, (status, target)) in zip(addresses, zip(statuses, targets)) {
+            if status == -16 {
+                tally.retry.append((address, target))
+            }
+            if status == target {
+                tally.moved += 1
+            } else if status <= -1000 {
+                tally.notMoved[PageStatusText.raceReason, default: 0] += 1
+                tally.retry.append((address, target))
+            } else if status >= 0 {
+                tally.notMoved["left on node \(status)", default: 0] += 1
+            } else if status != -2 && status != -14 {
+                // -ENOENT/-EFAULT: freed since the query, nothing to move.
+                tally.notMoved[PageStatusText.reason(errno: -status), default: 0] += 1
+            }
+        }
+    }
+
+    /// After one uninterruptible call (migrate_pages, mbind): where the
+    /// candidates are now.
+    func verify(pid: Int32, _ candidates: MoveCandidates, reasonLeft: String) -> MoveTally {
+        var tally = MoveTally()
+        let chunk = max(1, options.maxPagesPerCall)
+        var index = 0
+        while index < candidates.count {
+            let end = min(candidates.count, index + chunk)
+            let addresses = Array(candidates.addresses[index..<end])
+            guard case .success(let statuses) = kernel.queryPages(pid: pid, addresses: addresses) else {
+                tally.end = .exited
+                return tally
+            }
+            for (status, target) in zip(statuses, candidates.targets[index..<end]) {
+                if status == target { tally.moved += 1 } else if status >= 0 { tally.notMoved[reasonLeft, default: 0] += 1 }
+            }
+            index = end
+        }
+        return tally
+    }
+
+    /// ESRCH or an exited process is `.exited`; EPERM/EACCES name the capability.
+    func classify(_ error: SyscallError, pid: Int32, watch: any ProcessWatch) -> ActuationError {
+        if error.errno == 3 || watch.hasExited { return .exited(pid: pid) }
+        if error.errno == 1 || error.errno == 13 {
+            return .notPermitted("not permitted: \(error); moving another user's pages needs CAP_SYS_PTRACE "
+                + "(the kernel's ptrace read check), moving shared pages or to nodes outside the "
+                + "process's cpuset needs CAP_SYS_NICE")
+        }
+        return .failed(error)
+    }
+}
+
+extension MoveTally {
+    /// The outcome of a memory action from its tally.
+    func outcome(method: String, destination: String, pageSize: UInt64, seconds: Double,
+                 kernelPages: UInt64? = nil) -> ActionOutcome {
+        let bytes = UInt64(moved) * pageSize
+        let movedText = "moved \(moved) pages (\(formatBytes(bytes))) to \(destination)"
+        var outcome = ActionOutcome(status: .done, summary: movedText, method: method, pagesMoved: moved,
+                                    bytesMoved: bytes, notMoved: notMovedList, seconds: seconds,
+                                    kernelMigratedPages: kernelPages)
+        switch end {
+        case .finished:
+            let failures = notMoved.filter { $0.key != PageStatusText.sharedReason && $0.value > 0 }
+            outcome.status = failures.isEmpty ? .done : .partial
+        case .exited: outcome.status = .exited; outcome.summary = "the process exited; " + movedText + " before"
+        case .stopped: outcome.status = .stopped; outcome.summary = "stopped on request; " + movedText + " before"
+        case .failed(let error):
+            outcome.status = .failed
+            outcome.error = error.description
+        }
+        return outcome
+    }
+}
+
+/// "64.0 MiB".
+func formatBytes(_ value: UInt64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+    var amount = Double(value)
+    var unit = 0
+    while amount >= 1024, unit < units.count - 1 { amount /= 1024; unit += 1 }
+    if unit == 0 { return "\(value) B" }
+    let tenths = Int((amount * 10).rounded())
+    return "\(tenths / 10).\(tenths % 10) \(units[unit])"
+}

@@ -1,0 +1,139 @@
+import ArgumentParser
+import Foundation
+import NUMAModel
+import NUMAProc
+import NUMASampling
+import NUMATopology
+
+/// `numabalance bench-sampler`: the cost of a sampling round that meets
+/// ±2 pp, beside the cost of one full numa_maps read, measured in the same run.
+struct BenchSamplerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-sampler",
+        abstract: "Benchmark a sampling round against a full numa_maps read (run a release build).",
+        discussion: """
+            For each size, starts `numa-workload split` with that much memory spread \
+            over the nodes with memory, then times (best of --repeats) one full read \
+            of /proc/PID/numa_maps — numad's way — and one numabalance sampling round \
+            that reaches ±2 percentage points at 95 %, and prints the ratio, the mix \
+            of random pages and runs the sampler chose, and its error against numa_maps. \
+            Then it samples --processes small processes in one round through the \
+            per-node sampler threads and reports the CPU it took.
+            """
+    )
+
+    @Option(parsing: .upToNextOption, help: "Workload sizes in GiB.")
+    var sizes: [Double] = [1, 4, 16]
+
+    @Option(help: "Timings per method; the best is kept.")
+    var repeats = 5
+
+    @Option(help: "Small processes sampled in one round for the CPU figure (0 to skip).")
+    var processes = 1000
+
+    func validate() throws {
+        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+        guard sizes.allSatisfy({ $0 > 0 && $0 <= 1024 }) else { throw ValidationError("sizes are 0–1024 GiB") }
+    }
+
+    func run() async throws {
+        let topology = try TopologyReader().read()
+        let sampler = ProcessSampler(topology: topology)
+        print("size     numa_maps   round     ratio    mix                        pages/s/thread  max error  ci95")
+        for size in sizes {
+            let row = try measure(gib: size, topology: topology, sampler: sampler)
+            print(row)
+        }
+        if processes > 0 {
+            print(try await manyProcesses(sampler: sampler))
+        }
+    }
+
+    private func measure(gib: Double, topology: Topology, sampler: ProcessSampler) throws -> String {
+        let memoryNodes = topology.nodes.filter(\.hasMemory).map(\.id)
+        let share = memoryNodes.map { "\($0):\(1.0 / Double(memoryNodes.count))" }.joined(separator: ",")
+        let workload = try WorkloadProcess(arguments: [
+            "split", "--mib", "\(Int(gib * 1024))", "--share", share, "--idle",
+        ])
+        defer { workload.stop() }
+        let pid = workload.pid
+        let procfs = ProcFS()
+
+        var numaMapsBest = Double.infinity
+        var truth: [NodeID: UInt64] = [:]
+        for _ in 0..<repeats {
+            let start = monotonicSeconds()
+            let entries = try procfs.numaMaps(pid)
+            numaMapsBest = min(numaMapsBest, monotonicSeconds() - start)
+            truth = exactPagesByNode(maps: try procfs.maps(pid), numaMaps: entries)
+        }
+        var roundBest = Double.infinity
+        var best: SamplingReport?
+        var options = SamplingOptions()
+        options.cpuInterval = .zero
+        for attempt in 0..<repeats {
+            options.seed = UInt64(attempt + 1)
+            let start = monotonicSeconds()
+            let report = try sampler.observe(pid: pid, options: options)
+            let elapsed = monotonicSeconds() - start
+            if elapsed < roundBest { roundBest = elapsed; best = report }
+            // The next round knows this one's design effect, as the daemon's would.
+            options.previousDesignEffect = report.observation.pages.designEffect
+        }
+        guard let best else { throw CommandError("no sampling round completed") }
+        let total = Double(truth.values.reduce(0, +))
+        let pages = best.observation.pages
+        let error = topology.nodeIDs.map { abs((pages.share(of: $0) ?? 0) - Double(truth[$0] ?? 0) / max(total, 1)) }.max() ?? 0
+        let ci = topology.nodeIDs.compactMap { pages.ci95(of: $0) }.max() ?? 0
+        let rate = Double(pages.queried) / max(best.probeSeconds, 1e-9)
+        return String(format: "%-8@ %8.2f ms %7.3f ms %6.2f %%  %-26@ %12.0f  %6.2f pp  %5.2f pp",
+                      "\(gib) GiB", numaMapsBest * 1000, roundBest * 1000, 100 * roundBest / numaMapsBest,
+                      best.design.description, rate, error * 100, ci * 100)
+    }
+
+    /// One round over many small processes through the pool: CPU and wall time.
+    private func manyProcesses(sampler: ProcessSampler) async throws -> String {
+        var children: [Process] = []
+        defer { for child in children where child.isRunning { child.terminate() } }
+        for _ in 0..<processes {
+            let child = Process()
+            child.executableURL = URL(fileURLWithPath: "/bin/sleep")
+            child.arguments = ["600"]
+            try child.run()
+            children.append(child)
+        }
+        let pool = try SamplerPool(sampler: sampler)
+        defer { pool.stop() }
+        var roundOptions = SamplingOptions()
+        roundOptions.cpuInterval = .zero
+        let options = roundOptions
+        let cpuStart = processCPUSeconds()
+        let wallStart = monotonicSeconds()
+        var observed = 0
+        await withTaskGroup(of: Bool.self) { group in
+            for child in children {
+                let pid = child.processIdentifier
+                group.addTask {
+                    if case .observed = await pool.observe(pid: pid, options: options) { return true }
+                    return false
+                }
+            }
+            for await ok in group where ok { observed += 1 }
+        }
+        let cpu = processCPUSeconds() - cpuStart
+        let wall = monotonicSeconds() - wallStart
+        return String(format: "\n%d small processes (sleep), one round through %d sampler threads: "
+                      + "%d observed, CPU %.1f ms (%.3f ms each), wall %.1f ms",
+                      processes, pool.samplers.count, observed, cpu * 1000, cpu * 1000 / Double(max(observed, 1)),
+                      wall * 1000)
+    }
+}
+
+/// This process's user + system CPU time.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+    let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    return user + system
+}

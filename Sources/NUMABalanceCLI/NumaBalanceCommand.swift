@@ -1,0 +1,48 @@
+import ArgumentParser
+
+/// The `numabalance` command: one subcommand per file in this library; the
+/// executable only calls `main()`.
+public struct NumaBalanceCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "numabalance",
+        abstract: "A userspace, AutoNUMA-style NUMA balancer: sample, decide, act.",
+        discussion: """
+            numabalance estimates where each process's pages live (move_pages \
+            queries on a sample of addresses) and where its threads run, decides \
+            with the kernel's own NUMA balancing rules, and moves threads or \
+            memory to make accesses local.
+            """,
+        version: "0.1.0",
+        subcommands: [
+            TopologyCommand.self,
+            InspectCommand.self,
+            SamplersCommand.self,
+            SimulateCommand.self,
+            BenchSamplerCommand.self,
+            RebalanceCommand.self,
+            RestoreCommand.self,
+            ExecCommand.self,
+            PolicyCommand.self,
+            ConfigCommand.self,
+        ]
+    )
+
+    public init() {}
+}
+
+extension NumaBalanceCommand {
+    /// Parses the arguments and runs the chosen subcommand, async or not.
+    /// (ArgumentParser's own async `main()` cannot be reached from another module's top-level code.)
+    public static func runMain() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import NUMAActuation
+import NUMAModel
+
+extension RebalanceReport {
+    /// Which placement the plan chose and why, in one sentence: one node,
+    /// spread with memory over the nodes, memory following pinned threads,
+    /// or nothing and the reason.
+    static func decision(plan: Plan, before: Observation) -> String {
+        let actions = plan.actions
+        guard !actions.isEmpty else {
+            if let first = plan.deferred.first {
+                return "nothing done: " + plan.deferred.map(\.reason.summary).joined(separator: "; ")
+                    + (first.reason.rule == .twoStageFilter ? " (run it again to act)" : "")
+            }
+            if let locality = before.locality, locality >= 0.9 {
+                return "nothing to do: locality is already \(Output.percent(locality, digits: 0))"
+            }
+            if before.locality == nil { return "nothing to do: the process used no CPU while sampled, so nothing says where its memory belongs" }
+            return "nothing to do: the engine found no placement better than the current one"
+        }
+        let memoryNodes = Set(actions.compactMap { action -> NodeID? in
+            switch action {
+            case .movePages(let a): a.to
+            case .moveRanges(let a): a.to
+            default: nil
+            }
+        })
+        let spread = actions.contains { $0.reason.rule == .spreadOverActiveNodes }
+        let affinity = actions.compactMap { action -> SetAffinity? in
+            if case .setAffinity(let a) = action { return a } else { return nil }
+        }.first
+        if spread {
+            let nodes = memoryNodes.map(\.rawValue).sorted()
+            return "spread: the process does not fit one node, so its threads stay spread and its memory is spread "
+                + "over their nodes \(nodes) (" + (actions.first { $0.reason.rule == .spreadOverActiveNodes }?.reason.summary ?? "") + ")"
+        }
+        if let affinity, affinity.nodes.count == 1 {
+            let node = affinity.nodes[0]
+            let follows = memoryNodes.isEmpty ? "its memory is already there" : "its memory follows"
+            return "one node: node \(node) — its threads fit there, so they move to it and \(follows) (\(affinity.reason.summary))"
+        }
+        if let affinity {
+            return "threads to CPUs \(affinity.cpus): \(affinity.reason.summary)"
+        }
+        if let node = memoryNodes.sorted().first, memoryNodes.count == 1 {
+            let pin = before.affinityOwner == .user || before.cpusetCPUs.map { !$0.isSubset(of: before.allowedCPUs) } ?? false
+            return "memory follows the threads to node \(node)"
+                + (pin ? ": their affinity (CPUs \(before.allowedCPUs)) is the user's pin and is respected" : "")
+                + " (" + (actions.first?.reason.summary ?? "") + ")"
+        }
+        if actions.contains(where: { if case .setObjectPolicy = $0 { return true } else { return false } }) {
+            return "shared memory: " + (actions.first?.reason.summary ?? "")
+        }
+        return actions.map(\.reason.summary).joined(separator: "; ")
+    }
+
+    /// The human report.
+    var text: String {
+        var lines: [String] = []
+        lines.append("rebalance pid \(pid) (\(comm)), \(mode) mode\(dryRun ? ", dry run: nothing changed" : "")")
+        lines.append("decision: \(decision)")
+        lines.append("locality: \(Output.percent(before.locality)) before → \(Output.percent(after.locality)) after (re-sampled)")
+        let rows = [["node", "pages before", "pages after", "CPU before", "CPU after"]] + before.nodes.map { node in
+            let later = after.nodes.first { $0.id == node.id }
+            return ["\(node.id)", Output.percent(node.pageShare), Output.percent(later?.pageShare),
+                    Output.percent(node.cpuShare), Output.percent(later?.cpuShare)]
+        }
+        lines.append(Output.table(rows).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        if actions.isEmpty { lines.append("actions: none") }
+        for (index, action) in actions.enumerated() {
+            lines.append("action \(index + 1): \(action.kind) [\(action.status)] \(action.summary)")
+            lines.append("  why: \(action.reason)")
+            if let method = action.method { lines.append("  how: \(method), \(String(format: "%.2f", action.seconds)) s") }
+            for item in action.notMoved { lines.append("  not moved: \(item.pages) pages: \(item.reason)") }
+            if let error = action.error { lines.append("  error: \(error)") }
+        }
+        for item in deferred { lines.append("deferred: \(item.reason)") }
+        for item in missingCapabilities { lines.append("would fail: \(item)") }
+        lines.append("moved \(pagesMoved) pages (\(Output.bytes(bytesMoved))), \(pagesNotMoved) not moved, in \(String(format: "%.2f", seconds)) s")
+        if let journal { lines.append("journal: \(journal)") }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,66 @@
+/// One NUMA node: its CPUs (empty for a CPU-less memory node such as a CXL
+/// or PMEM tier), its memory (zero for a memory-less node) and its reserve.
+public struct Node: Hashable, Sendable, Codable {
+    public var id: NodeID
+    public var cpus: CPUSet
+    public var memTotalBytes: UInt64
+    public var memFreeBytes: UInt64
+    /// Sum of the node's zones' `high` watermarks (/proc/zoneinfo): the kernel
+    /// starts reclaim below it, so a migration must not push free memory under it.
+    public var highWatermarkBytes: UInt64
+
+    public init(id: NodeID, cpus: CPUSet, memTotalBytes: UInt64, memFreeBytes: UInt64,
+                highWatermarkBytes: UInt64 = 0) {
+        self.id = id
+        self.cpus = cpus
+        self.memTotalBytes = memTotalBytes
+        self.memFreeBytes = memFreeBytes
+        self.highWatermarkBytes = highWatermarkBytes
+    }
+
+    public var hasCPUs: Bool { !cpus.isEmpty }
+    public var hasMemory: Bool { memTotalBytes > 0 }
+}
+
+/// The machine's NUMA layout: nodes sorted by id and the SLIT distances.
+public struct Topology: Hashable, Sendable, Codable {
+    public var nodes: [Node]
+    /// `distances[i][j]` is the distance from `nodes[i]` to `nodes[j]`
+    /// (positions in `nodes`, not node ids, which may be sparse).
+    public var distances: [[Int]]
+
+    public init(nodes: [Node], distances: [[Int]]) {
+        self.nodes = nodes.sorted { $0.id < $1.id }
+        self.distances = distances
+    }
+
+    public var nodeIDs: [NodeID] { nodes.map(\.id) }
+
+    public func node(_ id: NodeID) -> Node? { nodes.first { $0.id == id } }
+
+    public func index(of id: NodeID) -> Int? { nodes.firstIndex { $0.id == id } }
+
+    /// The node whose CPU list holds `cpu`.
+    public func node(ofCPU cpu: Int) -> NodeID? {
+        nodes.first { $0.cpus.contains(cpu) }?.id
+    }
+
+    /// SLIT distance; 10 is local. Nil for an unknown node.
+    public func distance(from a: NodeID, to b: NodeID) -> Int? {
+        guard let i = index(of: a), let j = index(of: b),
+              i < distances.count, j < distances[i].count else { return nil }
+        return distances[i][j]
+    }
+
+    public var allCPUs: CPUSet { nodes.reduce(CPUSet()) { $0.union($1.cpus) } }
+}
+
+/// Per-node CPU utilisation over an interval: busy time ÷ (CPUs × interval).
+public struct NodeUtilization: Hashable, Sendable, Codable {
+    public var node: NodeID
+    public var busyFraction: Double
+    public init(node: NodeID, busyFraction: Double) {
+        self.node = node
+        self.busyFraction = busyFraction
+    }
+}

@@ -1,0 +1,80 @@
+import NUMAModel
+
+/// Turns the round's thread decisions into affinity actions (swaps first
+/// class when both sides are single processes), and releases numabalance's
+/// own pins that no longer fit.
+extension PlacementRound {
+    mutating func emitThreadActions() {
+        var emittedSwap = Set<Int>()
+        for u in assignments where target[u] >= 0 {
+            guard let reason = threadReason[u] else { continue }
+            let v = partner[u]
+            if v >= 0, !units.isGroup(u), !units.isGroup(v) {
+                guard !emittedSwap.contains(u) else { continue }
+                emittedSwap.insert(u)
+                emittedSwap.insert(v)
+                emitSwap(u, v, reason: reason)
+                continue
+            }
+            for i in units.memberRange(u) {
+                let p = units.members[i]
+                let k = target[u]
+                var mask = NodeMask()
+                mask.insert(k)
+                let cpus = nodes.cpus(of: mask, within: input.cpusetCPUs(p))
+                remember(p, cpus: cpus, node: k, expected: localityOn(u, k))
+                guard cpus != input.allowedCPUs(p) else { continue }
+                actions.append(.setAffinity(SetAffinity(process: identity(p), cpus: cpus, nodes: [nodes.ids[k]],
+                                                        reason: reason)))
+            }
+        }
+        releaseStalePins()
+    }
+
+    private mutating func emitSwap(_ u: Int, _ v: Int, reason: Reason) {
+        let a = units.leader(u), b = units.leader(v)
+        var maskA = NodeMask(), maskB = NodeMask()
+        maskA.insert(target[u])
+        maskB.insert(target[v])
+        let cpusA = nodes.cpus(of: maskA, within: input.cpusetCPUs(a))
+        let cpusB = nodes.cpus(of: maskB, within: input.cpusetCPUs(b))
+        remember(a, cpus: cpusA, node: target[u], expected: localityOn(u, target[u]))
+        remember(b, cpus: cpusB, node: target[v], expected: localityOn(v, target[v]))
+        actions.append(.swap(SwapProcesses(a: identity(a), aCPUs: cpusA, aNode: nodes.ids[target[u]],
+                                           b: identity(b), bCPUs: cpusB, bNode: nodes.ids[target[v]],
+                                           reason: reason)))
+    }
+
+    private mutating func remember(_ p: Int, cpus: CPUSet, node: Int, expected: Double) {
+        state[slot[p]].engineAffinity = cpus
+        state[slot[p]].placedNode = node
+        expectedLocality[p] = expected
+        markActed(p, expected: expected)
+    }
+
+    /// numabalance's own pin is its to change: when the unit no longer fits
+    /// the node it was pinned to (it grew), its threads get their cpuset back.
+    private mutating func releaseStalePins() {
+        for u in 0..<units.count where target[u] < 0 && !cooling[u] && units.totalLoad[u] > 0 {
+            for i in units.memberRange(u) {
+                let p = units.members[i]
+                guard let placed = state[slot[p]].placedNode, state[slot[p]].engineAffinity == input.allowedCPUs(p),
+                      !input.userPinned[p] else { continue }
+                let tooSmall = units.totalLoad[u] > nodes.capacity[placed]
+                guard tooSmall || !units.threadNodes[u].contains(placed) else { continue }
+                let all = NodeMask(all: nodes.count).intersection(nodes.cpuNodes)
+                let cpus = nodes.cpus(of: all, within: input.cpusetCPUs(p))
+                state[slot[p]].engineAffinity = nil
+                state[slot[p]].placedNode = nil
+                markActed(p, expected: input.locality[p])
+                actions.append(.setAffinity(SetAffinity(
+                    process: identity(p), cpus: cpus, nodes: nodes.nodeIDs(of: nodes.nodes(of: cpus)),
+                    reason: Reason(rule: .release,
+                                   summary: "numabalance's pin to node \(nodes.ids[placed]) no longer fits the \(units.isGroup(u) ? "group" : "process"): given its cpuset back",
+                                   comparisons: [Comparison("load(unit)", Double(units.totalLoad[u])),
+                                                 Comparison("capacity(\(nodes.ids[placed]))", Double(nodes.capacity[placed]))],
+                                   localityBefore: input.locality[p]))))
+            }
+        }
+    }
+}

@@ -1,0 +1,39 @@
+/// The migration budget: a token bucket in bytes. It fills at the MB/s rate
+/// up to a burst of `burstSeconds` worth; a move is planned only if the
+/// bucket holds its bytes. Time is an input, never read.
+public struct MigrationBudget: Hashable, Sendable, Codable {
+    public private(set) var tokens: Double
+    public private(set) var lastRefill: Double?
+    public let bytesPerSecond: Double
+    public let burstSeconds: Double
+
+    public init(bytesPerSecond: Double, burstSeconds: Double) {
+        self.bytesPerSecond = max(0, bytesPerSecond)
+        self.burstSeconds = max(0, burstSeconds)
+        tokens = self.bytesPerSecond * self.burstSeconds
+    }
+
+    public var capacity: Double { bytesPerSecond * burstSeconds }
+
+    /// Adds what the elapsed time earned, up to the burst. A clock that went
+    /// back earns nothing.
+    public mutating func refill(now: Double) {
+        if let last = lastRefill, now > last {
+            tokens = min(capacity, tokens + (now - last) * bytesPerSecond)
+        }
+        if lastRefill.map({ now > $0 }) ?? true { lastRefill = now }
+    }
+
+    /// Takes `bytes` if the bucket holds them.
+    public mutating func spend(_ bytes: UInt64) -> Bool {
+        let amount = Double(bytes)
+        guard amount <= tokens else { return false }
+        tokens -= amount
+        return true
+    }
+
+    /// Seconds a move of `bytes` takes at the budget's rate.
+    public func seconds(for bytes: UInt64) -> Double {
+        bytesPerSecond > 0 ? Double(bytes) / bytesPerSecond : .infinity
+    }
+}

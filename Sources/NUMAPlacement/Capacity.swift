@@ -1,0 +1,61 @@
+/// CPU capacity of nodes, in milli-CPUs: a thread busy all the interval (or
+/// found runnable) counts 1000, a thread busy a tenth of it 100.
+///
+/// Two rules from task_numa_find_cpu / task_numa_compare:
+/// - never more runnable load on a node than its CPUs for the sake of
+///   locality: a full node is not a win;
+/// - the imbalance rule (load_too_imbalanced): a change must not make
+///   `|dst·src_cap − src·dst_cap|` grow.
+public enum Capacity {
+    /// `|dst·src_cap − src·dst_cap|`: the imbalance between two nodes,
+    /// corrected for their capacities (load_too_imbalanced).
+    public static func imbalance(sourceLoad: Int, destinationLoad: Int, sourceCapacity: Int,
+                                 destinationCapacity: Int) -> Int
+    {
+        abs(destinationLoad * sourceCapacity - sourceLoad * destinationCapacity)
+    }
+
+    /// True when moving `load` from source to destination does not make the
+    /// pair more imbalanced than it was.
+    public static func keepsBalance(load: Int, sourceLoad: Int, destinationLoad: Int,
+                                    sourceCapacity: Int, destinationCapacity: Int) -> Bool
+    {
+        let before = imbalance(sourceLoad: sourceLoad, destinationLoad: destinationLoad,
+                               sourceCapacity: sourceCapacity, destinationCapacity: destinationCapacity)
+        let after = imbalance(sourceLoad: sourceLoad - load, destinationLoad: destinationLoad + load,
+                              sourceCapacity: sourceCapacity, destinationCapacity: destinationCapacity)
+        return after <= before
+    }
+
+    /// A move of `load` onto a node already carrying `destinationLoad`:
+    /// allowed only if the node then has no more runnable load than CPUs.
+    /// (The kernel's node_has_spare path; the imbalance rule is not applied
+    /// to a node with spare capacity, as in task_numa_find_cpu.)
+    public static func mayMove(load: Int, destinationLoad: Int, destinationCapacity: Int) -> Bool {
+        destinationLoad + load <= destinationCapacity
+    }
+
+    /// A swap of `loadA` (going from source to destination) with `loadB`
+    /// (coming back): both nodes stay within their CPUs (or get no fuller
+    /// than they were), and the imbalance rule holds for the net change.
+    public static func maySwap(loadA: Int, loadB: Int, sourceLoad: Int, destinationLoad: Int,
+                               sourceCapacity: Int, destinationCapacity: Int) -> Bool
+    {
+        let net = loadA - loadB
+        let destinationAfter = destinationLoad + net
+        let sourceAfter = sourceLoad - net
+        if destinationAfter > max(destinationCapacity, destinationLoad) { return false }
+        if sourceAfter > max(sourceCapacity, sourceLoad) { return false }
+        if net == 0 { return true }
+        return keepsBalance(load: net, sourceLoad: sourceLoad, destinationLoad: destinationLoad,
+                            sourceCapacity: sourceCapacity, destinationCapacity: destinationCapacity)
+    }
+
+    /// Runnable load of one thread in milli-CPUs: a thread found runnable
+    /// wants a whole CPU; otherwise its share of the interval.
+    public static func runnableLoad(cpuSeconds: Double, intervalSeconds: Double, state: Character) -> Int {
+        if state == "R" { return 1000 }
+        guard intervalSeconds > 0, cpuSeconds > 0 else { return 0 }
+        return min(1000, Int(cpuSeconds / intervalSeconds * 1000 + 0.5))
+    }
+}

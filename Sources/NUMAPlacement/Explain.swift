@@ -1,0 +1,49 @@
+import NUMAModel
+
+/// Bytes for people: "512 MiB".
+public func formatBytes(_ bytes: UInt64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+    var value = Double(bytes)
+    var unit = 0
+    while value >= 1024, unit < units.count - 1 {
+        value /= 1024
+        unit += 1
+    }
+    let rounded = value >= 100 || unit == 0 ? "\(Int(value.rounded()))" : "\((value * 10).rounded() / 10)"
+    return "\(rounded) \(units[unit])"
+}
+
+extension PlacementRound {
+    /// Why a unit's threads go to node k. Static text and numbers: no
+    /// string is built per action while planning.
+    func moveReason(_ u: Int, to k: Int, preferred p: Int, rule: PlacementRule) -> Reason {
+        let group = units.isGroup(u)
+        let summary: String
+        switch rule {
+        case .consolidate:
+            summary = group
+                ? "group fits one node; its preferred node has no room, this one has: its threads gather here, memory to follow"
+                : "process fits one node; its preferred node has no room, this one has: its threads gather here, memory to follow"
+        default:
+            summary = k == p
+                ? (group ? "group goes to its preferred node, which has room" : "process goes to its preferred node, which has room")
+                : "goes to a node whose weight beats its current node's by at least SMALLIMP"
+        }
+        let after = nodeLoad[k] + units.totalLoad[u] - (lifted[u] ? 0 : units.load(u, k))
+        return Reason(
+            rule: rule, summary: summary, source: settled[u].map { nodes.ids[$0] }, destination: nodes.ids[k],
+            comparisons: [Comparison("w(dst)", Double(units.weight(u, k))),
+                          Comparison("load(unit)", Double(units.totalLoad[u])),
+                          Comparison("load(dst) after", Double(after)),
+                          Comparison("capacity(dst)", Double(nodes.capacity[k]))],
+            localityBefore: units.locality[u], expectedLocality: localityOn(u, k), bytes: 0)
+    }
+
+    /// One deferral per process and rule, counting what was held back.
+    mutating func postpone(_ p: Int, rule: PlacementRule, summary: String, destination: Int? = nil,
+                           bytes: UInt64 = 0, comparisons: [Comparison] = []) {
+        deferred.append(Deferral(process: identity(p), reason: Reason(
+            rule: rule, summary: summary, destination: destination.map { nodes.ids[$0] },
+            comparisons: comparisons, localityBefore: input.locality[p], bytes: bytes)))
+    }
+}

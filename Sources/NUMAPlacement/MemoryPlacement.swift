@@ -1,0 +1,211 @@
+import NUMAModel
+
+/// Memory follows CPU: page ranges of each unit move to where its threads
+/// run (or are sent), through the two-stage filter, within the node's
+/// reserve and the MB/s budget; in hybrid mode private pages are left to the
+/// kernel. Units are served most misplaced first, so the budget goes where
+/// it buys most locality.
+extension PlacementRound {
+    mutating func placeMemory() {
+        for u in memoryOrder() {
+            let target = memoryTarget(u)
+            guard target != .none else { continue }
+            if let keys = units.objectKeys[u] {
+                for key in keys { placeObject(key, unit: u, target: target) }
+            }
+            for i in units.memberRange(u) {
+                placePrivate(units.members[i], unit: u, target: target)
+            }
+        }
+    }
+
+    /// Units with memory off their target, by misplaced bytes, then pid.
+    private func memoryOrder() -> [Int] {
+        var wanting: [(unit: Int, remote: Double)] = []
+        for u in 0..<units.count where units.totalLoad[u] > 0 {
+            let total = units.totalBytes(u)
+            // Memory already where the threads are sent: nothing to look at
+            // (the filter's views need no clearing: they count only when seen
+            // in the observation just before).
+            if target[u] >= 0, units.objectKeys[u] == nil,
+               Double(total - units.bytes(u, target[u])) < Double(total) * config.minRemoteShare / 2 { continue }
+            let remote = 1 - (units.locality[u] ?? 1)
+            if remote > 0.001 || target[u] >= 0 || units.objectKeys[u] != nil {
+                wanting.append((u, remote * Double(total)))
+            }
+        }
+        return wanting.sorted { $0.remote != $1.remote ? $0.remote > $1.remote : $0.unit < $1.unit }.map(\.unit)
+    }
+
+    /// Private ranges of process p (and, for a process alone, the shared
+    /// objects only it maps).
+    private mutating func placePrivate(_ p: Int, unit u: Int, target: MemoryTarget) {
+        let observedRanges = input.ranges(p)
+        let isGroup = units.isGroup(u)
+        var plan = RangeMoves(nodeCount: nodes.count)
+        var spread: SpreadProjection?
+        if case .spread = target { spread = SpreadProjection(round: self, unit: u) }
+        state[slot[p]].pruneRanges(keeping: observedRanges)
+        for range in observedRanges where !(isGroup && range.sharedObject != nil) {
+            let counts = RangeCounts(range, nodes: nodes)
+            guard counts.total > 0 else { continue }
+            let destination: Int?
+            switch target {
+            case .none: destination = nil
+            case .node(let d):
+                destination = counts.remoteShare(from: d) >= config.minRemoteShare && accessesFrom(u, d) ? d : nil
+            case .spread(let mask): destination = spread?.destination(for: counts, bytes: range.bytes, within: mask)
+            }
+            let (rangeSlot, passes) = state[slot[p]].view(rangeStart: range.start, destination: destination)
+            guard let d = destination else { continue }
+            let bytes = UInt64(Double(range.bytes) * counts.remoteShare(from: d))
+            plan.candidates += 1
+            guard passes else { plan.waiting += bytes; continue }
+            if config.mode == .hybrid { plan.kernel += bytes; continue }
+            if MigrationFilter.recentlyMoved(state[slot[p]].ranges[rangeSlot].movedAt, now: now,
+                                             window: config.cooldownSeconds) {
+                plan.pingPong += bytes
+                continue
+            }
+            guard units.memoryNodes[u].contains(d), reserve.allows(bytes, to: d) else { plan.reserve += bytes; continue }
+            guard state.budget.spend(bytes) else { plan.budget += bytes; continue }
+            _ = reserve.book(bytes, to: d)
+            state[slot[p]].ranges[rangeSlot].movedAt = now
+            plan.add(range: AddressRange(start: range.start, end: range.end), bytes: bytes, to: d,
+                     from: counts, nodes: nodes)
+        }
+        // migrate_pages moves every page on the source nodes: only right when
+        // every range with a page away from d is in the move.
+        var whole = false
+        if case .node(let d) = target, plan.moves.count == 1, observedRanges.allSatisfy({ $0.sharedObject == nil }) {
+            let away = observedRanges.filter { RangeCounts($0, nodes: nodes).remoteShare(from: d) > 0 }.count
+            whole = away == plan.moves[0].ranges.count
+        }
+        emit(plan, for: p, unit: u, target: target, wholeProcess: whole)
+    }
+
+    private mutating func emit(_ plan: RangeMoves, for p: Int, unit u: Int, target: MemoryTarget,
+                               wholeProcess: Bool) {
+        let spreading = { if case .spread = target { return true } else { return false } }()
+        let rule: PlacementRule = spreading ? .spreadOverActiveNodes : .memoryFollowsCPU
+        if plan.waiting > 0 {
+            postpone(p, rule: .twoStageFilter, summary: "seen remote once: moves if seen so again at the next observation", bytes: plan.waiting)
+        }
+        if plan.kernel > 0 {
+            postpone(p, rule: .kernelPlacesPages, summary: "hybrid mode: private pages are left to the kernel's balancer", bytes: plan.kernel)
+        }
+        if plan.pingPong > 0 {
+            postpone(p, rule: .noPingPong, summary: "moved within the cool-down: not moved again", bytes: plan.pingPong)
+        }
+        if plan.reserve > 0 {
+            postpone(p, rule: .reserve, summary: "would take the node below its reserve (high watermark + margin)", bytes: plan.reserve)
+        }
+        if plan.budget > 0 {
+            // Work in progress: sample again at scan_min, as the kernel's
+            // scanner carries on where it stopped.
+            budgetWaiting.insert(p)
+            postpone(p, rule: .budget, summary: "over this round's migration budget", bytes: plan.budget,
+                     comparisons: [Comparison("tokens", state.budget.tokens)])
+        }
+        guard !plan.moves.isEmpty else { return }
+        let after = projectedLocality(p, unit: u, moved: plan.movedFrom, to: plan.moves.map(\.to))
+        for move in plan.moves {
+            let reason = Reason(
+                rule: rule,
+                summary: spreading
+                    ? "process spans nodes: memory spread over its active nodes by the 3/4 rule (bandwidth; locality not lowered)"
+                    : "ranges remote in two consecutive observations, with accesses from the destination",
+                destination: nodes.ids[move.to],
+                comparisons: [Comparison("ranges", Double(move.ranges.count)),
+                              Comparison("budget tokens left", state.budget.tokens)],
+                localityBefore: input.locality[p], expectedLocality: after, bytes: move.bytes,
+                seconds: state.budget.seconds(for: move.bytes))
+            if wholeProcess {
+                // Every remote page of the process goes: one migrate_pages call.
+                let from = (0..<nodes.count).filter { plan.movedFrom[0][$0] > 0 }.map { nodes.ids[$0] }
+                memoryActions.append(.movePages(MovePages(process: identity(p), from: from, to: nodes.ids[move.to],
+                                                          bytes: move.bytes, reason: reason)))
+            } else {
+                memoryActions.append(.moveRanges(MoveRanges(process: identity(p), ranges: move.ranges,
+                                                            to: nodes.ids[move.to], bytes: move.bytes, reason: reason)))
+            }
+        }
+        expectedLocality[p] = after
+        markActed(p, expected: after)
+    }
+
+    /// Locality of p once `moved` bytes (per source node) reach `to`, with
+    /// its threads where this round sends them.
+    func projectedLocality(_ p: Int, unit u: Int, moved: [[UInt64]], to destinations: [Int]) -> Double? {
+        let n = nodes.count
+        var bytes = (0..<n).map { Double(input.bytes[p * n + $0]) }
+        for (index, d) in destinations.enumerated() {
+            for k in 0..<n {
+                let amount = Double(moved[index][k])
+                bytes[k] -= amount
+                bytes[d] += amount
+            }
+        }
+        let total = bytes.reduce(0, +)
+        guard total > 0 else { return nil }
+        if target[u] >= 0 { return max(0, bytes[target[u]]) / total }
+        let cpuTotal = (0..<n).reduce(0) { $0 + input.cpuMillis[p * n + $1] }
+        guard cpuTotal > 0 else { return nil }
+        return (0..<n).reduce(0.0) { $0 + max(0, bytes[$1]) / total * Double(input.cpuMillis[p * n + $1]) }
+            / Double(cpuTotal)
+    }
+}
+
+/// Sampled pages of one range, by node position.
+struct RangeCounts {
+    var pages: [Int]
+    var total: Int
+
+    init(_ range: RangePlacement, nodes: NodeTable) {
+        pages = Array(repeating: 0, count: nodes.count)
+        total = 0
+        for (id, count) in range.pagesByNode {
+            guard let k = nodes.position(of: id) else { continue }
+            pages[k] += count
+            total += count
+        }
+    }
+
+    func remoteShare(from d: Int) -> Double {
+        total > 0 ? Double(total - pages[d]) / Double(total) : 0
+    }
+
+    /// The node holding most of the range (lowest position on a tie).
+    var majority: Int {
+        pages.indices.max { a, b in pages[a] != pages[b] ? pages[a] < pages[b] : a > b } ?? 0
+    }
+}
+
+/// The moves planned for one process, grouped by destination, and what was held back.
+struct RangeMoves {
+    var moves: [(to: Int, ranges: [AddressRange], bytes: UInt64)] = []
+    var movedFrom: [[UInt64]] = []
+    let nodeCount: Int
+    var candidates = 0
+    var waiting: UInt64 = 0, kernel: UInt64 = 0, pingPong: UInt64 = 0, reserve: UInt64 = 0, budget: UInt64 = 0
+
+    init(nodeCount: Int) { self.nodeCount = nodeCount }
+
+    mutating func add(range: AddressRange, bytes: UInt64, to d: Int, from counts: RangeCounts, nodes: NodeTable) {
+        let index: Int
+        if let existing = moves.firstIndex(where: { $0.to == d }) {
+            index = existing
+        } else {
+            moves.append((d, [], 0))
+            movedFrom.append(Array(repeating: 0, count: nodeCount))
+            index = moves.count - 1
+        }
+        moves[index].ranges.append(range)
+        moves[index].bytes += bytes
+        let remote = counts.total - counts.pages[d]
+        guard remote > 0 else { return }
+        for k in 0..<nodeCount where k != d {
+            movedFrom[index][k] += bytes * UInt64(counts.pages[k]) / UInt64(remote)
+        }
+    }
+}

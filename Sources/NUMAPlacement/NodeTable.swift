@@ -1,0 +1,124 @@
+import NUMAModel
+
+/// A set of nodes by their position in the topology (not their id). Two
+/// words, so no allocation in the hot loops; machines beyond 128 nodes are
+/// not supported by the engine (nodes past 127 are never chosen).
+struct NodeMask: Hashable, Sendable {
+    var low: UInt64 = 0
+    var high: UInt64 = 0
+
+    static let capacity = 128
+
+    init() {}
+
+    init(all count: Int) {
+        for index in 0..<min(count, Self.capacity) { insert(index) }
+    }
+
+    mutating func insert(_ index: Int) {
+        guard index >= 0, index < Self.capacity else { return }
+        if index < 64 { low |= 1 << UInt64(index) } else { high |= 1 << UInt64(index - 64) }
+    }
+
+    func contains(_ index: Int) -> Bool {
+        guard index >= 0, index < Self.capacity else { return false }
+        return index < 64 ? low & (1 << UInt64(index)) != 0 : high & (1 << UInt64(index - 64)) != 0
+    }
+
+    func intersection(_ other: NodeMask) -> NodeMask {
+        var mask = NodeMask()
+        mask.low = low & other.low
+        mask.high = high & other.high
+        return mask
+    }
+
+    var isEmpty: Bool { low == 0 && high == 0 }
+    var count: Int { low.nonzeroBitCount + high.nonzeroBitCount }
+
+    func indices(upTo count: Int) -> [Int] { (0..<min(count, Self.capacity)).filter(contains) }
+}
+
+/// The topology as the engine uses it for one round: per-node arrays by
+/// position, capacities in milli-CPUs, memory reserves in bytes.
+struct NodeTable: Sendable {
+    let ids: [NodeID]
+    let count: Int
+    let cpus: [CPUSet]
+    /// Runnable load a node holds without queueing: CPUs × 1000.
+    let capacity: [Int]
+    let memTotal: [UInt64]
+    let memFree: [UInt64]
+    /// High watermark plus margin: free memory must stay above it.
+    let reserve: [UInt64]
+    /// Nodes that have CPUs (where threads can be placed).
+    let cpuNodes: NodeMask
+    /// Nodes that have memory (where pages can be placed).
+    let memoryNodes: NodeMask
+    /// Position by raw node id, and node position by CPU id: dense tables,
+    /// since ids are small (a lookup per sampled page row must not hash).
+    private let positionOfID: [Int]
+    private let nodeOfCPU: [Int]
+
+    init(topology: Topology, reserveFraction: Double) {
+        ids = topology.nodes.map(\.id)
+        count = ids.count
+        cpus = topology.nodes.map(\.cpus)
+        capacity = topology.nodes.map { $0.cpus.count * 1000 }
+        memTotal = topology.nodes.map(\.memTotalBytes)
+        memFree = topology.nodes.map(\.memFreeBytes)
+        reserve = topology.nodes.map {
+            $0.highWatermarkBytes + UInt64(Double($0.memTotalBytes) * reserveFraction)
+        }
+        var cpuNodes = NodeMask()
+        var memoryNodes = NodeMask()
+        let maxID = topology.nodes.map(\.id.rawValue).max() ?? 0
+        let maxCPU = topology.nodes.compactMap { $0.cpus.ids.last }.max() ?? 0
+        var positions = Array(repeating: -1, count: min(maxID, 1 << 16) + 1)
+        var cpuMap = Array(repeating: -1, count: min(maxCPU, 1 << 20) + 1)
+        for (index, node) in topology.nodes.enumerated() {
+            if node.hasCPUs { cpuNodes.insert(index) }
+            if node.hasMemory { memoryNodes.insert(index) }
+            if node.id.rawValue >= 0, node.id.rawValue < positions.count { positions[node.id.rawValue] = index }
+            for cpu in node.cpus where cpu < cpuMap.count { cpuMap[cpu] = index }
+        }
+        self.cpuNodes = cpuNodes
+        self.memoryNodes = memoryNodes
+        positionOfID = positions
+        nodeOfCPU = cpuMap
+    }
+
+    func position(of id: NodeID) -> Int? {
+        let raw = id.rawValue
+        guard raw >= 0, raw < positionOfID.count, positionOfID[raw] >= 0 else { return nil }
+        return positionOfID[raw]
+    }
+
+    func position(ofCPU cpu: Int) -> Int? {
+        guard cpu >= 0, cpu < nodeOfCPU.count, nodeOfCPU[cpu] >= 0 else { return nil }
+        return nodeOfCPU[cpu]
+    }
+
+    /// The nodes having at least one CPU of `set`.
+    func nodes(of set: CPUSet) -> NodeMask {
+        var mask = NodeMask()
+        for cpu in set.ids { if let index = position(ofCPU: cpu) { mask.insert(index) } }
+        return mask
+    }
+
+    /// The CPUs of the nodes in `mask`, within `limit` (the cgroup's cpuset).
+    func cpus(of mask: NodeMask, within limit: CPUSet?) -> CPUSet {
+        let list = mask.indices(upTo: count)
+        if list.count == 1 {
+            // The common case, one node: its CPU set as it is, no rebuilding.
+            guard let limit else { return cpus[list[0]] }
+            return cpus[list[0]].intersection(limit)
+        }
+        var ids: [Int] = []
+        for index in mask.indices(upTo: count) { ids.append(contentsOf: cpus[index].ids) }
+        let set = CPUSet(ids)
+        guard let limit else { return set }
+        return set.intersection(limit)
+    }
+
+    func nodeIDs(of mask: NodeMask) -> [NodeID] { mask.indices(upTo: count).map { ids[$0] } }
+}

@@ -1,0 +1,225 @@
+import NUMAModel
+
+/// One round's observations turned into flat per-node rows (process p, node
+/// k at `p * nodeCount + k`): no dictionary and no allocation per process in
+/// the loops that follow. Processes are in identity order, whatever the
+/// order they came in, so the plan depends only on what was observed.
+struct RoundInput {
+    let nodeCount: Int
+    let observations: [Observation]
+    /// Observation index of each process, in identity order.
+    let order: [Int]
+    var count: Int { order.count }
+
+    /// Sampled resident pages per node (hybrid: the kernel's memory faults).
+    private(set) var pages: [Int]
+    private(set) var sharedPages: [Int]
+    /// CPU milliseconds per node this round (hybrid: the kernel's CPU faults).
+    private(set) var cpuMillis: [Int]
+    /// Runnable load per node, milli-CPUs.
+    private(set) var load: [Int]
+    /// Estimated resident bytes per node.
+    private(set) var bytes: [UInt64]
+
+    private(set) var totalLoad: [Int]
+    private(set) var samples: [Int]
+    private(set) var sharedSamples: [Int]
+    /// Page share × CPU share, this round; nil without CPU time or samples.
+    private(set) var locality: [Double?]
+    /// Nodes the cgroup's cpuset lets threads run on, and Mems_allowed.
+    private(set) var threadNodes: [NodeMask]
+    private(set) var memoryNodes: [NodeMask]
+    /// Nodes of the current affinity, and who set it.
+    private(set) var affinityNodes: [NodeMask]
+    private(set) var userPinned: [Bool]
+    /// Whether the kernel's fault statistics replace the sampled ones.
+    private(set) var usesKernelFaults: [Bool]
+    /// Processes with something that may group them (shared objects, a
+    /// policy hint, a kernel numa_group): the only ones grouping looks at.
+    private(set) var groupable: [Int] = []
+
+    init(observations: [Observation], nodes: NodeTable, mode: PlacementMode,
+         engineAffinity: (ProcessIdentity) -> CPUSet?)
+    {
+        let n = nodes.count
+        nodeCount = n
+        self.observations = observations
+        // Sort keys gathered first: comparing inside 10,000 observations
+        // would miss the cache at every step.
+        let keys = observations.map { (UInt32(bitPattern: $0.identity.pid), $0.identity.startTime) }
+        order = keys.indices.sorted { keys[$0] < keys[$1] }
+        let size = order.count * n
+        pages = Array(repeating: 0, count: size)
+        // Each its own buffer: sharing one would copy it at the first write.
+        sharedPages = Array(repeating: 0, count: size)
+        cpuMillis = Array(repeating: 0, count: size)
+        load = Array(repeating: 0, count: size)
+        bytes = Array(repeating: 0, count: size)
+        // Sized once and filled by index: no append per process.
+        let count = order.count
+        totalLoad = Array(repeating: 0, count: count)
+        samples = Array(repeating: 0, count: count)
+        sharedSamples = Array(repeating: 0, count: count)
+        locality = Array(repeating: nil, count: count)
+        threadNodes = Array(repeating: NodeMask(), count: count)
+        memoryNodes = Array(repeating: NodeMask(), count: count)
+        affinityNodes = Array(repeating: NodeMask(), count: count)
+        userPinned = Array(repeating: false, count: count)
+        usesKernelFaults = Array(repeating: false, count: count)
+        var masks = MaskCache(nodes: nodes)
+        // A local copy of the array: its elements are then passed borrowed,
+        // not copied field by field for the mutating call.
+        let all = observations
+        for (p, o) in order.enumerated() {
+            fill(process: p, index: o, of: all, nodes: nodes, mode: mode, masks: &masks,
+                 engineAffinity: engineAffinity)
+        }
+    }
+
+    /// Reads one observation's fields in place (`all[index].field`): copying
+    /// the whole observation would retain and release every field of it.
+    private mutating func fill(process p: Int, index o: Int, of all: [Observation], nodes: NodeTable,
+                               mode: PlacementMode, masks: inout MaskCache,
+                               engineAffinity: (ProcessIdentity) -> CPUSet?)
+    {
+        let n = nodeCount
+        let base = p * n
+        var sampled = 0
+        for (id, count) in all[o].pages.pagesByNode {
+            if let k = nodes.position(of: id) { pages[base + k] += count; sampled += count }
+        }
+        // (Rounding by + 0.5: no libm call per thread; CPU times are never negative.)
+        var shared = 0
+        var sharesMemory = false
+        // (`if case .some` rather than `!= nil`: the latter compares strings here.)
+        for r in all[o].ranges.indices {
+            guard case .some = all[o].ranges[r].sharedObject else { continue }
+            sharesMemory = true
+            for (id, count) in all[o].ranges[r].pagesByNode {
+                if let k = nodes.position(of: id) { sharedPages[base + k] += count; shared += count }
+            }
+        }
+        var hinted = false
+        if case .some = all[o].groupHint { hinted = true }
+        if case .some = all[o].kernelFaults?.groupID { hinted = true }
+        if sharesMemory || hinted || !all[o].sharedObjects.isEmpty { groupable.append(p) }
+        var processLoad = 0
+        let interval = all[o].intervalSeconds
+        for t in all[o].threads.indices {
+            guard let id = all[o].threads[t].node, let k = nodes.position(of: id) else { continue }
+            let seconds = all[o].threads[t].cpuSeconds
+            cpuMillis[base + k] += Int(seconds * 1000 + 0.5)
+            let runnable = Capacity.runnableLoad(cpuSeconds: seconds, intervalSeconds: interval,
+                                                 state: all[o].threads[t].state)
+            load[base + k] += runnable
+            processLoad += runnable
+        }
+        // Locality from what the sampler saw, before any kernel statistics replace the rows.
+        locality[p] = localityOfRows(base)
+        let seen = sampled + all[o].pages.notResident
+        let resident = seen > 0
+            ? UInt64(Double(all[o].eligibleBytes) * Double(sampled) / Double(seen)) : all[o].rssBytes
+        if sampled > 0 {
+            let perSample = Double(resident) / Double(sampled)
+            for k in 0..<n where pages[base + k] > 0 { bytes[base + k] = UInt64(perSample * Double(pages[base + k])) }
+        }
+        let usesKernel = mode == .hybrid && all[o].kernelFaults != nil
+        if usesKernel, let kernel = all[o].kernelFaults {
+            (sampled, shared) = takeKernelFaults(kernel, base: base, nodes: nodes)
+        }
+        usesKernelFaults[p] = usesKernel
+        totalLoad[p] = processLoad
+        samples[p] = sampled
+        sharedSamples[p] = shared
+        let cpuset = all[o].cpusetCPUs.map { masks.nodes(of: $0) } ?? nodes.cpuNodes
+        threadNodes[p] = cpuset.intersection(nodes.cpuNodes)
+        memoryNodes[p] = all[o].allowedNodes.isEmpty ? nodes.memoryNodes : masks.nodes(of: all[o].allowedNodes)
+        let affinity = masks.nodes(of: all[o].allowedCPUs)
+        affinityNodes[p] = affinity
+        userPinned[p] = Self.isUserPin(owner: all[o].affinityOwner, cpusetNodes: cpuset, affinity: affinity) {
+            engineAffinity(all[o].identity) != all[o].allowedCPUs
+        }
+    }
+
+    /// Hybrid mode: the kernel's per-node faults replace the sampled rows.
+    private mutating func takeKernelFaults(_ kernel: KernelFaults, base: Int, nodes: NodeTable) -> (Int, Int) {
+        for k in 0..<nodeCount { pages[base + k] = 0; cpuMillis[base + k] = 0; sharedPages[base + k] = 0 }
+        for (id, count) in kernel.memory { if let k = nodes.position(of: id) { pages[base + k] += Int(count) } }
+        for (id, count) in kernel.cpu { if let k = nodes.position(of: id) { cpuMillis[base + k] += Int(count) } }
+        let faults = kernel.privateFaults + kernel.sharedFaults
+        let sharedShare = faults > 0 ? Double(kernel.sharedFaults) / Double(faults) : 0
+        for k in 0..<nodeCount {
+            sharedPages[base + k] = Int((Double(pages[base + k]) * sharedShare).rounded())
+        }
+        return (Int(faults), Int(kernel.sharedFaults))
+    }
+
+    private func localityOfRows(_ base: Int) -> Double? {
+        var pageTotal = 0, cpuTotal = 0
+        var sum = 0.0
+        for k in base..<(base + nodeCount) {
+            pageTotal += pages[k]
+            cpuTotal += cpuMillis[k]
+            sum += Double(pages[k]) * Double(cpuMillis[k])
+        }
+        guard pageTotal > 0, cpuTotal > 0 else { return nil }
+        return sum / (Double(pageTotal) * Double(cpuTotal))
+    }
+
+    /// The user's pin is respected; numabalance's own is its to change.
+    /// Unknown owner: a narrower affinity the engine did not set is the user's.
+    private static func isUserPin(owner: AffinityOwner?, cpusetNodes: NodeMask, affinity: NodeMask,
+                                  notSetByEngine: () -> Bool) -> Bool
+    {
+        switch owner {
+        case .user: return true
+        case .unrestricted, .numabalance: return false
+        case nil:
+            if affinity == cpusetNodes || cpusetNodes.intersection(affinity) == cpusetNodes { return false }
+            return notSetByEngine()
+        }
+    }
+
+    func row<T>(_ values: [T], _ p: Int) -> ArraySlice<T> {
+        values[(p * nodeCount)..<((p + 1) * nodeCount)]
+    }
+
+    func identity(_ p: Int) -> ProcessIdentity { observations[order[p]].identity }
+    var identities: [ProcessIdentity] { order.map { observations[$0].identity } }
+    func observation(_ p: Int) -> Observation { observations[order[p]] }
+    // Field access without copying the whole observation.
+    func ranges(_ p: Int) -> [RangePlacement] { observations[order[p]].ranges }
+    func allowedCPUs(_ p: Int) -> CPUSet { observations[order[p]].allowedCPUs }
+    func cpusetCPUs(_ p: Int) -> CPUSet? { observations[order[p]].cpusetCPUs }
+}
+
+/// Node masks of CPU sets and node lists, computed once per distinct value:
+/// thousands of processes share a handful of cpusets.
+private struct MaskCache {
+    let nodes: NodeTable
+    var byCPUs: [CPUSet: NodeMask] = [:]
+    let allCPUs: Int
+
+    init(nodes: NodeTable) {
+        self.nodes = nodes
+        allCPUs = nodes.cpus.reduce(0) { $0 + $1.count }
+    }
+
+    mutating func nodes(of set: CPUSet) -> NodeMask {
+        if set.count == allCPUs || set.isEmpty { return nodes.cpuNodes }
+        if let known = byCPUs[set] { return known }
+        let mask = nodes.nodes(of: set)
+        byCPUs[set] = mask
+        return mask
+    }
+
+    func nodes(of ids: [NodeID]) -> NodeMask {
+        // Mems_allowed is nearly always every node.
+        if ids.count == nodes.count, ids.first == nodes.ids.first, ids.last == nodes.ids.last {
+            return nodes.memoryNodes
+        }
+        var mask = NodeMask()
+        for id in ids { if let k = nodes.position(of: id) { mask.insert(k) } }
+        return mask
+    }
+}

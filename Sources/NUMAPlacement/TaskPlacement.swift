@@ -1,0 +1,167 @@
+import NUMAModel
+
+/// Where threads go (task_numa_migrate, process- and group-level):
+///
+/// 1. A unit that fits one node but runs spread is lifted off the nodes it
+///    runs on, so units that all need consolidating compete fairly.
+/// 2. Units, most misplaced first, go to their preferred node if it has room
+///    (CPU follows memory); a lifted one that finds no room there goes to the
+///    best node that has room (consolidate), its memory to follow; a settled
+///    one tries a swap, then another node with a clearly better weight.
+/// 3. Lifted units that found no node are put back; any node a move left
+///    with more runnable load than CPUs has its last moves undone.
+extension PlacementRound {
+    mutating func placeTasks() {
+        for u in 0..<units.count where movable[u] && !cooling[u] && settled[u] == nil
+            && preferred[u] != nil && fitsOneNode(u)
+        {
+            lifted[u] = true
+            for k in 0..<nodes.count { nodeLoad[k] -= units.load(u, k) }
+        }
+        var candidates = SwapCandidates(round: self)
+        for u in placementOrder() {
+            guard let p = preferred[u] else { continue }
+            if lifted[u] {
+                if let k = consolidationNode(u, preferred: p) {
+                    let rule: PlacementRule = k == p ? .cpuFollowsMemory : .consolidate
+                    assign(u, to: k, reason: moveReason(u, to: k, preferred: p, rule: rule))
+                }
+            } else if let c = settled[u], target[u] < 0 {
+                placeSettled(u, on: c, preferred: p, candidates: &candidates)
+            }
+        }
+        for u in 0..<units.count where lifted[u] && target[u] < 0 {
+            lifted[u] = false
+            for k in 0..<nodes.count { nodeLoad[k] += units.load(u, k) }
+        }
+        undoOverfills()
+    }
+
+    /// Units that want their threads elsewhere, most to gain first; on a tie
+    /// the one with more memory on its preferred node (dearer to move), then
+    /// the lower pid.
+    private func placementOrder() -> [Int] {
+        var wanting: [(unit: Int, gain: Double, bytes: UInt64)] = []
+        for u in 0..<units.count where movable[u] && !cooling[u] {
+            guard let p = preferred[u] else { continue }
+            if lifted[u] || (settled[u].map { $0 != p } ?? false) {
+                let gain = Double(units.totalLoad[u]) * (1 - (units.locality[u] ?? 0))
+                wanting.append((u, gain, units.bytes(u, p)))
+            }
+        }
+        wanting.sort { a, b in
+            if a.gain != b.gain { return a.gain > b.gain }
+            if a.bytes != b.bytes { return a.bytes > b.bytes }
+            return a.unit < b.unit
+        }
+        return wanting.map(\.unit)
+    }
+
+    /// The preferred node if it has room, else the best node with room for
+    /// the threads and for the memory that must follow them.
+    private func consolidationNode(_ u: Int, preferred p: Int) -> Int? {
+        let allowed = units.threadNodes[u].intersection(units.memoryNodes[u])
+        func fits(_ k: Int) -> Bool {
+            allowed.contains(k)
+                && Capacity.mayMove(load: units.totalLoad[u], destinationLoad: nodeLoad[k],
+                                    destinationCapacity: nodes.capacity[k])
+                && reserve.allows(bytesToFollow(u, to: k), to: k)
+        }
+        if fits(p) { return p }
+        let others = (0..<nodes.count).filter { $0 != p && fits($0) }
+        return others.min { a, b in
+            let wa = units.weight(u, a), wb = units.weight(u, b)
+            if wa != wb { return wa > wb }
+            let la = units.load(u, a), lb = units.load(u, b)
+            if la != lb { return la > lb }
+            if nodeLoad[a] != nodeLoad[b] { return nodeLoad[a] < nodeLoad[b] }
+            return a < b
+        }
+    }
+
+    /// A unit running on one node that is not its preferred node.
+    private mutating func placeSettled(_ u: Int, on c: Int, preferred p: Int,
+                                       candidates: inout SwapCandidates)
+    {
+        let allowed = units.threadNodes[u]
+        if allowed.contains(p),
+           Capacity.mayMove(load: units.totalLoad[u], destinationLoad: nodeLoad[p],
+                            destinationCapacity: nodes.capacity[p]) {
+            assign(u, to: p, reason: moveReason(u, to: p, preferred: p, rule: .cpuFollowsMemory))
+            return
+        }
+        if config.swapsEnabled, allowed.contains(p), trySwap(u, from: c, to: p, candidates: &candidates) {
+            return
+        }
+        // The kernel's fallback: another node whose weight beats the current
+        // node's by at least SMALLIMP, with room.
+        let here = units.weight(u, c)
+        var best: Int?
+        for k in allowed.indices(upTo: nodes.count) where k != c && k != p {
+            let w = units.weight(u, k)
+            guard w - here >= KernelConstants.smallImp,
+                  Capacity.mayMove(load: units.totalLoad[u], destinationLoad: nodeLoad[k],
+                                   destinationCapacity: nodes.capacity[k]) else { continue }
+            if best.map({ w > units.weight(u, $0) }) ?? true { best = k }
+        }
+        if let k = best {
+            assign(u, to: k, reason: moveReason(u, to: k, preferred: p, rule: .cpuFollowsMemory))
+        } else {
+            deferred.append(Deferral(process: identity(units.leader(u)), reason: Reason(
+                rule: .capacity,
+                summary: "preferred node has no room and no swap gains: memory follows CPU where the threads run",
+                source: nodes.ids[p], destination: nodes.ids[c],
+                comparisons: [Comparison("load(preferred)", Double(nodeLoad[p])),
+                              Comparison("capacity(preferred)", Double(nodes.capacity[p])),
+                              Comparison("load(unit)", Double(units.totalLoad[u]))],
+                localityBefore: units.locality[u])))
+        }
+    }
+
+    /// Sends the unit's threads to node k, moving its load in the accounting.
+    mutating func assign(_ u: Int, to k: Int, reason: Reason) {
+        if !lifted[u] { for j in 0..<nodes.count { nodeLoad[j] -= units.load(u, j) } }
+        nodeLoad[k] += units.totalLoad[u]
+        target[u] = k
+        threadReason[u] = reason
+        assignments.append(u)
+    }
+
+    private mutating func unassign(_ u: Int) {
+        guard target[u] >= 0 else { return }
+        nodeLoad[target[u]] -= units.totalLoad[u]
+        for j in 0..<nodes.count { nodeLoad[j] += units.load(u, j) }
+        target[u] = -1
+        threadReason[u] = nil
+        lifted[u] = false
+    }
+
+    /// Never more runnable load on a node than CPUs for the sake of locality:
+    /// a node that received a move and ends over its CPUs (or, for swaps
+    /// only, fuller than before) has its latest assignments undone.
+    private mutating func undoOverfills() {
+        while let node = overfilledNode() {
+            guard let index = assignments.lastIndex(where: { u in
+                target[u] == node || (partner[u] >= 0 && target[partner[u]] == node)
+            }) else { return }
+            let u = assignments.remove(at: index)
+            let other = partner[u]
+            unassign(u)
+            if other >= 0 {
+                unassign(other)
+                partner[other] = -1
+                partner[u] = -1
+                assignments.removeAll { $0 == other }
+            }
+        }
+    }
+
+    private func overfilledNode() -> Int? {
+        for k in 0..<nodes.count where nodeLoad[k] > nodes.capacity[k] {
+            let moved = assignments.contains { target[$0] == k && partner[$0] < 0 }
+            let swapped = assignments.contains { partner[$0] >= 0 && target[$0] == k }
+            if moved || (swapped && nodeLoad[k] > loadBefore[k]) { return k }
+        }
+        return nil
+    }
+}

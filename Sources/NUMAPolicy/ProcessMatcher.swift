@@ -1,0 +1,142 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Policies in order, their matches compiled once (regexes built), and the
+/// policy that applies when none matches. Pure: facts in, policy out.
+public struct ProcessMatcher: Sendable {
+    public let policies: [Policy]
+    public let fallback: Policy
+    private let compiled: [CompiledMatch]
+
+    /// Fails on a cmdline pattern that does not compile (the loaders report
+    /// that at its line:column before a matcher is ever built).
+    public init(policies: [Policy], fallback: Policy = BuiltinPolicy.default) throws(PatternError) {
+        self.policies = policies
+        self.fallback = fallback
+        var compiled: [CompiledMatch] = []
+        for policy in policies { compiled.append(try CompiledMatch(policy.match)) }
+        self.compiled = compiled
+    }
+
+    /// No policies: everything gets the fallback.
+    init(fallback: Policy = BuiltinPolicy.default) {
+        policies = []
+        self.fallback = fallback
+        compiled = []
+    }
+
+    /// The first policy, in order, that takes the process; else the fallback.
+    public func policy(for facts: ProcessFacts) -> Policy {
+        firstMatch(for: facts).map { policies[$0] } ?? fallback
+    }
+
+    /// The position of the first matching policy, nil when none does.
+    public func firstMatch(for facts: ProcessFacts) -> Int? {
+        compiled.firstIndex { $0.matches(facts) }
+    }
+}
+
+/// A cmdline pattern that does not compile, and why.
+public struct PatternError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var pattern: String
+    public var reason: String
+    public var description: String { "invalid regular expression \"\(pattern)\": \(reason)" }
+}
+
+/// One policy's match, ready to test processes against.
+struct CompiledMatch: Sendable {
+    let match: ProcessMatch
+    let cmdline: NSRegularExpression?
+
+    init(_ match: ProcessMatch) throws(PatternError) {
+        self.match = match
+        if let pattern = match.cmdline {
+            switch Patterns.regex(pattern) {
+            case let .success(regex): cmdline = regex
+            case let .failure(error): throw error
+            }
+        } else {
+            cmdline = nil
+        }
+    }
+
+    /// Every given criterion holds; within a list, any element.
+    func matches(_ facts: ProcessFacts) -> Bool {
+        if match.all { return true }
+        if !match.comm.isEmpty, !match.comm.contains(facts.comm) { return false }
+        if !match.exe.isEmpty {
+            guard let exe = facts.exe, match.exe.contains(where: { Patterns.glob($0, exe, pathname: true) })
+            else { return false }
+        }
+        if !match.user.isEmpty, !match.user.contains(where: { matchesUser($0, facts) }) { return false }
+        if !match.cgroup.isEmpty {
+            guard let path = facts.cgroupPath, match.cgroup.contains(where: { Patterns.cgroup($0, contains: path) })
+            else { return false }
+        }
+        if !match.unit.isEmpty {
+            let units = facts.systemdUnits.all
+            guard match.unit.contains(where: { pattern in units.contains { Patterns.glob(pattern, $0) } })
+            else { return false }
+        }
+        if let minRSS = match.minRSSBytes {
+            guard let rss = facts.rssBytes, rss >= minRSS else { return false }
+        }
+        if let minCPU = match.minCPU {
+            guard let cpu = facts.cpuShare, cpu >= minCPU else { return false }
+        }
+        if let cmdline {
+            let text = facts.commandLine
+            let range = NSRange(text.startIndex..., in: text)
+            if cmdline.firstMatch(in: text, options: [], range: range) == nil { return false }
+        }
+        return true
+    }
+
+    private func matchesUser(_ user: UserMatch, _ facts: ProcessFacts) -> Bool {
+        switch user {
+        case let .uid(uid): return uid == facts.uid
+        case let .name(name): return name == facts.userName
+        }
+    }
+}
+
+/// The pattern languages of `match`.
+enum Patterns {
+    /// ICU regular expressions (NSRegularExpression: thread-safe and fast).
+    /// ICU's own error says only "invalid", so Swift's regex parser, which
+    /// says what is wrong, words the reason.
+    static func regex(_ pattern: String) -> Result<NSRegularExpression, PatternError> {
+        do {
+            return .success(try NSRegularExpression(pattern: pattern))
+        } catch {
+            let reason: String
+            do {
+                _ = try Regex(pattern)
+                reason = "not accepted by the ICU regex engine"
+            } catch let swiftError {
+                reason = "\(swiftError)"
+            }
+            return .failure(PatternError(pattern: pattern, reason: reason))
+        }
+    }
+
+    /// Shell-style `*`, `?` and `[…]` (fnmatch(3)); with `pathname`, a
+    /// wildcard never crosses a `/`.
+    static func glob(_ pattern: String, _ text: String, pathname: Bool = false) -> Bool {
+        if !pattern.contains(where: { $0 == "*" || $0 == "?" || $0 == "[" }) { return pattern == text }
+        return fnmatch(pattern, text, pathname ? FNM_PATHNAME : 0) == 0
+    }
+
+    /// True when `path` is the cgroup `pattern` or below it, compared by
+    /// components (so /a/b does not take /a/bc); a component may be a glob.
+    static func cgroup(_ pattern: String, contains path: String) -> Bool {
+        var trimmed = Substring(path)
+        if trimmed.hasSuffix(" (deleted)") { trimmed = trimmed.dropLast(" (deleted)".count) }
+        let want = pattern.split(separator: "/")
+        let have = trimmed.split(separator: "/")
+        guard want.count <= have.count else { return false }
+        return zip(want, have).allSatisfy { glob(String($0), String($1)) }
+    }
+}

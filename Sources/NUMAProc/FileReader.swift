@@ -1,0 +1,76 @@
+import Glibc
+
+/// An errno from the syscall layer.
+struct SystemErrno: Error, Equatable {
+    let code: Int32
+}
+
+/// The one place that touches files: read(2) and readdir(3), EINTR retried
+/// here, errors returned as errno values for the callers to name.
+enum FileReader {
+    /// procfs files report size 0, so they are read to EOF; past this a file
+    /// is not a proc text (numa_maps of a huge JVM stays far below it).
+    static let maxBytes = 1 << 30
+    static let chunkBytes = 64 * 1024
+
+    /// The whole file, read with read(2) until it returns 0. A process that
+    /// exits mid-read makes read fail with ESRCH or return early: the first
+    /// is returned as an error, the second gives a short text that the
+    /// parsers reject as truncated.
+    static func read(_ path: String) -> Result<[UInt8], SystemErrno> {
+        var fd: Int32 = -1
+        repeat {
+            fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
+        } while fd < 0 && errno == EINTR
+        guard fd >= 0 else { return .failure(SystemErrno(code: errno)) }
+        defer { close(fd) }
+
+        var contents: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: chunkBytes)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return .failure(SystemErrno(code: errno))
+            }
+            if count == 0 { break }
+            contents.append(contentsOf: chunk[0..<count])
+            if contents.count > maxBytes { return .failure(SystemErrno(code: EFBIG)) }
+        }
+        return .success(contents)
+    }
+
+    /// The names in a folder, without "." and "..".
+    static func list(_ path: String) -> Result<[String], SystemErrno> {
+        guard let directory = path.withCString({ opendir($0) }) else {
+            return .failure(SystemErrno(code: errno))
+        }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(directory) else {
+                if errno != 0 { return .failure(SystemErrno(code: errno)) }
+                break
+            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return .success(names)
+    }
+
+    static func exists(_ path: String) -> Bool {
+        path.withCString { access($0, F_OK) } == 0
+    }
+
+    /// Pids and tids: the entries that are positive decimal numbers, sorted.
+    static func numericNames(_ names: [String]) -> [Int32] {
+        names.compactMap { name -> Int32? in
+            guard let value = ProcText.decimal(Array(name.utf8)[...]), let id = Int32(exactly: value), id > 0
+            else { return nil }
+            return id
+        }.sorted()
+    }
+}

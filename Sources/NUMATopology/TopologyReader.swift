@@ -1,0 +1,100 @@
+import Foundation
+import NUMAModel
+import NUMAProc
+
+/// Why the topology could not be read.
+public struct TopologyError: Error, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+    public var description: String { "\(path): \(reason)" }
+}
+
+/// Discovers the NUMA topology from sysfs and procfs. Both roots are paths so
+/// tests can point them at fixture trees; node ids may be sparse (0, 2, 5).
+public struct TopologyReader: Sendable {
+    public var sysRoot: String
+    public var procRoot: String
+
+    public init(sysRoot: String = "/sys", procRoot: String = "/proc") {
+        self.sysRoot = sysRoot
+        self.procRoot = procRoot
+    }
+
+    var nodeDirectory: String { sysRoot + "/devices/system/node" }
+
+    /// Nodes, their CPUs, memory and reserve, and the distance matrix.
+    public func read() throws(TopologyError) -> Topology {
+        let onlinePath = nodeDirectory + "/online"
+        guard let online = readIfPresent(onlinePath) else {
+            // A kernel without CONFIG_NUMA: the whole machine is node 0.
+            return try singleNodeTopology()
+        }
+        let ids: [Int]
+        do { ids = try parseIDList(online).sorted() } catch {
+            throw TopologyError(path: onlinePath, reason: error.description)
+        }
+        guard !ids.isEmpty else { throw TopologyError(path: onlinePath, reason: "no online node") }
+        let watermarks = (try? ProcFS(root: procRoot).zoneWatermarks()) ?? [:]
+        let pageSize = UInt64(max(sysconf(Int32(_SC_PAGESIZE)), 4096))
+
+        var nodes: [Node] = []
+        var distances: [[Int]] = []
+        for id in ids {
+            let dir = nodeDirectory + "/node\(id)"
+            let cpus = try cpuList(dir + "/cpulist")
+            let meminfo = try parsed(dir + "/meminfo") { text, source throws(ProcParseError) in
+                try NodeFiles.parseMeminfo(text, source: source)
+            }
+            let row = try parsed(dir + "/distance") { text, source throws(ProcParseError) in
+                try NodeFiles.parseDistance(text, source: source)
+            }
+            guard row.count == ids.count else {
+                throw TopologyError(path: dir + "/distance",
+                                    reason: "\(row.count) distances for \(ids.count) online nodes")
+            }
+            let high = (watermarks[NodeID(id)]?.highPages ?? 0) * pageSize
+            nodes.append(Node(id: NodeID(id), cpus: cpus,
+                              memTotalBytes: meminfo["MemTotal"] ?? 0,
+                              memFreeBytes: meminfo["MemFree"] ?? 0,
+                              highWatermarkBytes: high))
+            distances.append(row)
+        }
+        return Topology(nodes: nodes, distances: distances)
+    }
+
+    private func singleNodeTopology() throws(TopologyError) -> Topology {
+        let cpus = try cpuList(sysRoot + "/devices/system/cpu/online")
+        let meminfo = try parsed(procRoot + "/meminfo") { text, source throws(ProcParseError) in
+            try NodeFiles.parseMeminfo(text, source: source)
+        }
+        let node = Node(id: 0, cpus: cpus, memTotalBytes: meminfo["MemTotal"] ?? 0,
+                        memFreeBytes: meminfo["MemFree"] ?? 0)
+        return Topology(nodes: [node], distances: [[10]])
+    }
+
+    private func cpuList(_ path: String) throws(TopologyError) -> CPUSet {
+        let text = try contents(path)
+        do { return try CPUSet(listFormat: text) } catch {
+            throw TopologyError(path: path, reason: error.description)
+        }
+    }
+
+    private func parsed<T>(_ path: String,
+                           _ parse: (String, String) throws(ProcParseError) -> T) throws(TopologyError) -> T {
+        let text = try contents(path)
+        do { return try parse(text, path) } catch {
+            throw TopologyError(path: path, reason: error.reason)
+        }
+    }
+
+    func contents(_ path: String) throws(TopologyError) -> String {
+        guard let text = readIfPresent(path) else {
+            throw TopologyError(path: path, reason: "cannot be read")
+        }
+        return text
+    }
+
+    func readIfPresent(_ path: String) -> String? {
+        try? String(contentsOfFile: path, encoding: .utf8)
+    }
+}

@@ -1,0 +1,94 @@
+// Memory placed on a chosen node by first touch under a temporary
+// MPOL_BIND task policy, then left with the default policy.
+import CLinux
+import CNUMA
+import Glibc
+
+/// Why a workload cannot run: the operation that failed and the errno.
+struct WorkloadError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+    init(_ operation: String, errno code: Int32) {
+        description = "\(operation): \(errnoText(code))"
+    }
+}
+
+/// Mapped memory (private, or a shared segment). `@unchecked Sendable`: the sweep threads
+/// write into it concurrently by design (the values are meaningless, only the
+/// memory traffic matters), and it is unmapped only after they are joined.
+struct MemoryRegion: @unchecked Sendable {
+    let base: UnsafeMutableRawPointer
+    let size: Int
+
+    static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+
+    /// Reserves `size` bytes; nothing is allocated until first touch. Wraps mmap(2).
+    static func map(bytes size: Int) throws -> MemoryRegion {
+        guard let base = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+              base != MAP_FAILED else {
+            throw WorkloadError("mmap of \(size >> 20) MiB", errno: errno)
+        }
+        return MemoryRegion(base: base, size: size)
+    }
+
+    /// Keeps transparent huge pages out, so a 64 KiB block bound to one node
+    /// is not swallowed by a 2 MiB page faulted in on another. Wraps madvise(2).
+    func disableHugePages() {
+        _ = madvise(base, size, MADV_NOHUGEPAGE)
+    }
+
+    /// Writes one byte per page of `range`, so every page gets allocated now.
+    func touch(_ range: Range<Int>) {
+        var offset = range.lowerBound
+        while offset < range.upperBound {
+            base.storeBytes(of: 1, toByteOffset: offset, as: UInt8.self)
+            offset += Self.pageSize
+        }
+    }
+
+    func unmap() { munmap(base, size) }
+}
+
+enum MemoryPolicy {
+    /// Runs `body` (which first-touches memory) with this thread's allocations
+    /// bound to `node`, then restores the default policy. The default matters:
+    /// pages only inherit where they were put, not a policy, so the kernel's
+    /// balancer, migratepages and numabalance stay free to move them later (a
+    /// bind policy would make the bound node the only "right" place for the
+    /// kernel's balancer). Wraps set_mempolicy(2).
+    static func bound<R>(to node: Int, _ body: () throws -> R) throws -> R {
+        var mask = [UInt](repeating: 0, count: 16)
+        guard node >= 0, node < mask.count * UInt.bitWidth else { throw WorkloadError("no node \(node)") }
+        mask[node / UInt.bitWidth] |= 1 << UInt(node % UInt.bitWidth)
+        // maxnode counts one past the bits given, as libnuma passes it.
+        let rc = mask.withUnsafeBufferPointer { set_mempolicy(MPOL_BIND, $0.baseAddress, UInt(mask.count * UInt.bitWidth + 1)) }
+        guard rc == 0 else { throw WorkloadError("set_mempolicy(MPOL_BIND, node \(node))", errno: errno) }
+        defer { _ = set_mempolicy(MPOL_DEFAULT, nil, 0) }
+        return try body()
+    }
+}
+
+extension MemoryPolicy {
+    /// Moves every page this process has so far (the runtime's heap, stacks,
+    /// libraries' data) to `node`, so a scenario that says "all memory on A"
+    /// means it, not only its buffer. Pages shared with other processes stay.
+    /// Wraps migrate_pages(2) on the calling process.
+    static func gatherOwnPages(on node: Int) throws {
+        let words = 16
+        let allNodes = [UInt](repeating: UInt.max, count: words)
+        var target = [UInt](repeating: 0, count: words)
+        target[node / UInt.bitWidth] |= 1 << UInt(node % UInt.bitWidth)
+        let rc = allNodes.withUnsafeBufferPointer { from in
+            target.withUnsafeBufferPointer { to in
+                clinux_migrate_pages(getpid(), UInt(words * UInt.bitWidth + 1), from.baseAddress, to.baseAddress)
+            }
+        }
+        guard rc >= 0 else { throw WorkloadError("migrate_pages to node \(node)", errno: Int32(-rc)) }
+    }
+}
+
+/// strerror(3) as a String.
+func errnoText(_ code: Int32) -> String {
+    guard let text = strerror(code) else { return "errno \(code)" }
+    return String(decoding: UnsafeRawBufferPointer(start: text, count: strlen(text)), as: UTF8.self)
+}

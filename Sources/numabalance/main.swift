@@ -1,0 +1,3 @@
+import NUMABalanceCLI
+
+await NumaBalanceCommand.runMain()

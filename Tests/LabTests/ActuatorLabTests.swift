@@ -1,0 +1,270 @@
+// Issue 6's lab checks: `numabalance rebalance` on real 2x2 and 4x1 kernels.
+// One guest per topology runs rebalance-<topology>.sh; the tests read what
+// it wrote: rebalance's JSON, numa_maps before and after, thread affinities,
+// vmstat's pgmigrate_success and the journal.
+import Foundation
+import Testing
+
+/// `numabalance rebalance --json`, the keys the tests need.
+struct RebalanceJSON: Decodable {
+    struct Side: Decodable { var locality: Double? }
+    struct ActionRow: Decodable {
+        var kind: String
+        var reason: String
+        var status: String
+        var pagesMoved: Int
+    }
+
+    var pid: Int
+    var before: Side
+    var after: Side
+    var bytesMoved: UInt64
+    var pagesMoved: Int
+    var decision: String
+    var actions: [ActionRow]
+    var exitCode: Int32
+    var error: String?
+}
+
+/// The guests of these checks, booted once each under names of their own
+/// (their $LAB_OUT must not be the other suites' folders).
+actor ActuatorLabRuns {
+    static let shared = ActuatorLabRuns()
+    private var runs: [String: Task<LabRun, Error>] = [:]
+
+    func completedRun(_ topology: String) async throws -> LabRun {
+        try LabGuest.requireAvailable()
+        let task = runs[topology] ?? Task {
+            try await LabGuest.boot(topology: topology, script: "rebalance-\(topology).sh",
+                                    outName: "rebalance-\(topology)", timeoutSeconds: 420)
+        }
+        runs[topology] = task
+        let run = try await task.value
+        guard run.exitCode == 0 else { throw LabFailure("the \(topology) rebalance guest failed\n\(run.summary)") }
+        return run
+    }
+}
+
+extension LabRun {
+    func rebalance(_ name: String) throws -> RebalanceJSON { try decode(RebalanceJSON.self, from: "\(name).json") }
+
+    /// "tid cpus" lines written by the script's `affinity`.
+    func affinity(_ name: String) throws -> [String: String] {
+        var result: [String: String] = [:]
+        for line in try text("\(name)-affinity.txt").split(separator: "\n") {
+            let parts = line.split(separator: " ", maxSplits: 1)
+            if parts.count == 2 { result[String(parts[0])] = String(parts[1]) }
+        }
+        return result
+    }
+
+    func vmstatDelta(_ before: String, _ after: String) throws -> UInt64 {
+        let b = UInt64(try text("\(before)-vmstat.txt").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        let a = UInt64(try text("\(after)-vmstat.txt").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        return a >= b ? a - b : 0
+    }
+
+    /// numa_maps lines of a snapshot whose mapping path contains `marker`.
+    func numaMapsLines(_ snapshot: String, containing marker: String) throws -> [String] {
+        try text("\(snapshot)-numa_maps.txt").split(separator: "\n").map(String.init).filter { $0.contains(marker) }
+    }
+}
+
+/// Pages per node of a numa_maps line ("N0=12 N1=4").
+func pagesByNode(_ numaMapsLine: String) -> [Int: UInt64] {
+    var result: [Int: UInt64] = [:]
+    for token in numaMapsLine.split(separator: " ") where token.hasPrefix("N") {
+        let parts = token.dropFirst().split(separator: "=")
+        if parts.count == 2, let node = Int(parts[0]), let count = UInt64(parts[1]) { result[node, default: 0] += count }
+    }
+    return result
+}
+
+extension LabTests {
+    @Suite("rebalance in 2x2 and 4x1")
+    struct ActuatorChecks {
+        /// misplaced: ≥ 95 % local after, moved ≤ 1.1 × misplaced (by the report and by the kernel's count).
+        static func expectMisplacedFixed(_ run: LabRun, node: Int) throws {
+            let report = try run.rebalance("misplaced-rebalance")
+            #expect(try run.code("misplaced-rebalance.rc") == 0, "exit \(report.exitCode): \(run.contents("misplaced-rebalance.json"))")
+            let before = try PagePlacementTruth(run, snapshot: "misplaced-before")
+            let after = try PagePlacementTruth(run, snapshot: "misplaced-after")
+            #expect(after.share(of: node) >= 0.95, "after rebalance: \(after.pagesByNode)")
+            let misplaced = before.totalPages - (before.pagesByNode[node] ?? 0)
+            let moved = try run.vmstatDelta("misplaced-before", "misplaced-after")
+            #expect(Double(moved) <= 1.1 * Double(misplaced), "kernel migrated \(moved) pages for \(misplaced) misplaced")
+            #expect(Double(report.pagesMoved) <= 1.1 * Double(misplaced))
+            #expect(Double(report.pagesMoved) >= 0.9 * Double(misplaced), "report: \(report.pagesMoved) of \(misplaced)")
+            #expect((report.after.locality ?? 0) >= 0.9, "re-sampled locality \(String(describing: report.after.locality))")
+            print("ActuatorLab \(run.topology) misplaced: locality \(report.before.locality ?? -1) → \(report.after.locality ?? -1), "
+                + "moved \(report.pagesMoved) pages (kernel \(moved)) for \(misplaced) misplaced, node \(node) share \(after.share(of: node))")
+        }
+
+        @Test("2x2 misplaced: ≥ 95 % local after rebalance, moved ≤ 1.1× misplaced")
+        func misplaced2x2() async throws {
+            try Self.expectMisplacedFixed(try await ActuatorLabRuns.shared.completedRun("2x2"), node: 1)
+        }
+
+        @Test("4x1 misplaced: ≥ 95 % local after rebalance, moved ≤ 1.1× misplaced")
+        func misplaced4x1() async throws {
+            try Self.expectMisplacedFixed(try await ActuatorLabRuns.shared.completedRun("4x1"), node: 2)
+        }
+
+        @Test("2x2: threads pinned with taskset to node 1: memory moves, affinity untouched")
+        func userPinRespected() async throws {
+            let run = try await ActuatorLabRuns.shared.completedRun("2x2")
+            let report = try run.rebalance("pinned-rebalance")
+            #expect(report.exitCode == 0, "\(run.contents("pinned-rebalance.json"))")
+            #expect(try run.affinity("pinned-before") == run.affinity("pinned-after"))
+            #expect(try run.affinity("pinned-after").values.allSatisfy { $0 == "2-3" })
+            #expect(!report.actions.contains { $0.kind == "setAffinity" })
+            let after = try PagePlacementTruth(run, snapshot: "pinned-after")
+            #expect(after.share(of: 1) >= 0.95, "\(after.pagesByNode)")
+        }
+
+        @Test("2x2 numa02 with 2 threads fits one node: threads and memory end on one node")
+        func numa02Fits() async throws {
+            let run = try await ActuatorLabRuns.shared.completedRun("2x2")
+            let report = try run.rebalance("numa02fit-rebalance")
+            print("ActuatorLab numa02fit: \(report.decision)")
+            #expect(report.decision.hasPrefix("one node"), "decision: \(report.decision)")
+            let cpus = Set(try run.affinity("numa02fit-after").values)
+            #expect(cpus == ["0-1"] || cpus == ["2-3"], "threads' affinity: \(cpus)")
+            let node = cpus == ["0-1"] ? 0 : 1
+            let after = try PagePlacementTruth(run, snapshot: "numa02fit-after")
+            #expect(after.share(of: node) >= 0.95, "\(after.pagesByNode)")
+        }
+
+        @Test("2x2 numa02 with 4 threads does not fit: threads spread, memory over their nodes")
+        func numa02Spreads() async throws {
+            let run = try await ActuatorLabRuns.shared.completedRun("2x2")
+            let report = try run.rebalance("numa02spread-rebalance")
+            print("ActuatorLab numa02spread 2x2: \(report.decision)")
+            #expect(report.decision.hasPrefix("spread"), "decision: \(report.decision)")
+            let after = try PagePlacementTruth(run, snapshot: "numa02spread-after")
+            #expect(after.share(of: 0) >= 0.3 && after.share(of: 1) >= 0.3, "\(after.pagesByNode)")
+        }
+
+        @Test("4x1 numa02 with 2 threads does not fit a 1-CPU node: the report says spread")
+        func numa02Spreads4x1() async throws {
+            let run = try await ActuatorLabRuns.shared.completedRun("4x1")
+            let report = try run.rebalance("numa02spread-rebalance")
+            print("ActuatorLab numa02spread 4x1: \(report.decision)")
+            #expect(report.decision.hasPrefix("spread") || report.decision.hasPrefix("nothing"), "decision: \(report.decision)")
+        }
+
+        @Test("2x2: restore brings back the affinity rebalance replaced")
+        func restoreAffinity() async throws {
+            let run = try await ActuatorLabRuns.shared.completedRun("2x2")
+            #expect(try run.code("restore.rc") == 0, "\(run.contents("restore.json")) \(run.contents("restore.err"))")
+            let before = try run.affinity("numa02fit-before")
+            let restored = try run.affinity("numa02fit-restored")
+            #expect(try run.affinity("numa02fit-after") != before, "rebalance changed no affinity to restore")
+            for (tid, cpus) in restored { #expect(before[tid] == nil || before[tid] == cpus, "thread \(tid): \(cpus)") }
+            #expect(restored.values.allSatisfy { $0 == "0-3" })
+        }
+
+        @Test("2x2 shm-group: the SysV segment's pages move to node 1 and its policy shows in numa_maps")
+        func shmGroup() async throws {
+            let run = try await ActuatorLabRuns.shared.completedRun("2x2")
+            let report = try run.rebalance("shm-rebalance")
+            #expect(report.actions.contains { $0.kind == "setObjectPolicy" }, "\(run.contents("shm-rebalance.json"))")
+            for snapshot in ["shm-after", "shm-other-after"] {
+                let lines = try run.numaMapsLines(snapshot, containing: "SYSV")
+                #expect(!lines.isEmpty)
+                for line in lines {
+                    #expect(line.contains(" prefer:1 "), "\(snapshot): \(line)")
+                    let pages = pagesByNode(line)
+                    let total = pages.values.reduce(0, +)
+                    #expect(total > 0 && Double(pages[1] ?? 0) >= 0.95 * Double(total), "\(snapshot): \(line)")
+                }
+            }
+        }
+
+        @Test("2x2: a 64 MiB MAP_SHARED|MAP_ANONYMOUS mapping shared with children moves, and keeps the policy")
+        func sharedAnonymous() async throws {
+            let run = try await ActuatorLabRuns.shared.completedRun("2x2")
+            let report = try run.rebalance("anon-rebalance")
+            #expect(report.actions.contains { $0.kind == "setObjectPolicy" }, "\(run.contents("anon-rebalance.json"))")
+            let lines = try run.numaMapsLines("anon-after", containing: "/dev/zero")
+            #expect(lines.count == 1, "\(lines)")
+            for line in lines {
+                #expect(line.contains(" prefer:1 "), "\(line)")
+                let pages = pagesByNode(line)
+                #expect(Double(pages[1] ?? 0) >= 0.95 * Double(64 << 8), "\(line)")
+            }
+        }
+
+        @Test("2x2 --dry-run: numa_maps and every thread's affinity unchanged")
+        func dryRun() async throws {
+            let run = try await ActuatorLabRuns.shared.completedRun("2x2")
+            let report = try run.rebalance("dry-rebalance")
+            #expect(report.pagesMoved == 0 && report.bytesMoved == 0)
+            #expect(!report.actions.isEmpty && report.actions.allSatisfy { $0.status == "would-do" })
+            #expect(try run.affinity("dry-before") == run.affinity("dry-after"))
+            let before = try PagePlacementTruth(run, snapshot: "dry-before")
+            let after = try PagePlacementTruth(run, snapshot: "dry-after")
+            #expect(after.pagesByNode[1, default: 0] <= before.pagesByNode[1, default: 0] + 64, "\(before.pagesByNode) → \(after.pagesByNode)")
+            #expect(after.share(of: 0) >= 0.95)
+        }
+
+        @Test("2x2: a workload exiting mid-move: exit code 4, a clean report, a consistent journal")
+        func exitMidMove() async throws {
+            let run = try await ActuatorLabRuns.shared.completedRun("2x2")
+            #expect(try run.code("exiting-rebalance.rc") == 4, "\(run.contents("exiting-rebalance.json")) \(run.contents("exiting-rebalance.err"))")
+            let report = try run.rebalance("exiting-rebalance")
+            #expect(report.exitCode == 4)
+            #expect(report.actions.contains { $0.status == "exited" })
+            // Every intent has its outcome.
+            var intents = Set<String>(), outcomes = Set<String>()
+            for line in try run.text("journal.jsonl").split(separator: "\n") {
+                let entry = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                guard let id = entry?["id"] as? String, let phase = entry?["phase"] as? String else { continue }
+                if phase == "intent" { intents.insert(id) } else if phase == "outcome" { outcomes.insert(id) }
+            }
+            #expect(!intents.isEmpty && intents == outcomes, "intents without outcome: \(intents.subtracting(outcomes))")
+        }
+
+        @Test("2x2 as a non-root user: another user's process names the capability; one's own works")
+        func nonRootUser() async throws {
+            let run = try await ActuatorLabRuns.shared.completedRun("2x2")
+            #expect(try run.code("nobody-other.rc") == 1)
+            let message = run.contents("nobody-other.json") + run.contents("nobody-other.err")
+            #expect(message.contains("CAP_SYS_PTRACE"), "\(message)")
+            #expect(try run.code("nobody-own.rc") == 0, "\(run.contents("nobody-own.json")) \(run.contents("nobody-own.err"))")
+            let after = try PagePlacementTruth(run, snapshot: "nobody-own-after")
+            #expect(after.share(of: 1) >= 0.95, "\(after.pagesByNode)")
+        }
+    }
+}
+
+extension LabGuest {
+    /// `boot`, with $LAB_OUT in <bin>/lab-out/`outName` instead of the topology's folder.
+    static func boot(topology: String, script: String, outName: String, timeoutSeconds: Int) async throws -> LabRun {
+        let out = binFolder.appendingPathComponent("lab-out").appendingPathComponent(outName)
+        try? FileManager.default.removeItem(at: out)
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let process = Process()
+        process.executableURL = binFolder.appendingPathComponent("numa-lab")
+        process.arguments = [
+            "run", "--topology", topology, "--timeout", "\(timeoutSeconds)", "--out", out.path,
+            "--console", out.appendingPathComponent("console.log").path,
+            "--", "/bin/sh", scriptsFolder.appendingPathComponent(script).path, binFolder.path,
+        ]
+        let log = out.deletingLastPathComponent().appendingPathComponent("\(outName).output")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: log)
+        process.standardError = process.standardOutput
+        process.standardInput = FileHandle.nullDevice
+        let started = Date()
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+            process.terminationHandler = { _ in continuation.resume() }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+        }
+        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        let run = LabRun(topology: topology, exitCode: process.terminationStatus, stdout: output, stderr: "",
+                         outFolder: out, wallSeconds: Date().timeIntervalSince(started))
+        print("LabTests: the \(topology) guest ran \(script) in \(String(format: "%.1f", run.wallSeconds)) s (exit \(run.exitCode))")
+        return run
+    }
+}

@@ -1,0 +1,146 @@
+// The lab harness: finds the built executables and the guest scripts, tells
+// whether this machine can boot a guest, and runs one script in one guest
+// through `numa-lab run`, keeping what it wrote under $LAB_OUT.
+import Foundation
+import Testing
+
+/// The result of one guest run: numa-lab's exit code and output, and the
+/// folder the script's $LAB_OUT came back to.
+struct LabRun: Sendable {
+    var topology: String
+    var exitCode: Int32
+    var stdout: String
+    var stderr: String
+    var outFolder: URL
+    var wallSeconds: Double
+
+    /// A file the script wrote under $LAB_OUT.
+    func text(_ name: String) throws -> String {
+        let url = outFolder.appendingPathComponent(name)
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+            throw LabFailure("the \(topology) guest wrote no \(name) (see \(outFolder.path))\n\(summary)")
+        }
+        return text
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, from name: String) throws -> T {
+        let text = try text(name)
+        do {
+            return try JSONDecoder().decode(type, from: Data(text.utf8))
+        } catch {
+            throw LabFailure("\(name) from the \(topology) guest is not the expected JSON (\(error)):\n\(text)")
+        }
+    }
+
+    /// A file's text for a failure message, or a note that it is missing.
+    func contents(_ name: String) -> String {
+        (try? String(contentsOf: outFolder.appendingPathComponent(name), encoding: .utf8)) ?? "(no \(name))"
+    }
+
+    /// The integer in a file such as `topology.rc`.
+    func code(_ name: String) throws -> Int32? {
+        Int32(try text(name).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// What to show when a check fails.
+    var summary: String {
+        "numa-lab exited \(exitCode) after \(String(format: "%.1f", wallSeconds)) s\n--- stdout\n\(stdout)--- stderr\n\(stderr)"
+    }
+}
+
+struct LabFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+enum LabGuest {
+    /// The folder of the test binary, where SwiftPM also puts numabalance,
+    /// numa-lab and numa-workload.
+    static let binFolder: URL = {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var folder = URL(fileURLWithPath: exe).deletingLastPathComponent()
+        // On Linux the test binary is …/debug/<package>PackageTests.xctest itself;
+        // on other layouts it sits inside a bundle folder: walk up to the executables.
+        while folder.path != "/" && !FileManager.default.fileExists(atPath: folder.appendingPathComponent("numa-lab").path) {
+            folder.deleteLastPathComponent()
+        }
+        return folder
+    }()
+
+    /// Tests/LabTests/Scripts next to this file; the guest sees the checkout
+    /// at the same path (it is not under /tmp, a tmpfs in the guest).
+    static let scriptsFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("Scripts")
+
+    static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+
+    /// Why the lab cannot run here, or nil when it can. numa-lab installs
+    /// qemu itself, so root with apt-get is enough.
+    static func unavailability() -> String? {
+        guard getuid() == 0 || geteuid() == 0 else { return "the lab needs root (it installs packages and boots QEMU)" }
+        let numaLab = binFolder.appendingPathComponent("numa-lab").path
+        guard FileManager.default.isExecutableFile(atPath: numaLab) else {
+            return "numa-lab is not built next to the tests (looked in \(binFolder.path)); run swift build first"
+        }
+        let hasQemu = ["/usr/bin/qemu-system-x86_64", "/usr/local/bin/qemu-system-x86_64"]
+            .contains { FileManager.default.isExecutableFile(atPath: $0) }
+        guard hasQemu || FileManager.default.isExecutableFile(atPath: "/usr/bin/apt-get") else {
+            return "no qemu-system-x86_64 and no apt-get to install it"
+        }
+        return nil
+    }
+
+    /// The suite's condition: run when the lab is available; otherwise skip
+    /// with the reason printed, except in CI, where the tests run and fail.
+    static func shouldRun() -> Bool { decision }
+
+    /// Decided (and the reason printed) once, though every test asks.
+    private static let decision: Bool = {
+        guard let reason = unavailability() else { return true }
+        if isCI { return true }
+        print("LabTests skipped: \(reason)")
+        return false
+    }()
+
+    /// Fails the calling test (in CI) when the lab is unavailable.
+    static func requireAvailable() throws {
+        if let reason = unavailability() {
+            throw LabFailure("the lab cannot run here: \(reason) (CI=true never skips the lab)")
+        }
+    }
+
+    /// Boots `topology`, runs `sh SCRIPT BIN_FOLDER` inside, and waits.
+    /// $LAB_OUT comes back to <bin>/lab-out/<topology>, kept for inspection.
+    static func boot(topology: String, script: String, timeoutSeconds: Int = 480) async throws -> LabRun {
+        let out = binFolder.appendingPathComponent("lab-out").appendingPathComponent(topology)
+        try? FileManager.default.removeItem(at: out)
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let process = Process()
+        process.executableURL = binFolder.appendingPathComponent("numa-lab")
+        process.arguments = [
+            "run", "--topology", topology, "--timeout", "\(timeoutSeconds)", "--out", out.path,
+            "--console", out.appendingPathComponent("console.log").path,
+            "--", "/bin/sh", scriptsFolder.appendingPathComponent(script).path, binFolder.path,
+        ]
+        let stdoutFile = out.deletingLastPathComponent().appendingPathComponent("\(topology).stdout")
+        let stderrFile = out.deletingLastPathComponent().appendingPathComponent("\(topology).stderr")
+        _ = FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: stdoutFile)
+        process.standardError = try FileHandle(forWritingTo: stderrFile)
+        process.standardInput = FileHandle.nullDevice
+
+        let started = Date()
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+            process.terminationHandler = { _ in continuation.resume() }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+        }
+        let run = LabRun(
+            topology: topology, exitCode: process.terminationStatus,
+            stdout: (try? String(contentsOf: stdoutFile, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOf: stderrFile, encoding: .utf8)) ?? "",
+            outFolder: out, wallSeconds: Date().timeIntervalSince(started))
+        print("LabTests: the \(topology) guest ran \(script) in \(String(format: "%.1f", run.wallSeconds)) s (exit \(run.exitCode)); files in \(out.path)")
+        return run
+    }
+}

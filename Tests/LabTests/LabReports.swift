@@ -1,0 +1,74 @@
+// What the guest scripts bring back, decoded: numabalance's JSON, and the
+// ground truth counted from numa_maps over the sampler's eligible mappings.
+import Foundation
+import NUMAModel
+import NUMAProc
+
+/// `numabalance topology --json`.
+struct TopologyReport: Decodable {
+    struct Node: Decodable {
+        var id: Int
+        var cpus: [Int]
+        var memTotalBytes: UInt64
+        var memFreeBytes: UInt64
+    }
+
+    var nodes: [Node]
+    var distances: [[Int]]
+}
+
+/// `numabalance inspect PID --exact --json`.
+struct InspectReport: Decodable {
+    struct Node: Decodable {
+        var id: Int
+        var pageShare: Double?
+        var ci95: Double?
+        var cpuShare: Double?
+        var exactPageShare: Double?
+    }
+
+    var pid: Int
+    var samples: Int
+    var locality: Double?
+    var nodes: [Node]
+
+    func node(_ id: Int) -> Node? { nodes.first { $0.id == id } }
+}
+
+/// Pages per node of one process, from a maps and numa_maps snapshot.
+struct PagePlacementTruth {
+    var pagesByNode: [Int: UInt64]
+
+    init(maps: String, numaMaps: String) throws {
+        let counts = exactPagesByNode(maps: try Maps.parse(maps), numaMaps: try NumaMaps.parse(numaMaps))
+        pagesByNode = Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) })
+    }
+
+    /// A snapshot the guest script took with `snapshot PID NAME`.
+    init(_ run: LabRun, snapshot name: String) throws {
+        try self.init(maps: try run.text("\(name)-maps.txt"), numaMaps: try run.text("\(name)-numa_maps.txt"))
+    }
+
+    var totalPages: UInt64 { pagesByNode.values.reduce(0, +) }
+
+    func share(of node: Int) -> Double {
+        totalPages == 0 ? 0 : Double(pagesByNode[node] ?? 0) / Double(totalPages)
+    }
+}
+
+/// What a topology must look like inside the guest: the table numa-lab gives
+/// QEMU, restated here so that a change to either is caught.
+struct ExpectedTopology {
+    var cpus: [[Int]]
+    var memoryMiB: [Int]
+    var distances: [[Int]]
+
+    static let all: [String: ExpectedTopology] = [
+        "2x2": ExpectedTopology(cpus: [[0, 1], [2, 3]], memoryMiB: [2048, 2048],
+                                distances: [[10, 21], [21, 10]]),
+        "4x1": ExpectedTopology(cpus: [[0], [1], [2], [3]], memoryMiB: [1024, 1024, 1024, 1024],
+                                distances: [[10, 21, 21, 21], [21, 10, 21, 21], [21, 21, 10, 21], [21, 21, 21, 10]]),
+        "2x2+mem": ExpectedTopology(cpus: [[0, 1], [2, 3], []], memoryMiB: [2048, 2048, 1024],
+                                    distances: [[10, 21, 30], [21, 10, 30], [30, 30, 10]]),
+    ]
+}

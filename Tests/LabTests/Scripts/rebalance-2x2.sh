@@ -1,0 +1,94 @@
+#!/bin/sh
+# The 2x2 guest's rebalance checks (ActuatorLabTests): misplaced, a user's
+# taskset pin, numa02 fitting and not fitting one node, restore, shm-group,
+# a shared anonymous mapping, dry run, an exit mid-move, a non-root user.
+# Usage (inside numa-lab): sh rebalance-2x2.sh BIN_FOLDER
+. "$(dirname "$0")/lab-lib.sh"
+. "$(dirname "$0")/rebalance-lib.sh"
+mark start
+echo 0 > /proc/sys/kernel/numa_balancing   # standalone mode
+describe_nodes
+
+# 1. misplaced: memory on node 0, threads pinned (by the workload) to node 1.
+start misplaced "$bin/numa-workload" misplaced --mib 32 --mem-node 0 --cpu-node 1
+snapshot "$pid" misplaced-before; affinity "$pid" misplaced-before; migrated misplaced-before
+rebalance misplaced-rebalance "$pid"
+migrated misplaced-after; snapshot "$pid" misplaced-after; affinity "$pid" misplaced-after
+stop "$workload"
+
+# 2. a user's pin: threads pinned with taskset to node 1, memory on node 0.
+start pinned "$bin/numa-workload" misplaced --mib 32 --mem-node 0 --cpu-node 0
+taskset -a -p -c 2,3 "$pid" > "$out/pinned-taskset.txt" 2>&1
+sleep 1
+snapshot "$pid" pinned-before; affinity "$pid" pinned-before
+rebalance pinned-rebalance "$pid"
+snapshot "$pid" pinned-after; affinity "$pid" pinned-after
+stop "$workload"
+
+# 3. numa02 that fits one node (2 threads, 2 CPUs a node), then restore.
+start numa02fit "$bin/numa-workload" numa02 --mib 32 --threads 2
+affinity "$pid" numa02fit-before
+rebalance numa02fit-rebalance "$pid"
+snapshot "$pid" numa02fit-after; affinity "$pid" numa02fit-after
+"$bin/numabalance" restore --pid "$pid" --json > "$out/restore.json" 2> "$out/restore.err"
+echo $? > "$out/restore.rc"
+affinity "$pid" numa02fit-restored
+stop "$workload"
+
+# 4. numa02 that does not fit one node (4 threads on 2 CPUs a node).
+start numa02spread "$bin/numa-workload" numa02 --mib 32 --threads 4
+rebalance numa02spread-rebalance "$pid"
+snapshot "$pid" numa02spread-after; affinity "$pid" numa02spread-after
+stop "$workload"
+
+# 5. shm-group: one group of 2 sharing a SysV segment on node 0; member 1 pinned to node 1.
+start shm "$bin/numa-workload" shm-group --groups 1 --procs 2 --mib 32 --mem-node 0
+wait_ready "$out/shm.log" 2
+members=$(sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$out/shm.log")
+m1=$(echo "$members" | sed -n 1p); m2=$(echo "$members" | sed -n 2p)
+taskset -a -p -c 2,3 "$m1" > /dev/null
+sleep 1
+snapshot "$m1" shm-before
+rebalance shm-rebalance "$m1"
+snapshot "$m1" shm-after; snapshot "$m2" shm-other-after
+stop "$workload"
+
+# 6. a 64 MiB MAP_SHARED|MAP_ANONYMOUS mapping shared with 2 children on node 1.
+start anon "$bin/numa-workload" shared-anon --mib 64 --children 2 --mem-node 0 --cpu-node 1
+wait_ready "$out/anon.log" 3
+parent=$pid
+child=$(sed -n 's/^ready pid=\([0-9]*\) role=child.*/\1/p' "$out/anon.log" | head -n 1)
+snapshot "$parent" anon-before
+rebalance anon-rebalance "$child"
+snapshot "$parent" anon-after; snapshot "$child" anon-child-after
+stop "$workload"
+
+# 7. --dry-run changes nothing.
+start dry "$bin/numa-workload" misplaced --mib 32 --mem-node 0 --cpu-node 1
+snapshot "$pid" dry-before; affinity "$pid" dry-before
+rebalance dry-rebalance "$pid" --dry-run
+snapshot "$pid" dry-after; affinity "$pid" dry-after
+stop "$workload"
+
+# 8. the workload exits in the middle of a move (64 MiB at 4 MiB/s takes 16 s).
+start exiting "$bin/numa-workload" misplaced --mib 64 --mem-node 0 --cpu-node 1 --seconds 6
+rebalance exiting-rebalance "$pid" --max-rate 4
+wait "$workload" 2>/dev/null
+cp "$NUMABALANCE_STATE_DIR/journal.jsonl" "$out/journal.jsonl"
+
+# 9. a non-root user: another user's process (root's), then its own.
+start rootowned "$bin/numa-workload" misplaced --mib 16 --mem-node 0 --cpu-node 1
+mkdir -p /tmp/nobody-state && chown 65534:65534 /tmp/nobody-state
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all env NUMABALANCE_STATE_DIR=/tmp/nobody-state "$@"; }
+as_nobody "$bin/numabalance" rebalance "$pid" --json > "$out/nobody-other.json" 2> "$out/nobody-other.err"
+echo $? > "$out/nobody-other.rc"
+stop "$workload"
+as_nobody "$bin/numa-workload" misplaced --mib 16 --mem-node 0 --cpu-node 1 > "$out/nobody-own.log" 2>&1 &
+workload=$!
+wait_ready "$out/nobody-own.log" 1
+pid=$(first_pid "$out/nobody-own.log")
+as_nobody "$bin/numabalance" rebalance "$pid" --json > "$out/nobody-own.json" 2> "$out/nobody-own.err"
+echo $? > "$out/nobody-own.rc"
+snapshot "$pid" nobody-own-after
+stop "$workload"
+mark end

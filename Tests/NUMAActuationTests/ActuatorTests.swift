@@ -1,0 +1,92 @@
+import Foundation
+import NUMAActuation
+import NUMAModel
+import Testing
+
+/// A reason for the actions the tests build by hand.
+let testReason = Reason(rule: .memoryFollowsCPU, summary: "test")
+
+func options(_ kernel: RecordingKernel, rate: Double = 1_073_741_824, pagesPerCall: Int = 65_536) -> ActuationOptions {
+    ActuationOptions(budget: TokenBucket(bytesPerSecond: rate, clock: kernel), maxPagesPerCall: pagesPerCall, selfPID: 99)
+}
+
+@Suite("Actuator over a recording kernel")
+struct ActuatorTests {
+    @Test("move_pages goes in batches of at most one second of the budget, waiting for tokens")
+    func tokenBucketBatches() {
+        let kernel = RecordingKernel()
+        kernel.addProcess(pid: 10)
+        kernel.addPages(pid: 10, start: 0x10000, count: 1000, node: 0)
+        // 100 pages a second: 10 batches of 100, nine of them waiting a second.
+        let actuator = LinuxActuator(kernel: kernel, options: options(kernel, rate: 100 * 4096))
+        let action = Action.moveRanges(MoveRanges(process: kernel.identity(10),
+                                                  ranges: [AddressRange(start: 0x10000, end: 0x10000 + 1000 * 4096)],
+                                                  to: 1, bytes: 1000 * 4096, reason: testReason))
+        let record = actuator.perform(action)
+        #expect(record.outcome.status == .done)
+        #expect(record.outcome.pagesMoved == 1000)
+        #expect(record.outcome.bytesMoved == 1000 * 4096)
+        let batches = kernel.state.withLock { $0.moveBatches }
+        #expect(batches == Array(repeating: 100, count: 10))
+        let slept = kernel.state.withLock { $0.slept }
+        #expect(abs(slept - 9) < 0.01, "slept \(slept) s")
+        #expect(kernel.nodes(of: 10) == [1: 1000])
+    }
+
+    @Test("a whole-process move that fits the budget at once is one migrate_pages call")
+    func migratePagesWhenItFits() {
+        let kernel = RecordingKernel()
+        kernel.addProcess(pid: 10)
+        kernel.addPages(pid: 10, start: 0x10000, count: 300, node: 0)
+        kernel.addPages(pid: 10, start: 0x900000, count: 100, node: 1)
+        let actuator = LinuxActuator(kernel: kernel, options: options(kernel))
+        let record = actuator.perform(.movePages(MovePages(process: kernel.identity(10), from: [0], to: 1,
+                                                           bytes: 300 * 4096, reason: testReason)))
+        #expect(record.outcome.method == "migrate_pages")
+        #expect(record.outcome.pagesMoved == 300)
+        #expect(kernel.changes == ["migrate_pages 10 [0] [1]"])
+    }
+
+    @Test("a whole-process move larger than a second of budget falls back to move_pages batches")
+    func movePagesWhenTooBig() {
+        let kernel = RecordingKernel()
+        kernel.addProcess(pid: 10)
+        kernel.addPages(pid: 10, start: 0x10000, count: 300, node: 0)
+        let actuator = LinuxActuator(kernel: kernel, options: options(kernel, rate: 100 * 4096))
+        let record = actuator.perform(.movePages(MovePages(process: kernel.identity(10), from: [0], to: 1,
+                                                           bytes: 300 * 4096, reason: testReason)))
+        #expect(record.outcome.method == "move_pages in 3 batch(es)")
+        #expect(record.outcome.pagesMoved == 300)
+        #expect(!kernel.changes.contains { $0.hasPrefix("migrate_pages") })
+    }
+
+    @Test("a reused pid, pid 1, numabalance itself and kernel threads are never acted on")
+    func identityChecks() {
+        let kernel = RecordingKernel()
+        kernel.addProcess(pid: 10, startTime: 2000)
+        kernel.addProcess(pid: 1)
+        kernel.addProcess(pid: 99)
+        kernel.addProcess(pid: 2, kernelThread: true)
+        let actuator = LinuxActuator(kernel: kernel, options: options(kernel))
+        let stale = ProcessIdentity(pid: 10, startTime: 1000)
+        for identity in [stale, kernel.identity(1), kernel.identity(99), kernel.identity(2)] {
+            let record = actuator.perform(.setAffinity(SetAffinity(process: identity, cpus: CPUSet([0]), nodes: [0],
+                                                                   reason: testReason)))
+            #expect(record.outcome.status == .failed, "acted on \(identity)")
+        }
+        #expect(kernel.changes.isEmpty)
+    }
+
+    @Test("affinity is set on every thread, including one born during the pass")
+    func affinityEveryThread() {
+        let kernel = RecordingKernel()
+        kernel.addProcess(pid: 10, threads: [10, 11, 12])
+        let actuator = LinuxActuator(kernel: kernel, options: options(kernel))
+        let record = actuator.perform(.setAffinity(SetAffinity(process: kernel.identity(10), cpus: CPUSet([2, 3]),
+                                                               nodes: [1], reason: testReason)))
+        #expect(record.outcome.status == .done)
+        #expect(record.outcome.threads == 3)
+        #expect(record.replaced?.affinity?.map(\.tid) == [10, 11, 12])
+        #expect(kernel.state.withLock { s in [10, 11, 12].allSatisfy { s.affinity[$0] == CPUSet([2, 3]) } })
+    }
+}

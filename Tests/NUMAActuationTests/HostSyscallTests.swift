@@ -1,0 +1,89 @@
+// The real syscalls on this host (one node, two CPUs): affinity of a child
+// process set, journalled and restored; move_pages to node 0 for real; a
+// dry run that leaves the child as it was.
+import Foundation
+import NUMAActuation
+import NUMAModel
+import Testing
+
+/// A `sleep` child for the duration of a test.
+final class SleepingChild {
+    let process = Process()
+    init() throws {
+        process.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        process.arguments = ["30"]
+        try process.run()
+    }
+    var pid: Int32 { process.processIdentifier }
+    deinit {
+        // SIGKILL: a SIGTERM may be blocked in the mask the child inherited.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
+
+let hostHasTwoCPUs = sysconf(Int32(_SC_NPROCESSORS_ONLN)) >= 2
+
+@Suite("Real syscalls on this host")
+struct HostSyscallTests {
+    let kernel = LinuxKernel()
+
+    func identity(_ pid: Int32) throws -> ProcessIdentity {
+        try kernel.process(pid).get().identity
+    }
+
+    func liveOptions() -> ActuationOptions {
+        ActuationOptions(budget: TokenBucket(bytesPerSecond: 1_073_741_824, clock: kernel), selfPID: getpid())
+    }
+
+    @Test("a child's affinity is set on its threads, journalled, and restored", .enabled(if: hostHasTwoCPUs))
+    func affinityAndRestore() throws {
+        let child = try SleepingChild()
+        let original = try kernel.affinity(ofThread: child.pid).get()
+        let journal = temporaryJournal()
+        let action = Action.setAffinity(SetAffinity(process: try identity(child.pid), cpus: CPUSet([0]), nodes: [0],
+                                                    reason: testReason))
+        let records = PlanRunner(actuator: LinuxActuator(kernel: kernel, options: liveOptions()), journal: journal,
+                                 by: "test").run([action])
+        #expect(records.first?.outcome.status == .done, "\(records)")
+        #expect(try kernel.affinity(ofThread: child.pid).get() == CPUSet([0]))
+        let results = try Restorer(kernel: kernel, journal: journal, selfPID: getpid(), by: "test").restore(pid: child.pid)
+        #expect(results.map(\.status) == [.restored])
+        #expect(try kernel.affinity(ofThread: child.pid).get() == original)
+    }
+
+    @Test("the dry run leaves a child's affinity as it was", .enabled(if: hostHasTwoCPUs))
+    func dryRunLeavesAffinity() throws {
+        let child = try SleepingChild()
+        let original = try kernel.affinity(ofThread: child.pid).get()
+        let action = Action.setAffinity(SetAffinity(process: try identity(child.pid), cpus: CPUSet([1]), nodes: [0],
+                                                    reason: testReason))
+        let record = DryRunActuator(kernel: kernel, options: liveOptions()).perform(action)
+        #expect(record.outcome.status == .wouldDo)
+        #expect(try kernel.affinity(ofThread: child.pid).get() == original)
+    }
+
+    @Test("move_pages of a child's memory to node 0 runs for real: nothing left elsewhere")
+    func movePagesToNodeZero() throws {
+        let child = try SleepingChild()
+        let maps = try kernel.mappings(child.pid).get().filter { $0.isAnonymous && $0.writable }
+        let action = Action.moveRanges(MoveRanges(process: try identity(child.pid),
+                                                  ranges: maps.map { AddressRange(start: $0.start, end: $0.end) },
+                                                  to: 0, bytes: 0, reason: testReason))
+        let record = LinuxActuator(kernel: kernel, options: liveOptions()).perform(action)
+        #expect(record.outcome.status == .done, "\(record.outcome)")
+        #expect(record.outcome.pagesNotMoved == 0)
+    }
+
+    @Test("pid 1 and numabalance itself are refused before any syscall")
+    func refusedTargets() throws {
+        let options = liveOptions()
+        for pid in [Int32(1), getpid()] {
+            let action = Action.setAffinity(SetAffinity(process: try identity(pid), cpus: CPUSet([0]), nodes: [0],
+                                                        reason: testReason))
+            let record = LinuxActuator(kernel: kernel, options: options).perform(action)
+            #expect(record.outcome.status == .failed)
+            #expect(record.outcome.error?.contains("not acting on pid \(pid)") == true, "\(record.outcome)")
+        }
+    }
+}

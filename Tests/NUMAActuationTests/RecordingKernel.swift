@@ -1,0 +1,161 @@
+// A fake kernel for the actuator's unit tests: processes, threads,
+// affinities and page placement in memory; every call recorded, the
+// state-changing ones separately, and a clock that moves only when slept.
+import NUMAActuation
+import NUMAModel
+import NUMAProc
+import Synchronization
+
+final class RecordingKernel: KernelInterface {
+    struct State {
+        var processes: [Int32: ProcessFacts] = [:]
+        var threads: [Int32: [Int32]] = [:]
+        var affinity: [Int32: CPUSet] = [:]
+        /// pid → page address → node.
+        var pages: [Int32: [UInt64: Int32]] = [:]
+        var maps: [Int32: [Mapping]] = [:]
+        var calls: [String] = []
+        var changes: [String] = []
+        var clock = 100.0
+        var slept = 0.0
+        var moveBatches: [Int] = []
+        /// After this many move_pages calls the process exits (ESRCH).
+        var exitAfterMoves: [Int32: Int] = [:]
+        var migratedCounter: UInt64 = 0
+    }
+
+    let pageSize: UInt64 = 4096
+    let state = Mutex(State())
+
+    func addProcess(pid: Int32, startTime: UInt64 = 1000, uid: UInt32 = 0, threads: [Int32]? = nil,
+                    cpus: CPUSet = CPUSet([0, 1, 2, 3]), kernelThread: Bool = false) {
+        state.withLock { s in
+            s.processes[pid] = ProcessFacts(identity: ProcessIdentity(pid: pid, startTime: startTime), comm: "proc\(pid)",
+                                            isKernelThread: kernelThread, uids: [uid, uid, uid, uid])
+            let tids = threads ?? [pid]
+            s.threads[pid] = tids
+            for tid in tids { s.affinity[tid] = cpus }
+        }
+    }
+
+    /// `count` resident pages from `start`, all on `node`, in one eligible mapping.
+    func addPages(pid: Int32, start: UInt64, count: Int, node: Int32) {
+        state.withLock { s in
+            for i in 0..<count { s.pages[pid, default: [:]][start + UInt64(i) * pageSize] = node }
+            s.maps[pid, default: []].append(Mapping(start: start, end: start + UInt64(count) * pageSize))
+        }
+    }
+
+    func identity(_ pid: Int32) -> ProcessIdentity { state.withLock { $0.processes[pid]!.identity } }
+    var changes: [String] { state.withLock { $0.changes } }
+    var calls: [String] { state.withLock { $0.calls } }
+    func nodes(of pid: Int32) -> [Int32: Int] {
+        state.withLock { s in (s.pages[pid] ?? [:]).values.reduce(into: [:]) { $0[$1, default: 0] += 1 } }
+    }
+
+    private func log(_ call: String, changes: Bool = false) {
+        state.withLock { s in
+            s.calls.append(call)
+            if changes { s.changes.append(call) }
+        }
+    }
+
+    func process(_ pid: Int32) -> Result<ProcessFacts, ActuationError> {
+        log("process \(pid)")
+        return state.withLock { $0.processes[pid] }.map { .success($0) } ?? .failure(.noSuchProcess(pid: pid))
+    }
+
+    func watch(_ identity: ProcessIdentity) -> Result<any ProcessWatch, ActuationError> {
+        process(identity.pid).flatMap { facts in
+            facts.identity == identity ? .success(FakeWatch(kernel: self, pid: identity.pid))
+                : .failure(.processChanged(expected: identity, found: facts.identity))
+        }
+    }
+
+    func threadIDs(_ pid: Int32) -> Result<[Int32], ActuationError> {
+        state.withLock { $0.threads[pid] }.map { .success($0) } ?? .failure(.noSuchProcess(pid: pid))
+    }
+
+    func mappings(_ pid: Int32) -> Result<[Mapping], ActuationError> {
+        state.withLock { s in s.processes[pid] == nil ? nil : s.maps[pid] ?? [] }.map { .success($0) }
+            ?? .failure(.noSuchProcess(pid: pid))
+    }
+
+    func cpuset(_ pid: Int32) -> EffectiveCpuset? { nil }
+
+    func affinity(ofThread tid: Int32) -> Result<CPUSet, SyscallError> {
+        log("getaffinity \(tid)")
+        return state.withLock { $0.affinity[tid] }.map { .success($0) }
+            ?? .failure(SyscallError("sched_getaffinity of thread \(tid)", errno: 3))
+    }
+
+    func setAffinity(ofThread tid: Int32, to cpus: CPUSet) -> Result<Void, SyscallError> {
+        log("setaffinity \(tid) \(cpus)", changes: true)
+        return state.withLock { s in
+            guard s.affinity[tid] != nil else { return .failure(SyscallError("sched_setaffinity", errno: 3)) }
+            s.affinity[tid] = cpus
+            return .success(())
+        }
+    }
+
+    func queryPages(pid: Int32, addresses: [UInt64]) -> Result<[Int32], SyscallError> {
+        log("query \(pid) \(addresses.count)")
+        return state.withLock { s in
+            guard s.processes[pid] != nil else { return .failure(SyscallError("move_pages", errno: 3)) }
+            return .success(addresses.map { s.pages[pid]?[$0] ?? -2 })
+        }
+    }
+
+    func movePages(pid: Int32, addresses: [UInt64], nodes: [Int32], moveShared: Bool) -> Result<PageMoveResult, SyscallError> {
+        log("move_pages \(pid) \(addresses.count)", changes: true)
+        return state.withLock { s in
+            if let left = s.exitAfterMoves[pid] {
+                if left <= 0 {
+                    s.processes[pid] = nil
+                    s.pages[pid] = nil
+                    return .failure(SyscallError("move_pages", errno: 3))
+                }
+                s.exitAfterMoves[pid] = left - 1
+            }
+            s.moveBatches.append(addresses.count)
+            var statuses: [Int32] = []
+            for (address, node) in zip(addresses, nodes) {
+                if s.pages[pid]?[address] != nil { s.pages[pid]?[address] = node; statuses.append(node) } else { statuses.append(-2) }
+            }
+            s.migratedCounter += UInt64(addresses.count)
+            return .success(PageMoveResult(statuses: statuses, notMigrated: 0))
+        }
+    }
+
+    func migratePages(pid: Int32, from: [NodeID], to: [NodeID]) -> Result<Int, SyscallError> {
+        log("migrate_pages \(pid) \(from.map(\.rawValue)) \(to.map(\.rawValue))", changes: true)
+        return state.withLock { s in
+            let sources = Set(from.map { Int32($0.rawValue) })
+            guard let target = to.first.map({ Int32($0.rawValue) }), var pages = s.pages[pid] else { return .success(0) }
+            for (address, node) in pages where sources.contains(node) { pages[address] = target; s.migratedCounter += 1 }
+            s.pages[pid] = pages
+            return .success(0)
+        }
+    }
+
+    func openSharedObject(pid: Int32, mapping: Mapping, window: Range<UInt64>) -> Result<any SharedObjectView, SyscallError> {
+        log("open object \(pid)", changes: true)
+        return .failure(SyscallError("open of /proc/\(pid)/map_files", errno: 1))
+    }
+
+    func migratedPagesCounter() -> UInt64? { state.withLock { $0.migratedCounter } }
+    func now() -> Double { state.withLock { $0.clock } }
+    func sleep(seconds: Double) {
+        state.withLock { s in
+            s.clock += seconds
+            s.slept += seconds
+        }
+    }
+}
+
+struct FakeWatch: ProcessWatch {
+    let kernel: RecordingKernel
+    let pid: Int32
+    var hasExited: Bool { kernel.state.withLock { $0.processes[pid] == nil } }
+    func close() {}
+}

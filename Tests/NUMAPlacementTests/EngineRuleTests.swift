@@ -1,0 +1,197 @@
+import NUMAModel
+@testable import NUMAPlacement
+import Testing
+
+/// The engine's decisions on small machines, one rule at a time.
+@Suite("Engine rules")
+struct EngineRuleTests {
+    let topology = Fixture.topology(nodes: 2)
+    let all = Fixture.cpus(of: [0, 1])
+    let node0 = Fixture.cpus(of: [0])
+    let node1 = Fixture.cpus(of: [1])
+
+    /// 2 ranges of 64 MiB on node 0, two busy threads on node 1.
+    func misplaced(owner: AffinityOwner = .unrestricted, allowed: CPUSet? = nil, cpuset: CPUSet? = nil,
+                   ranges: Int = 2, time: Double = 1) -> Observation {
+        Fixture.process(pid: 10, pages: Array(repeating: [0: 40], count: ranges), threadNodes: [1, 1],
+                        allowed: allowed ?? all, cpuset: cpuset, owner: owner, time: time)
+    }
+
+    @Test("CPU follows memory: threads go to the preferred node when it has room")
+    func cpuFollowsMemory() {
+        var engine = PlacementEngine()
+        let plan = engine.plan(topology: topology, observations: [misplaced()], now: 1)
+        let moves = Fixture.setAffinities(plan)
+        #expect(moves.count == 1)
+        #expect(moves.first?.cpus == node0)
+        #expect(moves.first?.reason.rule == .cpuFollowsMemory)
+        #expect(moves.first?.reason.expectedLocality == 1)
+        #expect(Fixture.memoryMoves(plan).isEmpty)
+    }
+
+    @Test("two-stage filter: pages move only when seen remote in two consecutive observations")
+    func twoStageFilter() {
+        var engine = PlacementEngine()
+        let first = engine.plan(topology: topology, observations: [misplaced(owner: .user, allowed: node1)], now: 1)
+        #expect(Fixture.memoryMoves(first).isEmpty)
+        #expect(first.deferred.contains { $0.reason.rule == .twoStageFilter })
+        let second = engine.plan(topology: topology,
+                                 observations: [misplaced(owner: .user, allowed: node1, time: 2)], now: 2)
+        guard case .movePages(let move)? = Fixture.memoryMoves(second).first else {
+            Issue.record("expected migrate_pages of the whole process")
+            return
+        }
+        #expect(move.to == 1 && move.from == [0])
+        #expect(move.bytes == 128 << 20)
+        #expect(move.reason.rule == .memoryFollowsCPU)
+    }
+
+    @Test("user pin: respected, memory follows it")
+    func userPin() {
+        var engine = PlacementEngine()
+        for round in 1...3 {
+            let plan = engine.plan(topology: topology,
+                                   observations: [misplaced(owner: .user, allowed: node1, time: Double(round))],
+                                   now: Double(round))
+            #expect(Fixture.setAffinities(plan).isEmpty && Fixture.swaps(plan).isEmpty)
+        }
+    }
+
+    @Test("cpuset: threads never placed outside the cgroup's CPUs")
+    func cpuset() {
+        var engine = PlacementEngine()
+        let o = misplaced(allowed: node1, cpuset: node1)
+        let plan = engine.plan(topology: topology, observations: [o], now: 1)
+        #expect(Fixture.setAffinities(plan).allSatisfy { $0.cpus.isSubset(of: node1) })
+        #expect(!Fixture.setAffinities(plan).contains { $0.cpus == node0 })
+    }
+
+    @Test("reserve: no move takes a node below high watermark + 1/32")
+    func reserve() {
+        // 8 GiB nodes, 64 MiB watermark: reserve = 64 + 256 MiB.
+        let tight = Fixture.topology(nodes: 2, free: 200 << 20)
+        var engine = PlacementEngine()
+        _ = engine.plan(topology: tight, observations: [misplaced(owner: .user, allowed: node1)], now: 1)
+        let plan = engine.plan(topology: tight, observations: [misplaced(owner: .user, allowed: node1, time: 2)],
+                               now: 2)
+        #expect(Fixture.memoryMoves(plan).isEmpty)
+        #expect(plan.deferred.contains { $0.reason.rule == .reserve })
+        let reserve = MemoryReserve(nodes: NodeTable(topology: Fixture.topology(nodes: 2, free: 1 << 30),
+                                                     reserveFraction: 1.0 / 32))
+        #expect(reserve.room(on: 1) == 704 << 20)
+        #expect(reserve.allows(704 << 20, to: 1) && !reserve.allows((704 << 20) + 1, to: 1))
+    }
+
+    @Test("budget: a token bucket of MB/s; what does not fit waits for the next round")
+    func budget() {
+        var bucket = MigrationBudget(bytesPerSecond: 100, burstSeconds: 1)
+        bucket.refill(now: 0)
+        #expect(bucket.spend(60) && !bucket.spend(60))
+        bucket.refill(now: 0.5)
+        #expect(bucket.tokens == 90)
+        bucket.refill(now: 10)
+        #expect(bucket.tokens == 100)
+
+        var engine = PlacementEngine(config: PlacementConfig(budgetBytesPerSecond: 100 * 1024 * 1024))
+        let pinned = { (t: Double) in self.misplaced(owner: .user, allowed: self.node1, ranges: 4, time: t) }
+        _ = engine.plan(topology: topology, observations: [pinned(1)], now: 1)
+        let second = engine.plan(topology: topology, observations: [pinned(2)], now: 2)
+        #expect(second.bytesToMove == 64 << 20)   // one 64 MiB range of the 100 MiB/s bucket
+        #expect(second.deferred.contains { $0.reason.rule == .budget })
+        let third = engine.plan(topology: topology, observations: [pinned(3)], now: 3)
+        #expect(third.bytesToMove == 64 << 20)
+    }
+
+    @Test("capacity: no move onto a node without CPUs for the threads")
+    func capacity() {
+        // Node 0 has 4 CPUs, 3 taken by a pinned process; ours needs 2.
+        let busy = Fixture.process(pid: 20, pages: [[0: 40]], threadNodes: [0, 0, 0], allowed: node0,
+                                   owner: .user)
+        var engine = PlacementEngine()
+        let plan = engine.plan(topology: topology, observations: [busy, misplaced()], now: 1)
+        #expect(Fixture.setAffinities(plan).isEmpty)
+        #expect(plan.deferred.contains { $0.reason.rule == .capacity })
+    }
+
+    @Test("swap: two processes each on the other's memory node exchange nodes")
+    func swap() {
+        let oneCPU = Fixture.topology(nodes: 2, cpus: 1)
+        let a = Fixture.process(pid: 10, pages: [[1: 40]], threadNodes: [0], allowed: CPUSet([0, 1]), cpusPerNode: 1)
+        let b = Fixture.process(pid: 11, pages: [[0: 40]], threadNodes: [1], allowed: CPUSet([0, 1]), cpusPerNode: 1)
+        var engine = PlacementEngine()
+        let plan = engine.plan(topology: oneCPU, observations: [a, b], now: 1)
+        let swaps = Fixture.swaps(plan)
+        #expect(swaps.count == 1)
+        #expect(swaps.first?.aNode == 1 && swaps.first?.bNode == 0)
+        // 1000 (a's gain) + 1000 (b's) + 1/8 as b goes to its preferred node.
+        #expect(swaps.first?.reason.comparisons.first { $0.name == "imp" }?.value == 2250)
+    }
+
+    @Test("swap: below SMALLIMP nothing moves")
+    func noSmallSwap() {
+        let oneCPU = Fixture.topology(nodes: 2, cpus: 1)
+        // a prefers node 1 by 51:49 (taskimp 20); b is indifferent (tie → its own node).
+        let a = Fixture.process(pid: 10, pages: [[0: 49, 1: 51]], threadNodes: [0], allowed: CPUSet([0, 1]),
+                                cpusPerNode: 1)
+        let b = Fixture.process(pid: 11, pages: [[0: 50, 1: 50]], threadNodes: [1], allowed: CPUSet([0, 1]),
+                                cpusPerNode: 1)
+        var engine = PlacementEngine()
+        let plan = engine.plan(topology: oneCPU, observations: [a, b], now: 1)
+        #expect(Fixture.swaps(plan).isEmpty && Fixture.setAffinities(plan).isEmpty)
+    }
+
+    @Test("preferred node: argmax of faults, ties to the current node, a margin to change")
+    func preferredNode() {
+        let any: (Int) -> Bool = { _ in true }
+        #expect(PreferredNode.choose(faults: [10, 10], allowed: any, current: 1, previous: nil, margin: 0.125) == 1)
+        #expect(PreferredNode.choose(faults: [10, 11], allowed: any, current: nil, previous: 0, margin: 0.125) == 0)
+        #expect(PreferredNode.choose(faults: [10, 12], allowed: any, current: nil, previous: 0, margin: 0.125) == 1)
+        #expect(PreferredNode.choose(faults: [10, 90], allowed: { $0 == 0 }, current: nil, previous: nil,
+                                     margin: 0) == 0)
+    }
+
+    @Test("cool-down: a process acted on is left alone")
+    func cooldown() {
+        var engine = PlacementEngine()
+        _ = engine.plan(topology: topology, observations: [misplaced()], now: 1)
+        // Not applied: the observation is the same, but the engine waits.
+        let plan = engine.plan(topology: topology, observations: [misplaced(time: 2)], now: 2)
+        #expect(Fixture.setAffinities(plan).isEmpty)
+    }
+
+    @Test("groups: the same shared object makes a group; the smaller joins the larger")
+    func groups() {
+        var forest = UnionFind(count: 5)
+        forest.union(2, 3)
+        forest.union(0, 1)
+        forest.union(1, 2)        // equal sizes: the lower root leads
+        forest.union(4, 0)        // a single joins the group of four, whatever the order
+        #expect((0..<5).allSatisfy { forest.find($0) == 0 })
+
+        let shared = "sysvShm:0:1:7"
+        let a = Fixture.process(pid: 10, pages: [[0: 40]], threadNodes: [1], allowed: all, shared: shared)
+        let b = Fixture.process(pid: 11, pages: [[0: 40]], threadNodes: [1], allowed: all, shared: shared)
+        let c = Fixture.process(pid: 12, pages: [[1: 40]], threadNodes: [1], allowed: all)
+        let nodes = NodeTable(topology: topology, reserveFraction: 1.0 / 32)
+        let input = RoundInput(observations: [a, b, c], nodes: nodes, mode: .standalone) { _ in nil }
+        let units = UnitTable(input: input, decayed: DecayedRows(processes: 3, nodes: 2))
+        #expect(units.count == 2)
+        #expect(units.isGroup(units.unitOf[0]) && units.unitOf[0] == units.unitOf[1])
+        #expect(units.objectKeys[units.unitOf[0]] == [shared])
+    }
+
+    @Test("hybrid mode: private pages are left to the kernel")
+    func hybrid() {
+        let kernel = KernelFaults(memory: [0: 100], cpu: [1: 100], privateFaults: 100, sharedFaults: 0, groupID: nil)
+        func observed(_ t: Double) -> Observation {
+            var o = misplaced(owner: .user, allowed: node1, time: t)
+            o.kernelFaults = kernel
+            return o
+        }
+        var engine = PlacementEngine(config: PlacementConfig(mode: .hybrid))
+        _ = engine.plan(topology: topology, observations: [observed(1)], now: 1)
+        let plan = engine.plan(topology: topology, observations: [observed(2)], now: 2)
+        #expect(Fixture.memoryMoves(plan).isEmpty)
+        #expect(plan.deferred.contains { $0.reason.rule == .kernelPlacesPages })
+    }
+}

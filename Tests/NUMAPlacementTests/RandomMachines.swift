@@ -1,0 +1,112 @@
+import NUMAModel
+@testable import NUMAPlacement
+@testable import NUMASimulation
+
+/// Random machines and workloads for the property tests, built from a seed
+/// so a failure replays.
+struct RandomMachine: Sendable, CustomStringConvertible {
+    var world: SimWorld
+    var seed: UInt64
+
+    var description: String {
+        "seed \(seed): \(world.nodeCount) nodes × \(world.cpusPerNode) CPUs, \(world.processes.count) processes"
+    }
+
+    /// Processes of 1–4 threads and 64–256 MiB, memory first-touched on one
+    /// node (sometimes split over two), threads anywhere; a fifth pinned by
+    /// their user; sometimes two processes share a segment.
+    static func make(seed: UInt64, nodes: Int, cpusPerNode: Int, processes: Int) -> RandomMachine {
+        var random = SimRandom(seed: seed)
+        func pick(_ n: Int) -> Int { Int(random.next() % UInt64(max(1, n))) }
+        var b = WorldBuilder(nodes: nodes, cpusPerNode: cpusPerNode, memPerNode: 4 << 30)
+        let segment = pick(3) == 0 ? b.object(bytes: 128 << 20, on: pick(nodes)) : nil
+        for j in 0..<processes {
+            var memory = b.ranges(bytes: UInt64(1 + pick(4)) << 26, on: pick(nodes))
+            if pick(3) == 0, let last = memory.last { b.place(last, on: pick(nodes)) }
+            var weights = b.uniform(memory)
+            var objects: [Int] = []
+            if let segment, j < 2 {
+                memory += segment.ranges
+                weights = weights.map { $0 / 2 } + b.uniform(segment.ranges).map { $0 / 2 }
+                objects = [segment.index]
+            }
+            let pin: Int? = pick(5) == 0 ? pick(nodes) : nil
+            let threads = (0..<(1 + pick(4))).map { _ in
+                WorldBuilder.ThreadSpec(node: pin ?? pick(nodes), demand: [1, 1, 0.3, 0.05][pick(4)],
+                                        accesses: memory, weights: weights)
+            }
+            b.process(comm: "random", threads: threads, ranges: memory, objects: objects, pinnedTo: pin)
+        }
+        var world = b.world
+        world.schedule()
+        return RandomMachine(world: world, seed: seed)
+    }
+
+    /// A balanced machine: each process runs on one node with room for its
+    /// threads, all its memory there.
+    static func balanced(seed: UInt64, nodes: Int, cpusPerNode: Int, processes: Int) -> RandomMachine {
+        var random = SimRandom(seed: seed)
+        func pick(_ n: Int) -> Int { Int(random.next() % UInt64(max(1, n))) }
+        var b = WorldBuilder(nodes: nodes, cpusPerNode: cpusPerNode, memPerNode: 4 << 30)
+        var free = Array(repeating: cpusPerNode, count: nodes)
+        for _ in 0..<processes {
+            let home = pick(nodes)
+            guard free[home] > 0 else { continue }
+            let count = 1 + pick(free[home])
+            free[home] -= count
+            let memory = b.ranges(bytes: UInt64(1 + pick(4)) << 26, on: home)
+            let threads = (0..<count).map { _ in
+                WorldBuilder.ThreadSpec(node: home, accesses: memory, weights: b.uniform(memory))
+            }
+            b.process(comm: "balanced", threads: threads, ranges: memory)
+        }
+        return RandomMachine(world: b.world, seed: seed)
+    }
+}
+
+/// Rounds of the engine on a random machine: every process sampled every
+/// round, each plan applied by the simulated actuator.
+struct Rounds {
+    var machine: RandomMachine
+    var engine: PlacementEngine
+    var sampler: SimSampler
+    var actuator: SimActuator
+    var now = 0.0
+
+    init(_ machine: RandomMachine, config: PlacementConfig = PlacementConfig()) {
+        self.machine = machine
+        engine = PlacementEngine(config: config)
+        sampler = SimSampler(seed: machine.seed)
+        actuator = SimActuator(world: machine.world, bandwidth: Double(64 << 30))
+    }
+
+    /// Runs the threads one second and samples every process.
+    mutating func observe() -> (Topology, [Observation]) {
+        now += 1
+        machine.world.schedule()
+        machine.world.run(interval: 1)
+        let observations = machine.world.processes.indices.map {
+            sampler.observe(&machine.world, process: $0, now: now, mode: engine.config.mode)
+        }
+        return (machine.world.topology, observations)
+    }
+
+    mutating func apply(_ plan: Plan) {
+        _ = actuator.apply(plan, to: &machine.world)
+        machine.world.schedule()
+        _ = actuator.migrate(&machine.world, interval: 1)
+    }
+}
+
+extension Observation {
+    /// Runnable load of the process on each node (positions = node ids here).
+    func loadByNode(count: Int) -> [Int] {
+        var load = Array(repeating: 0, count: count)
+        for thread in threads {
+            guard let node = thread.node?.rawValue, node < count else { continue }
+            load[node] += Capacity.runnableLoad(cpuSeconds: thread.cpuSeconds, intervalSeconds: intervalSeconds,
+                                                state: thread.state)
+        }
+        return load
+    }
+}

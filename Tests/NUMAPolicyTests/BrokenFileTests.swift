@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+@testable import NUMAPolicy
+
+/// Every file in Broken/ fails to load with exactly the errors in the golden
+/// file beside it (NAME.yaml → NAME.expected), paths relative to this folder.
+/// Files named config-*.yaml are daemon configs; the others are policy files,
+/// checked against a machine with nodes 0 and 1 (CPUs) and 2 (CPU-less).
+@Suite struct BrokenFileTests {
+    static let names = TestFiles.yamlFiles(in: TestFiles.broken)
+
+    @Test func thereAreAtLeastTwentyBrokenFiles() {
+        #expect(Self.names.count >= 20)
+    }
+
+    @Test(arguments: names)
+    func brokenFileFailsWithItsGoldenErrors(name: String) throws {
+        let path = TestFiles.broken + "/" + name
+        let relative = "Broken/" + name
+        let actual = errors(path: path, relative: relative)
+        #expect(!actual.isEmpty, "\(name) loaded without error")
+
+        let goldenPath = path.replacingOccurrences(of: ".yaml", with: ".expected")
+        let rendered = actual.map(\.description).joined(separator: "\n") + "\n"
+        if TestFiles.updateGolden {
+            try rendered.write(toFile: goldenPath, atomically: true, encoding: .utf8)
+        }
+        let expected = try String(contentsOfFile: goldenPath, encoding: .utf8)
+        #expect(rendered == expected, "\(name): got\n\(rendered)")
+    }
+
+    @Test func everyGoldenFileHasItsBrokenFile() throws {
+        let goldens = try FileManager.default.contentsOfDirectory(atPath: TestFiles.broken)
+            .filter { $0.hasSuffix(".expected") }
+        for golden in goldens {
+            #expect(Self.names.contains(golden.replacingOccurrences(of: ".expected", with: ".yaml")), "\(golden)")
+        }
+    }
+
+    /// Each error carries a line and a column inside the file.
+    @Test(arguments: names)
+    func everyErrorPointsInsideTheFile(name: String) throws {
+        let path = TestFiles.broken + "/" + name
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        for error in errors(path: path, relative: name) {
+            #expect(error.location.line >= 1 && error.location.line <= lines.count, "\(error)")
+            #expect(error.location.column >= 1, "\(error)")
+        }
+    }
+
+    private func errors(path: String, relative: String) -> [ConfigError] {
+        do {
+            if relative.split(separator: "/").last?.hasPrefix("config-") == true {
+                let text = try String(contentsOfFile: path, encoding: .utf8)
+                _ = try DaemonConfig.parse(text: text, file: relative)
+            } else {
+                _ = try PolicyLoader.load(path: path, displayName: relative, topology: TestTopology.twoNodesAndCXL)
+            }
+            return []
+        } catch let list as ConfigErrorList {
+            return list.errors
+        } catch {
+            return [ConfigError("\(error)", at: SourceLocation(file: relative, line: 0, column: 0))]
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import Glibc
+import NUMAModel
+import Testing
+
+@testable import NUMASampling
+
+/// Synthetic move_pages answers with known shares, the kernels' "not resident"
+/// codes mixed in (-EFAULT on 6.1, -ENOENT on 6.18).
+func statuses(_ counts: [Int32: Int], notResident: Int = 0, failed: Int = 0, seed: UInt64 = 7) -> [Int32] {
+    var result: [Int32] = []
+    for (node, count) in counts.sorted(by: { $0.key < $1.key }) {
+        result += [Int32](repeating: node, count: count)
+    }
+    for i in 0..<notResident { result.append(i % 2 == 0 ? -EFAULT : -ENOENT) }
+    result += [Int32](repeating: -EACCES, count: failed)
+    var random = SeededGenerator(seed: seed)
+    result.shuffle(using: &random)
+    return result
+}
+
+@Suite("Page placement estimate from move_pages statuses")
+struct EstimatorTests {
+    @Test("0.7 / 0.3 with not-resident codes of both kernels mixed in")
+    func seventyThirty() {
+        let placement = PlacementEstimator.estimate(statuses: statuses([0: 700, 1: 300], notResident: 200))
+        #expect(placement.queried == 1200)
+        #expect(placement.resident == 1000)
+        #expect(placement.notResident == 200)
+        #expect(placement.failed == 0)
+        #expect(placement.share(of: 0) == 0.7)
+        #expect(placement.share(of: 1) == 0.3)
+        // Wilson half-width at p = 0.7, n = 1000 is about 2.8 pp.
+        let ci = try! #require(placement.ci95(of: 0))
+        #expect(abs(ci - 0.0284) < 0.001)
+    }
+
+    @Test("0.5 / 0.25 / 0.25 over three nodes, failures counted apart")
+    func threeNodes() {
+        let placement = PlacementEstimator.estimate(
+            statuses: statuses([0: 2000, 1: 1000, 2: 1000], notResident: 50, failed: 10))
+        #expect(placement.shares == [0: 0.5, 1: 0.25, 2: 0.25])
+        #expect(placement.failed == 10)
+        #expect(placement.notResident == 50)
+        #expect(placement.majorityNode == 0)
+        let ci = try! #require(placement.ci95(of: 1))
+        // p = 0.25, n = 4000: 1.96·sqrt(p(1-p)/n) ≈ 1.34 pp.
+        #expect(abs(ci - 0.0134) < 0.0005)
+    }
+
+    @Test("all on one node: share 1 with a non-zero interval (Wilson, not Wald)")
+    func allOneNode() {
+        let placement = PlacementEstimator.estimate(statuses: statuses([1: 500], notResident: 10))
+        #expect(placement.share(of: 1) == 1)
+        #expect(placement.share(of: 0) == 0)
+        let ci = try! #require(placement.ci95(of: 1))
+        #expect(ci > 0.001 && ci < 0.01)
+    }
+
+    @Test("nothing resident: no share, no interval, never NaN")
+    func nothingResident() {
+        let placement = PlacementEstimator.estimate(statuses: statuses([:], notResident: 64))
+        #expect(placement.resident == 0)
+        #expect(placement.share(of: 0) == nil)
+        #expect(placement.ci95(of: 0) == nil)
+        #expect(placement.shares.isEmpty)
+    }
+
+    @Test("addresses known to have vanished count as failed, not as not resident")
+    func vanished() {
+        let answer: [Int32] = [0, -EFAULT, -EFAULT, 1]
+        let placement = PlacementEstimator.estimate(statuses: answer, vanished: [2])
+        #expect(placement.notResident == 1)
+        #expect(placement.failed == 1)
+        #expect(placement.resident == 2)
+    }
+
+    @Test("the 95 % interval covers the true share in about 95 % of binomial draws")
+    func coverage() {
+        var random = SeededGenerator(seed: 42)
+        let truth = 0.3
+        var covered = 0
+        let rounds = 400
+        for _ in 0..<rounds {
+            var counts: [Int32: Int] = [0: 0, 1: 0]
+            for _ in 0..<1000 { counts[random.nextUnit() < truth ? 1 : 0, default: 0] += 1 }
+            let placement = PlacementEstimator.estimate(statuses: statuses(counts))
+            if let share = placement.share(of: 1), let ci = placement.ci95(of: 1),
+               abs(share - truth) <= ci { covered += 1 }
+        }
+        let rate = Double(covered) / Double(rounds)
+        #expect(rate >= 0.92 && rate <= 0.99)
+    }
+
+    @Test("locality is Σ page share × CPU share, and nil without CPU time")
+    func locality() {
+        #expect(Locality.of(pageShares: [0: 0.7, 1: 0.3], cpuShares: [1: 1.0]) == 0.3)
+        #expect(Locality.of(pageShares: [0: 1.0], cpuShares: nil) == nil)
+        #expect(Locality.of(pageShares: [:], cpuShares: [0: 1]) == nil)
+    }
+}

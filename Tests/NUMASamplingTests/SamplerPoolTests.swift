@@ -1,0 +1,84 @@
+import Glibc
+import NUMAModel
+import NUMAProc
+import NUMATopology
+import Testing
+
+@testable import NUMASampling
+
+@Suite("Per-node sampler threads")
+struct SamplerPoolTests {
+    /// The host's CPUs cut into one-CPU nodes, plus a CPU-less memory node.
+    func splitTopology() throws -> Topology {
+        let live = try TopologyReader().read()
+        var nodes = live.allCPUs.ids.map { cpu in
+            Node(id: NodeID(cpu), cpus: CPUSet([cpu]), memTotalBytes: 1 << 30, memFreeBytes: 1 << 29)
+        }
+        let memoryOnly = NodeID((nodes.last?.id.rawValue ?? 0) + 1)
+        nodes.append(Node(id: memoryOnly, cpus: CPUSet(), memTotalBytes: 1 << 30, memFreeBytes: 1 << 30))
+        let distances = nodes.indices.map { i in nodes.indices.map { $0 == i ? 10 : 20 } }
+        return Topology(nodes: nodes, distances: distances)
+    }
+
+    @Test("one thread per node with CPUs, pinned to them (affinity read back), named, none on CPU-less nodes")
+    func pinned() throws {
+        let topology = try splitTopology()
+        let pool = try SamplerPool(sampler: ProcessSampler(topology: topology))
+        defer { pool.stop() }
+        let withCPUs = topology.nodes.filter(\.hasCPUs)
+        #expect(pool.samplers.map(\.node) == withCPUs.map(\.id))
+        for thread in pool.samplers {
+            let node = try #require(topology.node(thread.node))
+            #expect(thread.tid > 0)
+            #expect(CPUMask.affinity(of: thread.tid) == node.cpus, "sampler of node \(node.id)")
+            #expect(thread.threadNameFromKernel == "nb-sampler-\(node.id)")
+            #expect(thread.name.count <= 15)
+        }
+    }
+
+    @Test("stop joins every thread: their tasks leave /proc/self/task")
+    func stops() throws {
+        let pool = try SamplerPool(sampler: ProcessSampler(topology: try splitTopology()))
+        let tids = pool.samplers.map(\.tid)
+        pool.stop()
+        for tid in tids { #expect(access("/proc/self/task/\(tid)", F_OK) != 0) }
+    }
+
+    @Test("a round goes to the sampler of the node where the process ran, and its outcome comes back")
+    func routesAndReports() async throws {
+        let topology = try splitTopology()
+        let pool = try SamplerPool(sampler: ProcessSampler(topology: topology))
+        defer { pool.stop() }
+        var options = SamplingOptions()
+        options.cpuInterval = .milliseconds(20)
+        guard case .observed(let report, let node) = await pool.observe(pid: getpid(), options: options) else {
+            Issue.record("sampling this process failed")
+            return
+        }
+        #expect(report.observation.identity.pid == getpid())
+        #expect(topology.node(node)?.hasCPUs == true)
+        // The second round of the same process measures CPU since the first: no wait.
+        let start = monotonicSeconds()
+        options.cpuInterval = .seconds(5)
+        _ = await pool.observe(pid: getpid(), options: options)
+        #expect(monotonicSeconds() - start < 4)
+    }
+
+    @Test("a vanished pid is an outcome, not a crash, and the pool keeps working")
+    func vanished() async throws {
+        let pool = try SamplerPool(sampler: ProcessSampler(topology: try splitTopology()))
+        defer { pool.stop() }
+        guard case .failed(let pid, let error, _) = await pool.observe(pid: 999_999) else {
+            Issue.record("pid 999999 was observed")
+            return
+        }
+        #expect(pid == 999_999)
+        #expect(error == .noSuchProcess(pid: 999_999))
+        var options = SamplingOptions()
+        options.cpuInterval = .milliseconds(10)
+        guard case .observed = await pool.observe(pid: getpid(), options: options) else {
+            Issue.record("the pool stopped working after a failure")
+            return
+        }
+    }
+}
