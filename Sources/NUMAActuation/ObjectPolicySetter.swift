@@ -87,7 +87,11 @@ struct ObjectPolicySetter {
             if case .failure(let error) = view.applyPolicy(policy, moveShared: candidates.count > 0) {
                 return .failure(error)
             }
-            let verified = mover.verify(pid: 0, candidates, reasonLeft: "not migrated by the kernel (busy or pinned)")
+            var verified = mover.verify(pid: 0, candidates, reasonLeft: "not migrated by the kernel (busy or pinned)")
+            if verified.moved < candidates.count {
+                // A page a writer held at that moment: one more try, page by page.
+                verified = retryLeftovers(candidates, mover: mover, first: verified)
+            }
             tally.moved += verified.moved
             tally.notMoved.merge(verified.notMoved, uniquingKeysWith: +)
             return .success("mbind MPOL_MF_MOVE_ALL")
@@ -100,6 +104,20 @@ struct ObjectPolicySetter {
         tally.batches += moved.batches
         if case .failed(let error) = moved.end, case .failed(let syscall) = error { return .failure(syscall) }
         return .success("mbind, then move_pages MPOL_MF_MOVE_ALL")
+    }
+
+    /// Moves the pages mbind left behind with move_pages (MPOL_MF_MOVE_ALL),
+    /// then counts all the candidates again.
+    private func retryLeftovers(_ candidates: MoveCandidates, mover: PageMover, first: MoveTally) -> MoveTally {
+        guard case .success(let now) = kernel.queryPages(pid: 0, addresses: candidates.addresses) else { return first }
+        var left = MoveCandidates()
+        for (i, node) in now.enumerated() where node >= 0 && node != candidates.targets[i] {
+            left.addresses.append(candidates.addresses[i])
+            left.targets.append(candidates.targets[i])
+        }
+        _ = mover.move(pid: 0, left, moveShared: true, label: "shared object, retry", watch: NeverExits(),
+                       started: kernel.now())
+        return mover.verify(pid: 0, candidates, reasonLeft: "not migrated by the kernel (busy or pinned)")
     }
 
     /// The node a page of the object should be on: the policy's first node,

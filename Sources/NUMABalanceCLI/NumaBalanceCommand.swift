@@ -19,6 +19,7 @@ public struct NumaBalanceCommand: AsyncParsableCommand {
             SamplersCommand.self,
             SimulateCommand.self,
             BenchSamplerCommand.self,
+            BenchEngineCommand.self,
             RebalanceCommand.self,
             RestoreCommand.self,
             ExecCommand.self,

@@ -19,9 +19,7 @@ extension PlacementRound {
             for i in units.memberRange(u) {
                 let p = units.members[i]
                 let k = target[u]
-                var mask = NodeMask()
-                mask.insert(k)
-                let cpus = nodes.cpus(of: mask, within: input.cpusetCPUs(p))
+                let cpus = nodes.cpus(ofNode: k, within: input.cpusetCPUs(p))
                 remember(p, cpus: cpus, node: k, expected: localityOn(u, k))
                 guard cpus != input.allowedCPUs(p) else { continue }
                 actions.append(.setAffinity(SetAffinity(process: identity(p), cpus: cpus, nodes: [nodes.ids[k]],
@@ -33,11 +31,8 @@ extension PlacementRound {
 
     private mutating func emitSwap(_ u: Int, _ v: Int, reason: Reason) {
         let a = units.leader(u), b = units.leader(v)
-        var maskA = NodeMask(), maskB = NodeMask()
-        maskA.insert(target[u])
-        maskB.insert(target[v])
-        let cpusA = nodes.cpus(of: maskA, within: input.cpusetCPUs(a))
-        let cpusB = nodes.cpus(of: maskB, within: input.cpusetCPUs(b))
+        let cpusA = nodes.cpus(ofNode: target[u], within: input.cpusetCPUs(a))
+        let cpusB = nodes.cpus(ofNode: target[v], within: input.cpusetCPUs(b))
         remember(a, cpus: cpusA, node: target[u], expected: localityOn(u, target[u]))
         remember(b, cpus: cpusB, node: target[v], expected: localityOn(v, target[v]))
         actions.append(.swap(SwapProcesses(a: identity(a), aCPUs: cpusA, aNode: nodes.ids[target[u]],

@@ -235,18 +235,20 @@ extension EngineState {
     mutating func update(slot: Int, from input: RoundInput, process p: Int, now: Double,
                          decayed: inout DecayedRows) {
         let n = input.nodeCount
+        let base = p * n
         if input.usesKernelFaults[p] {
             processes[slot].stats.replace(mem: input.row(input.pages, p), cpu: input.row(input.cpuMillis, p),
-                                          sharedMem: input.row(input.sharedPages, p))
+                                          sharedMem: input.sharedPages.isEmpty
+                                              ? ArraySlice(repeating: 0, count: n) : input.row(input.sharedPages, p))
         } else {
             processes[slot].stats.accumulate(mem: input.pages, cpu: input.cpuMillis, sharedMem: input.sharedPages,
-                                             base: p * n, count: n)
+                                             base: base, count: n)
         }
         processes[slot].observations &+= 1
         processes[slot].lastSeen = now
-        processes[slot].recordLoad(input.load, base: p * n, count: n, total: input.totalLoad[p])
+        processes[slot].recordLoad(input.load, base: base, count: n, total: input.totalLoad[p])
         // Someone else changed the affinity numabalance set: it is no longer ours.
-        if let mine = processes[slot].engineAffinity, mine != input.allowedCPUs(p) {
+        if processes[slot].engineAffinity != nil, processes[slot].engineAffinity != input.allowedCPUs(p) {
             processes[slot].engineAffinity = nil
             processes[slot].placedNode = nil
             processes[slot].affinityOverridden = true

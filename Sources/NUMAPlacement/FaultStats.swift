@@ -43,12 +43,16 @@ public struct FaultStats: Hashable, Sendable, Codable {
     }
 
     /// Folds one round's counts in from flat rows at `base`, decaying the old ones.
+    /// (`sharedMem` may be empty: no shared page this round.)
     mutating func accumulate(mem: [Int], cpu: [Int], sharedMem: [Int], base: Int, count n: Int) {
         resize(to: n)
-        for node in 0..<n {
-            values[node] = Self.decay(values[node], adding: mem[base + node])
-            values[n + node] = Self.decay(values[n + node], adding: cpu[base + node])
-            values[2 * n + node] = Self.decay(values[2 * n + node], adding: sharedMem[base + node])
+        let shared = !sharedMem.isEmpty
+        values.withUnsafeMutableBufferPointer { v in
+            for node in 0..<n {
+                v[node] = Self.decay(v[node], adding: mem[base + node])
+                v[n + node] = Self.decay(v[n + node], adding: cpu[base + node])
+                v[2 * n + node] = Self.decay(v[2 * n + node], adding: shared ? sharedMem[base + node] : 0)
+            }
         }
     }
 

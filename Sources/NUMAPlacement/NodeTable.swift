@@ -105,6 +105,12 @@ struct NodeTable: Sendable {
         return mask
     }
 
+    /// The CPUs of node k, within `limit` (the cgroup's cpuset).
+    func cpus(ofNode k: Int, within limit: CPUSet?) -> CPUSet {
+        guard let limit else { return cpus[k] }
+        return cpus[k].intersection(limit)
+    }
+
     /// The CPUs of the nodes in `mask`, within `limit` (the cgroup's cpuset).
     func cpus(of mask: NodeMask, within limit: CPUSet?) -> CPUSet {
         let list = mask.indices(upTo: count)

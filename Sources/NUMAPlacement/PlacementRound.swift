@@ -28,8 +28,8 @@ struct PlacementRound {
     /// the swap partner (-1: none), the reason.
     var target: [Int]
     var partner: [Int]
-    /// Reasons of the units sent somewhere (few: a dictionary, not a row per unit).
-    var threadReason: [Int: Reason] = [:]
+    /// Reasons of the units sent somewhere.
+    var threadReason: UnitReasons
     /// Units in the order they were assigned, for undoing.
     var assignments: [Int] = []
 
@@ -74,6 +74,7 @@ struct PlacementRound {
         target = Array(repeating: -1, count: count)
         partner = Array(repeating: -1, count: count)
         expectedLocality = Array(repeating: nil, count: input.count)
+        threadReason = UnitReasons(units: count)
         classify()
     }
 
@@ -136,4 +137,24 @@ struct PlacementRound {
     }
 
     func identity(_ p: Int) -> ProcessIdentity { input.identity(p) }
+}
+
+/// The reason of each unit's thread move: an index per unit into a short
+/// list (a row of optional reasons would be large; a dictionary, hashing).
+struct UnitReasons {
+    private var index: [Int32]
+    private var list: [Reason] = []
+
+    init(units: Int) { index = Array(repeating: -1, count: units) }
+
+    subscript(unit: Int) -> Reason? {
+        get { index[unit] >= 0 ? list[Int(index[unit])] : nil }
+        set {
+            guard let newValue else { index[unit] = -1; return }
+            if index[unit] >= 0 { list[Int(index[unit])] = newValue } else {
+                index[unit] = Int32(list.count)
+                list.append(newValue)
+            }
+        }
+    }
 }

@@ -51,7 +51,7 @@ struct RoundInput {
         let size = order.count * n
         pages = Array(repeating: 0, count: size)
         // Each its own buffer: sharing one would copy it at the first write.
-        sharedPages = Array(repeating: 0, count: size)
+        sharedPages = []   // allocated at the first shared page: most rounds have none
         cpuMillis = Array(repeating: 0, count: size)
         load = Array(repeating: 0, count: size)
         bytes = Array(repeating: 0, count: size)
@@ -95,6 +95,7 @@ struct RoundInput {
         for r in all[o].ranges.indices {
             guard case .some = all[o].ranges[r].sharedObject else { continue }
             sharesMemory = true
+            if sharedPages.isEmpty { sharedPages = Array(repeating: 0, count: pages.count) }
             for (id, count) in all[o].ranges[r].pagesByNode {
                 if let k = nodes.position(of: id) { sharedPages[base + k] += count; shared += count }
             }
@@ -143,6 +144,7 @@ struct RoundInput {
 
     /// Hybrid mode: the kernel's per-node faults replace the sampled rows.
     private mutating func takeKernelFaults(_ kernel: KernelFaults, base: Int, nodes: NodeTable) -> (Int, Int) {
+        if sharedPages.isEmpty { sharedPages = Array(repeating: 0, count: pages.count) }
         for k in 0..<nodeCount { pages[base + k] = 0; cpuMillis[base + k] = 0; sharedPages[base + k] = 0 }
         for (id, count) in kernel.memory { if let k = nodes.position(of: id) { pages[base + k] += Int(count) } }
         for (id, count) in kernel.cpu { if let k = nodes.position(of: id) { cpuMillis[base + k] += Int(count) } }
@@ -183,6 +185,9 @@ struct RoundInput {
     func row<T>(_ values: [T], _ p: Int) -> ArraySlice<T> {
         values[(p * nodeCount)..<((p + 1) * nodeCount)]
     }
+
+    /// Sampled shared pages of process p on node k (none when no process shares).
+    func sharedPages(_ p: Int, _ k: Int) -> Int { sharedPages.isEmpty ? 0 : sharedPages[p * nodeCount + k] }
 
     func identity(_ p: Int) -> ProcessIdentity { observations[order[p]].identity }
     var identities: [ProcessIdentity] { order.map { observations[$0].identity } }

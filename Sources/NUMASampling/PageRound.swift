@@ -28,15 +28,17 @@ extension ProcessSampler {
         var pages = PlacementEstimator.estimate(statuses: statuses, runLengths: runs.map(\.count))
         var events: [String] = []
         var exited = false
-        let needed = Double(SamplePlanner.effectivePagesNeeded(halfWidth: options.halfWidth))
         var draw: UInt64 = 1
-        while !options.fixedSampleCount, pages.effectiveSampleSize < needed,
+        // Stop as soon as every node's interval is narrow enough: a skewed
+        // placement needs far fewer pages than the worst case p = 0.5.
+        while !options.fixedSampleCount, SamplePlanner.widestInterval(pages) > options.halfWidth,
               addresses.count < options.maxSamples, UInt64(addresses.count) < sampler.totalPages,
               monotonicSeconds() - probeStart < options.budgetSeconds
         {
             // What this round has learned decides the rest of it: runs while
             // neighbours disagree enough, random pages once they cluster.
             let residentFraction = Double(pages.resident + 1) / Double(addresses.count + 1)
+            let needed = SamplePlanner.effectivePagesNeeded(for: pages, halfWidth: options.halfWidth)
             let next = SamplePlanner.topUp(deficit: needed - pages.effectiveSampleSize,
                                            designEffect: pages.designEffect,
                                            residentFraction: residentFraction,
@@ -75,6 +77,7 @@ extension ProcessSampler {
 
     private func initialDesign(_ options: SamplingOptions) -> SampleDesign {
         if options.fixedSampleCount { return SampleDesign(runLength: 1, pages: options.initialSamples) }
+        if let pilot = options.pilotPages { return SampleDesign(runLength: 1, pages: max(1, pilot)) }
         return SamplePlanner.choose(designEffect: options.previousDesignEffect,
                                     residentFraction: options.previousResidentFraction,
                                     halfWidth: options.halfWidth, maxPages: options.maxSamples,

@@ -11,6 +11,8 @@ public struct ProcessSampler: Sendable {
     public var topology: Topology
     public var prober: any PageProber
     public var pageSize: UInt64
+    /// Where cgroup v2 is mounted, found once (mountinfo does not change under us).
+    public var cgroupRoot: String
 
     public init(procfs: ProcFS = ProcFS(), topology: Topology,
                 prober: any PageProber = LinuxPageProber()) {
@@ -18,6 +20,7 @@ public struct ProcessSampler: Sendable {
         self.topology = topology
         self.prober = prober
         self.pageSize = UInt64(max(sysconf(Int32(_SC_PAGESIZE)), 4096))
+        self.cgroupRoot = CgroupMount.v2Root(procfs: procfs)
     }
 
     public func observe(pid: Int32, options: SamplingOptions = SamplingOptions())
@@ -81,7 +84,7 @@ public struct ProcessSampler: Sendable {
                 writesNote = "not available: /proc/\(pid)/pagemap cannot be read"
             }
         }
-        let cgroupRoot = options.cgroupRoot ?? CgroupMount.v2Root(procfs: procfs)
+        let cgroupRoot = options.cgroupRoot ?? self.cgroupRoot
         let cpuset = (try? procfs.effectiveCpuset(pid, cgroupRoot: cgroupRoot))?.cpus
         let huge = options.readHugePages ? (try? procfs.smapsRollup(pid))?.anonHugePagesBytes : nil
         let objects = Dictionary(eligible.compactMap(\.sharedObject).map { ($0.key, $0) },

@@ -36,6 +36,23 @@ public enum SamplePlanner {
         return Int((z * z * 0.25 / (halfWidth * halfWidth)).rounded(.up))
     }
 
+    /// Independent resident pages wanted for ±`halfWidth` at the shares seen
+    /// so far (the most uncertain node decides), never fewer than 200.
+    public static func effectivePagesNeeded(for pages: PagePlacement, halfWidth: Double) -> Double {
+        let z = Proportion.z95
+        let worst = pages.shares.values.map { $0 * (1 - $0) }.max() ?? 0.25
+        return max(200, z * z * worst / (halfWidth * halfWidth))
+    }
+
+    /// The widest 95 % interval over the nodes (1 when nothing is resident).
+    public static func widestInterval(_ pages: PagePlacement) -> Double {
+        guard pages.resident > 0 else { return 1 }
+        return pages.pagesByNode.keys.compactMap { pages.ci95(of: $0) }.max() ?? 1
+    }
+
+    /// The first draw of a round: a pilot of a quarter of the worst case
+    /// (p = 0.5), since most processes are far from evenly split and the
+    /// round draws more only while an interval is still too wide.
     /// - Parameters:
     ///   - designEffect: measured last round with runs (nil: not known yet; runs
     ///     are tried, since they are cheaper when pages cluster by node).
@@ -44,7 +61,7 @@ public enum SamplePlanner {
     public static func choose(designEffect: Double?, residentFraction: Double?,
                               halfWidth: Double = 0.02, maxPages: Int,
                               budgetSeconds: Double) -> SampleDesign {
-        let needed = Double(effectivePagesNeeded(halfWidth: halfWidth))
+        let needed = Double(effectivePagesNeeded(halfWidth: halfWidth)) / 4
         let resident = max(residentFraction ?? 1, 0.01)
         let deff = max(designEffect ?? 1, 1)
         let runCostPerEffective = runOf16Seconds * deff / Double(runLength)

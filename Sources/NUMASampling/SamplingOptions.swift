@@ -8,6 +8,8 @@ public struct SamplingOptions: Sendable {
     public var fixedSampleCount = false
     /// Ceiling for sparse mappings (JVM and Go heaps reserve far more than they touch).
     public var maxSamples = 65_536
+    /// Pages in the first draw of a round (nil: chosen by `SamplePlanner`).
+    public var pilotPages: Int?
     /// Accuracy wanted: half-width of the 95 % interval of a node's share.
     /// ±2 pp needs about 2,400 independent resident pages at p = 0.5.
     public var halfWidth = 0.02

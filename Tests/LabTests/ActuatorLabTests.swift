@@ -36,7 +36,7 @@ actor ActuatorLabRuns {
         try LabGuest.requireAvailable()
         let task = runs[topology] ?? Task {
             try await LabGuest.boot(topology: topology, script: "rebalance-\(topology).sh",
-                                    outName: "rebalance-\(topology)", timeoutSeconds: 420)
+                                    outName: "rebalance-\(topology)", timeoutSeconds: 480)
         }
         runs[topology] = task
         let run = try await task.value
@@ -145,12 +145,20 @@ extension LabTests {
             #expect(after.share(of: 0) >= 0.3 && after.share(of: 1) >= 0.3, "\(after.pagesByNode)")
         }
 
-        @Test("4x1 numa02 with 2 threads does not fit a 1-CPU node: the report says spread")
+        @Test("4x1 numa02 with 2 threads does not fit a 1-CPU node: threads spread, memory over their nodes")
         func numa02Spreads4x1() async throws {
             let run = try await ActuatorLabRuns.shared.completedRun("4x1")
             let report = try run.rebalance("numa02spread-rebalance")
             print("ActuatorLab numa02spread 4x1: \(report.decision)")
-            #expect(report.decision.hasPrefix("spread") || report.decision.hasPrefix("nothing"), "decision: \(report.decision)")
+            #expect(report.decision.hasPrefix("spread"), "decision: \(report.decision)")
+            // Memory over two or more nodes, and the threads kept on exactly those nodes' CPUs (4x1: CPU k is node k).
+            let after = try PagePlacementTruth(run, snapshot: "numa02spread-after")
+            let holding = Set(after.pagesByNode.filter { Double($0.value) >= 0.3 * Double(after.totalPages) }.keys)
+            #expect(holding.count >= 2, "memory not spread over two nodes: \(after.pagesByNode)")
+            let cpus = Set(try run.affinity("numa02spread-after").values)
+            let expected = holding.sorted().map(String.init).joined(separator: ",")
+            #expect(cpus == [expected] || (holding.count == 2 && cpus == [holding.sorted().map(String.init).joined(separator: "-")]),
+                    "threads' CPUs \(cpus), memory on nodes \(holding.sorted())")
         }
 
         @Test("2x2: restore brings back the affinity rebalance replaced")

@@ -18,20 +18,32 @@ struct SampleDesignTests {
         #expect(unknown.runLength == 16)
         let clustered = SamplePlanner.choose(designEffect: 8, residentFraction: 1, maxPages: 65536, budgetSeconds: 1)
         #expect(clustered.runLength == 1)
-        #expect(clustered.pages == 2401)
+        // A pilot of a quarter of the worst case: the round draws more only if needed.
+        #expect(clustered.pages == 601)
         let mild = SamplePlanner.choose(designEffect: 2, residentFraction: 1, maxPages: 65536, budgetSeconds: 1)
         #expect(mild.runLength == 16)
-        #expect(mild.pages >= 4802)
+        #expect(mild.pages >= 1201)
     }
 
     @Test("sparse memory asks for more addresses, within the ceiling and the budget")
     func sparse() {
         let sparse = SamplePlanner.choose(designEffect: 8, residentFraction: 0.1, maxPages: 65536, budgetSeconds: 1)
-        #expect(sparse.pages == 24010)
-        let capped = SamplePlanner.choose(designEffect: 8, residentFraction: 0.01, maxPages: 65536, budgetSeconds: 1)
-        #expect(capped.pages == 65536)
+        #expect(sparse.pages == 6003)
+        let capped = SamplePlanner.choose(designEffect: 8, residentFraction: 0.001, maxPages: 50000, budgetSeconds: 1)
+        #expect(capped.pages == 50000)
         let budget = SamplePlanner.choose(designEffect: 8, residentFraction: 0.01, maxPages: 65536, budgetSeconds: 0.001)
         #expect(budget.pages == 1819)  // 1 ms ÷ 550 ns
+    }
+
+    @Test("the round stops once every node's interval is narrow enough: skewed placements need fewer pages")
+    func stoppingRule() {
+        let even = PagePlacement(queried: 1000, pagesByNode: [0: 500, 1: 500], notResident: 0, failed: 0)
+        #expect(SamplePlanner.effectivePagesNeeded(for: even, halfWidth: 0.02) > 2400)
+        let skewed = PagePlacement(queried: 1000, pagesByNode: [0: 990, 1: 10], notResident: 0, failed: 0)
+        #expect(SamplePlanner.effectivePagesNeeded(for: skewed, halfWidth: 0.02) < 100 + 200)
+        #expect(SamplePlanner.widestInterval(skewed) < 0.02)
+        #expect(SamplePlanner.widestInterval(even) > 0.02)
+        #expect(SamplePlanner.widestInterval(.empty) == 1)
     }
 
     @Test("runs whose pages agree within each run are worth fewer pages (design effect)")

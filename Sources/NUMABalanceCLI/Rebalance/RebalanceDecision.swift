@@ -32,8 +32,8 @@ extension RebalanceReport {
         }.first
         if spread {
             let nodes = memoryNodes.map(\.rawValue).sorted()
-            return "spread: the process does not fit one node, so its threads stay spread and its memory is spread "
-                + "over their nodes \(nodes) (" + (actions.first { $0.reason.rule == .spreadOverActiveNodes }?.reason.summary ?? "") + ")"
+            return "spread: the process does not fit one node, so its threads stay spread over nodes \(nodes) and "
+                + "its memory is interleaved over them (" + (actions.first { $0.reason.rule == .spreadOverActiveNodes }?.reason.summary ?? "") + ")"
         }
         if let affinity, affinity.nodes.count == 1 {
             let node = affinity.nodes[0]

@@ -7,9 +7,12 @@ import NUMAProc
 import NUMASampling
 import NUMATopology
 
-/// One rebalance: sample twice through the same engine, take the plan's
-/// actions for this process (or the operator's --to), check capabilities,
-/// act through the journal, sample again, report.
+/// One rebalance, through one engine value: a first sampling round (thread
+/// moves act at once: they need no filter), a second about a second later
+/// (memory moves: the two-stage filter has now seen them twice), a third
+/// only when the filter still holds back a good part of the memory. Each
+/// step's capabilities are checked before it acts, through the journal;
+/// then a fresh round measures the locality after. `--to` skips the engine.
 struct RebalanceSession {
     var pid: Int32
     var dryRun: Bool
@@ -66,14 +69,25 @@ struct RebalanceSession {
             try step.carryOut(early)
             try await Task.sleep(for: .milliseconds(Int64(interval * 1000)))
             decision = Plan(time: first.time, mode: mode, actions: early)
-            if !step.exited {
-                let second = try await sampling.round(pid: pid, identity: facts.identity, seed: 1)
-                let plan = engine.plan(topology: try readTopology(), observations: [second], now: second.time)
-                let late = SharedRanges.split(plan.actions.filter { $0.processes.contains(facts.identity) },
-                                              observation: second)
+            // A range first seen remote in the second round (the threads moved
+            // after the first) gets one more round, as a second rebalance would.
+            for round in 1...2 where !step.exited {
+                if round > 1 { try await Task.sleep(for: .milliseconds(Int64(interval * 1000))) }
+                let observation = try await sampling.round(pid: pid, identity: facts.identity, seed: UInt64(round))
+                let plan = engine.plan(topology: try readTopology(), observations: [observation], now: observation.time)
+                let mine = SharedRanges.split(plan.actions.filter { $0.processes.contains(facts.identity) },
+                                              observation: observation)
+                let maps = (try? kernel.mappings(pid).get()) ?? []
+                let late = WholeProcess.extend(SpreadInterleave.apply(mine, observation: observation, mappings: maps,
+                                                                      topology: topology),
+                                               mappings: maps)
                 try step.carryOut(late)
                 decision.actions += late
                 decision.deferred = plan.deferred.filter { $0.process == facts.identity }
+                // A dry run moved nothing: another round would only say the same again.
+                // Memory spread once is not spread again (no page moved twice).
+                guard !dryRun, !SpreadInterleave.spreads(late),
+                      Self.waitsForSecondLook(decision.deferred, observation: observation) else { break }
             }
         }
         let after = step.exited ? nil : sampling.afterRound(pid: pid)
@@ -128,6 +142,14 @@ struct RebalanceSession {
         }
     }
 
+    /// Whether the two-stage filter holds back a good part of the process's
+    /// memory (≥ 5 % of it and ≥ 1 MiB): worth one more round.
+    static func waitsForSecondLook(_ deferred: [Deferral], observation: Observation) -> Bool {
+        let waiting = deferred.filter { $0.reason.rule == .twoStageFilter }.reduce(UInt64(0)) { $0 + $1.reason.bytes }
+        let resident = OperatorPlan.residentBytes(observation)
+        return waiting >= 1 << 20 && Double(waiting) >= 0.05 * Double(max(resident, 1))
+    }
+
     /// kernel.numa_balancing 0 (or absent): standalone; else hybrid.
     static func kernelMode(procRoot: String = "/proc") -> PlacementMode {
         let value = (try? ProcFS(root: procRoot).readSystem("sys/kernel/numa_balancing"))?.trimmingWhitespace()
@@ -148,8 +170,12 @@ struct RebalanceSampling {
         self.topology = topology
         self.kernel = kernel
         self.journal = journal
+        // A pinned sampler thread may take long to start on CPUs the target
+        // keeps busy (seen under emulation): one more try before giving up.
         do { pool = try SamplerPool(sampler: ProcessSampler(topology: topology)) } catch {
-            throw RebalanceFailure(error.description)
+            do { pool = try SamplerPool(sampler: ProcessSampler(topology: topology)) } catch {
+                throw RebalanceFailure(error.description)
+            }
         }
     }
 

@@ -13,7 +13,17 @@ struct SimulateCommand: AsyncParsableCommand {
             The machine is N nodes × 4 CPUs × 8 GiB. The engine sees only what the real \
             sampler can observe (sampled page residency, per-thread CPU time and node, and \
             in hybrid mode the kernel's fault counts), never the hidden access pattern. \
-            Locality is the fraction of memory accesses that are local.
+            Locality is the fraction of memory accesses that are local. Each round \
+            prints locality and bytes moved; the end compares against two baselines run \
+            from the same start: no balancing, and hard bind (the best static placement, \
+            whose page moves are the "misplaced bytes").
+
+            --json keys: scenario, mode, nodes, seed, rounds [{round, locality, \
+            bytesMoved, kernelBytesMoved, actions, observed, planMillis}], final \
+            {locality, bytesMoved, engineBytesMoved, kernelBytesMoved, misplacedBytes, \
+            movedOverMisplaced, roundsTo90, planMillisMax, maxRangeMoveRatio, \
+            overfillingActions, maxNodeLoad, engineStateBytes}, baselines {none, \
+            hardBind} (each {locality, maxNodeLoad}), gapReason, explanations.
 
             Scenarios:
             \(Scenario.allCases.map { "  \($0.rawValue): \($0.summary)" }.joined(separator: "\n"))

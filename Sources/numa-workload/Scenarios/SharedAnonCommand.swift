@@ -62,6 +62,9 @@ struct SharedAnonCommand: ParsableCommand {
     /// A child: one sweep thread over the whole mapping until SIGTERM or the parent's death.
     static func child(region: MemoryRegion, cpus: [Int]?, signals: StopSignals, length: RunLength) -> Int32 {
         _ = clinux_set_parent_death_signal(SIGTERM)
+        // Shared mappings are not copied into a child's page tables at fork:
+        // an idle child maps every page once, so it is a real sharer.
+        if length.idle { region.touch(0..<region.size) }
         let state = SweepState()
         let count = length.idle ? 0 : 1
         guard let threads = try? SweepThreads.start(count: count, region: region, sliced: false, cpus: cpus, state: state)

@@ -54,3 +54,12 @@ accuracy split-95-5 0:0.95,1:0.05 11
 stop "$acc_workload"
 samplers
 mark sampler-checks
+
+# Access tiers on a workload that writes its memory (local: node 0 for both),
+# last, since it turns the kernel's balancer on for a moment.
+"$bin/numa-workload" misplaced --mib 32 --mem-node 0 --cpu-node 0 > "$out/writer.log" 2>&1 &
+writer=$!
+wait_ready "$out/writer.log" 1
+tiers "$(first_pid "$out/writer.log")"
+stop "$writer"
+mark tiers

@@ -1,0 +1,110 @@
+import NUMAModel
+import NUMAProc
+
+/// A one-shot fixes the whole process: the engine names the ranges its
+/// sample saw remote twice, but mappings too small to be sampled, and ranges
+/// first seen in the last round, stay behind (a few hundred pages of the
+/// runtime's own). When every private move of the plan goes to one node, the
+/// move covers all the process's eligible private mappings instead — what a
+/// hard bind would give; pages already there are not touched.
+enum WholeProcess {
+    static func extend(_ actions: [Action], mappings: [Mapping]) -> [Action] {
+        let moves = actions.compactMap { action -> MoveRanges? in
+            if case .moveRanges(let m) = action { return m } else { return nil }
+        }
+        guard let first = moves.first, moves.allSatisfy({ $0.to == first.to && $0.process == first.process }),
+              moves.allSatisfy({ $0.reason.rule != .spreadOverActiveNodes }),
+              !actions.contains(where: { if case .movePages = $0 { return true } else { return false } })
+        else { return actions }
+        let ranges = mappings.filter { $0.isEligibleForSampling && $0.sharedObject == nil }
+            .map { AddressRange(start: $0.start, end: $0.end) }
+        guard !ranges.isEmpty else { return actions }
+        var reason = first.reason
+        reason.summary += "; the rest of its private memory follows too (one-shot: as a hard bind would place it)"
+        let whole = MoveRanges(process: first.process, ranges: ranges, to: first.to,
+                               bytes: moves.reduce(0) { $0 + $1.bytes }, reason: reason)
+        var replaced = false
+        return actions.compactMap { action in
+            guard case .moveRanges = action else { return action }
+            if replaced { return nil }
+            replaced = true
+            return .moveRanges(whole)
+        }
+    }
+}
+
+/// A process that does not fit one node runs spread; its memory should be
+/// spread over its threads' nodes too. The engine moves whole ranges by the
+/// 3/4 rule, which for a process with one big buffer means moving all of
+/// it from one node to the other. A one-shot interleaves instead: each
+/// eligible private mapping in 2 MiB chunks (huge-page sized), chunk k to
+/// the k-th active node in turn, as MPOL_INTERLEAVE would have placed it.
+enum SpreadInterleave {
+    static let chunk: UInt64 = 2 << 20
+
+    /// Nodes whose CPU time is over a third of the busiest node's (ACTIVE_NODE_FRACTION).
+    static func activeNodes(_ observation: Observation) -> [NodeID] {
+        let cpu = observation.cpuSecondsByNode
+        guard let most = cpu.values.max(), most > 0 else { return [] }
+        return cpu.filter { $0.value * 3 > most }.keys.sorted()
+    }
+
+    static func apply(_ actions: [Action], observation: Observation, mappings: [Mapping],
+                      topology: Topology) -> [Action] {
+        let spreading = actions.compactMap { action -> MoveRanges? in
+            if case .moveRanges(let m) = action, m.reason.rule == .spreadOverActiveNodes { return m }
+            return nil
+        }
+        let nodes = activeNodes(observation)
+        guard let first = spreading.first, nodes.count > 1 else { return actions }
+        var ranges: [NodeID: [AddressRange]] = [:]
+        var bytes: [NodeID: UInt64] = [:]
+        var index = 0
+        for mapping in mappings where mapping.isEligibleForSampling && mapping.sharedObject == nil {
+            var start = mapping.start
+            while start < mapping.end {
+                let end = min(mapping.end, (start / chunk + 1) * chunk)
+                let node = nodes[index % nodes.count]
+                ranges[node, default: []].append(AddressRange(start: start, end: end))
+                bytes[node, default: 0] += end - start
+                index += 1
+                start = end
+            }
+        }
+        let share = observation.pages.shares
+        let moves: [Action] = nodes.compactMap { node in
+            guard let list = ranges[node] else { return nil }
+            var reason = first.reason
+            reason.destination = node
+            reason.summary = "process does not fit one node: its memory is interleaved over its threads' nodes "
+                + "\(nodes.map(\.rawValue)) in 2 MiB chunks, as MPOL_INTERLEAVE would place it"
+            let away = UInt64(Double(bytes[node] ?? 0) * (1 - (share[node] ?? 0)))
+            return .moveRanges(MoveRanges(process: first.process, ranges: list, to: node, bytes: away, reason: reason))
+        }
+        let others = actions.filter { action in
+            if case .moveRanges(let m) = action, m.reason.rule == .spreadOverActiveNodes { return false }
+            return true
+        }
+        // The threads stay on the nodes their memory is spread over (all of
+        // them if the user pinned them elsewhere or they already are).
+        let cpus = nodes.compactMap(topology.node).reduce(CPUSet()) { $0.union($1.cpus) }
+            .intersection(observation.cpusetCPUs ?? topology.allCPUs)
+        let limit = observation.cpusetCPUs ?? topology.allCPUs
+        let userPinned = observation.affinityOwner == .user
+            || (observation.affinityOwner == nil && !limit.isSubset(of: observation.allowedCPUs))
+        var threads: [Action] = []
+        if !cpus.isEmpty, cpus != observation.allowedCPUs, !userPinned {
+            var reason = first.reason
+            reason.destination = nil
+            reason.summary = "process does not fit one node: its threads stay on the nodes \(nodes.map(\.rawValue)) "
+                + "its memory is interleaved over"
+            threads.append(.setAffinity(SetAffinity(process: first.process, cpus: cpus, nodes: nodes, reason: reason)))
+        }
+        return threads + others + moves
+    }
+
+    /// Whether the actions hold a spread of memory (then no later round re-spreads it).
+    static func spreads(_ actions: [Action]) -> Bool {
+        actions.contains { $0.reason.rule == .spreadOverActiveNodes }
+    }
+}
