@@ -25,19 +25,20 @@ struct MemoryActions {
         guard !from.isEmpty else {
             return ActionOutcome(status: .done, summary: "nothing to move: source and destination are node \(action.to)")
         }
-        let ranges: [AddressRange]
+        let maps: [Mapping]
         switch kernel.mappings(pid) {
-        case .success(let maps):
-            ranges = maps.filter(\.isEligibleForSampling).map { AddressRange(start: $0.start, end: $0.end) }
+        case .success(let list): maps = list
         case .failure(let error):
             return .failed(watch.hasExited ? .exited(pid: pid) : error, seconds: kernel.now() - started)
         }
+        let ranges = maps.filter(\.isEligibleForSampling).map { AddressRange(start: $0.start, end: $0.end) }
         let found = mover.candidates(pid: pid, ranges: ranges, from: from, target: { _ in to }, watch: watch)
         guard case .success(let candidates) = found else {
             return carryOut(found, pid: pid, destination: action.to, watch: watch, started: started, label: "")
         }
         let bytes = UInt64(candidates.count) * kernel.pageSize
-        guard candidates.count > 0, options.budget.fitsNow(bytes) else {
+        guard candidates.count > 0, options.budget.fitsNow(bytes),
+              migratePagesStaysWithin(candidates, maps: maps, pid: pid, from: from, watch: watch) else {
             return carryOut(found, pid: pid, destination: action.to, watch: watch, started: started,
                             label: "pid \(pid): nodes \(from.sorted()) to node \(action.to)")
         }
@@ -57,6 +58,19 @@ struct MemoryActions {
                                  reasonLeft: "not migrated by the kernel (shared with another process, busy or pinned)")
         return tally.outcome(method: "migrate_pages", destination: "node \(action.to)", pageSize: kernel.pageSize,
                              seconds: kernel.now() - started, kernelPages: kernelPages)
+    }
+
+    /// migrate_pages moves every page of the process on the source nodes,
+    /// file pages too (with CAP_SYS_NICE even a library's pages that other
+    /// processes use): only worth it when those are under a tenth of the move.
+    private func migratePagesStaysWithin(_ candidates: MoveCandidates, maps: [Mapping], pid: Int32,
+                                         from: Set<Int32>, watch: any ProcessWatch) -> Bool {
+        let others = maps.filter { !$0.isEligibleForSampling && !$0.isSpecial }
+            .map { AddressRange(start: $0.start, end: $0.end) }
+        guard !others.isEmpty else { return true }
+        guard case .success(let extra) = mover.candidates(pid: pid, ranges: others, from: from, target: { _ in -1 },
+                                                          watch: watch) else { return false }
+        return extra.count * 10 <= candidates.count
     }
 
     private func carryOut(_ found: Result<MoveCandidates, ActuationError>, pid: Int32, destination: NodeID,

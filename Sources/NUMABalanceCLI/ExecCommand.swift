@@ -40,6 +40,11 @@ struct ExecCommand: ParsableCommand {
     var command: [String] = []
 
     func run() throws {
+        // Passthrough capture also takes --help when no command precedes it.
+        if let first = command.first, first == "--help" || first == "-h" {
+            print(Self.helpMessage())
+            return
+        }
         let arguments = command.first == "--" ? Array(command.dropFirst()) : command
         let given = [membind != nil, interleave != nil, preferred != nil].filter { $0 }.count
         if arguments.isEmpty || given > 1 {

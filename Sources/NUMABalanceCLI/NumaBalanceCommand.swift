@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `numabalance` command: one subcommand per file in this library; the
 /// executable only calls `main()`.
@@ -43,6 +44,12 @@ extension NumaBalanceCommand {
                 try command.run()
             }
         } catch {
+            // Usage errors exit 2, as the subcommands' --help documents
+            // (ArgumentParser's own code for them is 64).
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
             exit(withError: error)
         }
     }

@@ -51,8 +51,10 @@ public final class SamplerThread: Sendable {
             throw .create(errno: rc)
         }
         thread.withLock { $0 = handle }
-        // The thread reports its tid once pinned; a short wait, never a spin forever.
-        for _ in 0..<2000 {
+        // The thread reports its tid once pinned. An emulated or overloaded
+        // machine can take seconds to schedule it: wait up to 15 s, polling.
+        let deadline = monotonicSeconds() + 15
+        while monotonicSeconds() < deadline {
             let (started, pinError) = state.withLock { ($0.started, $0.pinError) }
             if started { if pinError != 0 { throw .pin(errno: pinError) } else { return } }
             usleep(1000)

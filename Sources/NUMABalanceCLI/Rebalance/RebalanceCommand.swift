@@ -10,13 +10,18 @@ struct RebalanceCommand: AsyncParsableCommand {
         commandName: "rebalance",
         abstract: "Sample one process, decide where its threads and memory belong, and move them.",
         discussion: """
-            Two sampling rounds about a second apart (the engine's two-stage filter \
-            acts only on what it saw twice), then the engine's plan for this process \
-            is carried out: threads moved with sched_setaffinity (a pin set by the \
+            Two sampling rounds about a second apart through the engine: threads may \
+            move after the first (affinity needs no filter), memory after the second \
+            (the two-stage filter acts only on what it saw twice; a third round when \
+            it still holds back a good part of the memory). The engine's plan for \
+            this process is carried out: threads moved with sched_setaffinity (a pin set by the \
             user is respected: then memory follows the threads), pages moved with \
             move_pages in batches of at most a second of --max-rate, or with one \
             migrate_pages call when the whole move fits a second of it; shared \
-            objects get a memory policy with mbind. The mode follows \
+            objects get a memory policy with mbind (MPOL_PREFERRED, existing pages \
+            moved with MPOL_MF_MOVE_ALL), so later faults by every process follow; a \
+            process that does not fit one node gets its memory interleaved over its \
+            threads' nodes. The mode follows \
             kernel.numa_balancing: 0 is standalone (numabalance places pages too), \
             otherwise hybrid (the kernel's balancer places private pages).
 

@@ -42,8 +42,13 @@ enum WholeProcess {
 enum SpreadInterleave {
     static let chunk: UInt64 = 2 << 20
 
-    /// Nodes whose CPU time is over a third of the busiest node's (ACTIVE_NODE_FRACTION).
-    static func activeNodes(_ observation: Observation) -> [NodeID] {
+    /// The nodes of a user's pin (it decides where the threads may run), else
+    /// those whose CPU time is over a third of the busiest node's (ACTIVE_NODE_FRACTION).
+    static func activeNodes(_ observation: Observation, topology: Topology) -> [NodeID] {
+        if isUserPinned(observation, topology: topology) {
+            return topology.nodes.filter { $0.hasMemory && !$0.cpus.intersection(observation.allowedCPUs).isEmpty }
+                .map(\.id)
+        }
         let cpu = observation.cpuSecondsByNode
         guard let most = cpu.values.max(), most > 0 else { return [] }
         return cpu.filter { $0.value * 3 > most }.keys.sorted()
@@ -55,7 +60,7 @@ enum SpreadInterleave {
             if case .moveRanges(let m) = action, m.reason.rule == .spreadOverActiveNodes { return m }
             return nil
         }
-        let nodes = activeNodes(observation)
+        let nodes = activeNodes(observation, topology: topology)
         guard let first = spreading.first, nodes.count > 1 else { return actions }
         var ranges: [NodeID: [AddressRange]] = [:]
         var bytes: [NodeID: UInt64] = [:]
@@ -89,11 +94,8 @@ enum SpreadInterleave {
         // them if the user pinned them elsewhere or they already are).
         let cpus = nodes.compactMap(topology.node).reduce(CPUSet()) { $0.union($1.cpus) }
             .intersection(observation.cpusetCPUs ?? topology.allCPUs)
-        let limit = observation.cpusetCPUs ?? topology.allCPUs
-        let userPinned = observation.affinityOwner == .user
-            || (observation.affinityOwner == nil && !limit.isSubset(of: observation.allowedCPUs))
         var threads: [Action] = []
-        if !cpus.isEmpty, cpus != observation.allowedCPUs, !userPinned {
+        if !cpus.isEmpty, cpus != observation.allowedCPUs, !isUserPinned(observation, topology: topology) {
             var reason = first.reason
             reason.destination = nil
             reason.summary = "process does not fit one node: its threads stay on the nodes \(nodes.map(\.rawValue)) "
@@ -101,6 +103,13 @@ enum SpreadInterleave {
             threads.append(.setAffinity(SetAffinity(process: first.process, cpus: cpus, nodes: nodes, reason: reason)))
         }
         return threads + others + moves
+    }
+
+    /// A pin narrower than the cgroup's CPUs that numabalance did not set.
+    static func isUserPinned(_ observation: Observation, topology: Topology) -> Bool {
+        let limit = observation.cpusetCPUs ?? topology.allCPUs
+        return observation.affinityOwner == .user
+            || (observation.affinityOwner == nil && !limit.isSubset(of: observation.allowedCPUs))
     }
 
     /// Whether the actions hold a spread of memory (then no later round re-spreads it).

@@ -44,8 +44,12 @@ echo $? > "$out/restore.rc"
 affinity "$pid" numa02fit-restored
 stop "$workload"
 
-# 4. numa02 that does not fit one node (4 threads on 2 CPUs a node).
+# 4. numa02 that does not fit one node: 4 threads on 3 CPUs (1-3, both nodes:
+# the user's pin, so where they run does not wander between rounds), 3 CPUs'
+# worth of load for nodes of 2 CPUs.
 start numa02spread "$bin/numa-workload" numa02 --mib 32 --threads 4
+taskset -a -p -c 1-3 "$pid" > /dev/null
+sleep 1
 rebalance numa02spread-rebalance "$pid"
 snapshot "$pid" numa02spread-after; affinity "$pid" numa02spread-after
 stop "$workload"

@@ -14,7 +14,10 @@ rebalance misplaced-rebalance "$pid"
 migrated misplaced-after; snapshot "$pid" misplaced-after; affinity "$pid" misplaced-after
 stop "$workload"
 
+# numa02 with 2 threads: no 1-CPU node fits it; the user lets it run on nodes 1 and 3.
 start numa02spread "$bin/numa-workload" numa02 --mib 32 --threads 2
+taskset -a -p -c 1,3 "$pid" > /dev/null
+sleep 1
 rebalance numa02spread-rebalance "$pid"
 snapshot "$pid" numa02spread-after; affinity "$pid" numa02spread-after
 stop "$workload"
