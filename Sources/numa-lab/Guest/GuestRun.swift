@@ -36,9 +36,8 @@ struct GuestRun {
         try makeFolder(control)
         if outFolder == nil || !fileExists(out) { try makeFolder(out) }
         try writeControlFiles(in: control)
-        if let hidden = GuestPaths.tmpfsFolders.first(where: { Self.isInside(FileManager.default.currentDirectoryPath, $0) }) {
-            note("the current folder is under \(hidden), an empty tmpfs in the guest: the command will not see its files")
-        }
+        // A working folder under /tmp and the like is bound back into the
+        // guest's tmpfs (GuestPaths.keptFolders); other files there are not.
 
         let qemu = QemuCommand(topology: topology, kernelImage: boot.kernelImage, initramfs: boot.initramfs,
                                consoleLog: "\(work)/console.log", controlFolder: control, outFolder: out,
@@ -58,6 +57,8 @@ struct GuestRun {
             "cmd": GuestScripts.commandScript(command),
             "cwd": FileManager.default.currentDirectoryPath,
             "env": GuestScripts.environmentScript(environment),
+            "keep": GuestPaths.keptFolders(for: [FileManager.default.currentDirectoryPath] + command)
+                .map { $0 + "\n" }.joined(),
             "stdout": "", "stderr": "",
         ]
         for (name, text) in files {
@@ -96,10 +97,6 @@ struct GuestRun {
 }
 
 extension GuestRun {
-    static func isInside(_ path: String, _ folder: String) -> Bool {
-        path == folder || path.hasPrefix(folder + "/")
-    }
-
     /// What the command sees: the host's PATH (its tools are where they are
     /// on the host), HOME in a tmpfs (the root is read-only), LAB_OUT, the
     /// host's NUMA_* and LAB_* variables, then every --env.

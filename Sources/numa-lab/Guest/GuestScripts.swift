@@ -1,5 +1,6 @@
 // What runs inside the guest: /init (in the initramfs, fixed per cache) and
 // the runner script (in the control share, written per run).
+import Foundation
 
 /// Where the guest finds the two writable shares, seen from inside `chroot /host`.
 enum GuestPaths {
@@ -10,6 +11,24 @@ enum GuestPaths {
     static let tmpfsFolders = ["/tmp", "/var/tmp", "/run", "/var/lib", "/var/log"]
     static let control = "/run/labctl"
     static let out = "/run/labout"
+
+    /// The host folders the guest must still see although they lie under a
+    /// folder it covers with tmpfs (a checkout cloned under /tmp, say): for
+    /// the working directory and each absolute path in the command, the
+    /// first folder below the covered one. The guest binds them back.
+    static func keptFolders(for paths: [String]) -> [String] {
+        var kept: [String] = []
+        for path in paths where path.hasPrefix("/") {
+            for folder in tmpfsFolders where path.hasPrefix(folder + "/") {
+                guard let first = path.dropFirst(folder.count + 1).split(separator: "/").first else { continue }
+                let keep = folder + "/" + first
+                var isFolder: ObjCBool = false
+                if FileManager.default.fileExists(atPath: keep, isDirectory: &isFolder), isFolder.boolValue,
+                   !kept.contains(keep) { kept.append(keep) }
+            }
+        }
+        return kept
+    }
 }
 
 enum GuestScripts {
@@ -34,6 +53,10 @@ enum GuestScripts {
         done
         p9=trans=virtio,version=9p2000.L,msize=262144
         mount -t 9p -o $p9,ro,cache=loose \(GuestPaths.hostRootTag) /host || fail "cannot mount the host's root (9p)"
+        # Keep a view of the folders about to be covered, to bind back what the run needs.
+        for folder in \(GuestPaths.tmpfsFolders.map { String($0.dropFirst()) }.joined(separator: " ")); do
+            mkdir -p /orig/$folder && mount -o bind /host/$folder /orig/$folder
+        done
         for folder in \(GuestPaths.tmpfsFolders.map { String($0.dropFirst()) }.joined(separator: " ")); do
             mount -t tmpfs -o mode=0755 tmpfs /host/$folder || fail "cannot mount a tmpfs on /$folder"
         done
@@ -48,6 +71,9 @@ enum GuestScripts {
         mkdir -p /host\(GuestPaths.control) /host\(GuestPaths.out)
         mount -t 9p -o $p9 \(GuestPaths.controlTag) /host\(GuestPaths.control) || fail "cannot mount the control share"
         mount -t 9p -o $p9 \(GuestPaths.outTag) /host\(GuestPaths.out) || fail "cannot mount the out share"
+        while read -r kept; do
+            [ -n "$kept" ] && mkdir -p "/host$kept" && mount -o bind "/orig$kept" "/host$kept"
+        done < /host\(GuestPaths.control)/keep
         cut -d' ' -f1 /proc/uptime > /host\(GuestPaths.control)/booted
         chroot /host /bin/sh \(GuestPaths.control)/run.sh || echo "lab-init: the runner failed"
         sync
