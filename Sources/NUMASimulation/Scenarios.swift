@@ -131,20 +131,11 @@ public enum Scenario: String, CaseIterable, Sendable, Codable {
     }
 }
 
-/// SplitMix64, seeded: every sample and scenario replays from its seed.
-public struct SimRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+/// The simulator's generator is the project's SplitMix64: every sample and
+/// scenario replays from its seed.
+public typealias SimRandom = SeededGenerator
 
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SeededGenerator {
     /// Uniform in [0, 1).
-    public mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
+    public mutating func unit() -> Double { nextUnit() }
 }

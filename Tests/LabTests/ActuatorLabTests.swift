@@ -248,34 +248,3 @@ extension LabTests {
         }
     }
 }
-
-extension LabGuest {
-    /// `boot`, with $LAB_OUT in <bin>/lab-out/`outName` instead of the topology's folder.
-    static func boot(topology: String, script: String, outName: String, timeoutSeconds: Int) async throws -> LabRun {
-        let out = binFolder.appendingPathComponent("lab-out").appendingPathComponent(outName)
-        try? FileManager.default.removeItem(at: out)
-        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        let process = Process()
-        process.executableURL = binFolder.appendingPathComponent("numa-lab")
-        process.arguments = [
-            "run", "--topology", topology, "--timeout", "\(timeoutSeconds)", "--out", out.path,
-            "--console", out.appendingPathComponent("console.log").path,
-            "--", "/bin/sh", scriptsFolder.appendingPathComponent(script).path, binFolder.path,
-        ]
-        let log = out.deletingLastPathComponent().appendingPathComponent("\(outName).output")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: log)
-        process.standardError = process.standardOutput
-        process.standardInput = FileHandle.nullDevice
-        let started = Date()
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-            process.terminationHandler = { _ in continuation.resume() }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
-        }
-        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        let run = LabRun(topology: topology, exitCode: process.terminationStatus, stdout: output, stderr: "",
-                         outFolder: out, wallSeconds: Date().timeIntervalSince(started))
-        print("LabTests: the \(topology) guest ran \(script) in \(String(format: "%.1f", run.wallSeconds)) s (exit \(run.exitCode))")
-        return run
-    }
-}

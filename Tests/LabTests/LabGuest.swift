@@ -111,8 +111,12 @@ enum LabGuest {
 
     /// Boots `topology`, runs `sh SCRIPT BIN_FOLDER` inside, and waits.
     /// $LAB_OUT comes back to <bin>/lab-out/<topology>, kept for inspection.
-    static func boot(topology: String, script: String, timeoutSeconds: Int = 480) async throws -> LabRun {
-        let out = binFolder.appendingPathComponent("lab-out").appendingPathComponent(topology)
+    /// `outName` names the folder under <bin>/lab-out (default: the topology),
+    /// so that two suites booting the same topology keep their files apart.
+    static func boot(topology: String, script: String, outName: String? = nil,
+                     timeoutSeconds: Int = 480) async throws -> LabRun {
+        let name = outName ?? topology
+        let out = binFolder.appendingPathComponent("lab-out").appendingPathComponent(name)
         try? FileManager.default.removeItem(at: out)
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         let process = Process()
@@ -122,8 +126,8 @@ enum LabGuest {
             "--console", out.appendingPathComponent("console.log").path,
             "--", "/bin/sh", scriptsFolder.appendingPathComponent(script).path, binFolder.path,
         ]
-        let stdoutFile = out.deletingLastPathComponent().appendingPathComponent("\(topology).stdout")
-        let stderrFile = out.deletingLastPathComponent().appendingPathComponent("\(topology).stderr")
+        let stdoutFile = out.deletingLastPathComponent().appendingPathComponent("\(name).stdout")
+        let stderrFile = out.deletingLastPathComponent().appendingPathComponent("\(name).stderr")
         _ = FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
         _ = FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: stdoutFile)
