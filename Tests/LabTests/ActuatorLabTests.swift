@@ -137,19 +137,15 @@ extension LabTests {
             #expect(after.share(of: node) >= 0.95, "\(after.pagesByNode)")
         }
 
-        @Test("2x2 numa02 with 4 threads on CPUs 1-3 does not fit: threads spread, memory interleaved over both nodes")
-        func numa02Spreads() async throws {
+        @Test("2x2 numa02 pinned by its user to CPUs 1-3 (over both nodes): the pin stays")
+        func numa02PinStays() async throws {
             let run = try await ActuatorLabRuns.shared.completedRun("2x2")
             let report = try run.rebalance("numa02spread-rebalance")
             print("ActuatorLab numa02spread 2x2: \(report.decision)")
             #expect(Set(try run.affinity("numa02spread-after").values) == ["1-3"], "the user's pin stays")
-            let after = try PagePlacementTruth(run, snapshot: "numa02spread-after")
-            // The engine judges "fits a node" by CPU time; this guest's 4 emulated CPUs share 2 host
-            // cores, so 3 busy CPUs measure about 1.5-2 CPUs of load: borderline for a 2-CPU node.
-            withKnownIssue("engine: 'does not fit one node' is borderline under TCG (CPU load ≈ capacity)", isIntermittent: true) {
-                #expect(report.decision.hasPrefix("spread"), "decision: \(report.decision)")
-                #expect(after.share(of: 0) >= 0.3 && after.share(of: 1) >= 0.3, "\(after.pagesByNode)")
-            }
+            // Whether this one "fits a node" is borderline here: the engine judges by CPU time, and
+            // 4 emulated CPUs on 2 host cores measure about 2 CPUs of load for 3 busy threads. The
+            // spread decision itself is checked in 4x1, where no such process fits a 1-CPU node.
         }
 
         @Test("4x1 numa02 with 2 threads (on CPUs 1,3) does not fit a 1-CPU node: memory interleaved over nodes 1 and 3")
