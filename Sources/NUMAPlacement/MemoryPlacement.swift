@@ -146,12 +146,15 @@ extension PlacementRound {
                 bytes[d] += amount
             }
         }
+        // A range's size can exceed the sampled estimate of what its node
+        // holds: clamp before taking shares, so that they stay within 0…1.
+        bytes = bytes.map { max(0, $0) }
         let total = bytes.reduce(0, +)
         guard total > 0 else { return nil }
-        if target[u] >= 0 { return max(0, bytes[target[u]]) / total }
+        if target[u] >= 0 { return bytes[target[u]] / total }
         let cpuTotal = (0..<n).reduce(0) { $0 + input.cpuMillis[p * n + $1] }
         guard cpuTotal > 0 else { return nil }
-        return (0..<n).reduce(0.0) { $0 + max(0, bytes[$1]) / total * Double(input.cpuMillis[p * n + $1]) }
+        return (0..<n).reduce(0.0) { $0 + bytes[$1] / total * Double(input.cpuMillis[p * n + $1]) }
             / Double(cpuTotal)
     }
 }

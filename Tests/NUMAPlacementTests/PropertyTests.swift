@@ -131,6 +131,23 @@ struct PropertyTests {
         }
     }
 
+    @Test("every reason's localities are shares: between 0 and 1")
+    func localitiesAreShares() async {
+        await propertyCheck(count: 30, input: Self.seeds, Self.nodes, Self.cpus, Self.processes) { seed, n, c, p in
+            var rounds = Rounds(RandomMachine.make(seed: seed, nodes: n, cpusPerNode: c, processes: p))
+            for _ in 0..<6 {
+                let (topology, observations) = rounds.observe()
+                let plan = rounds.engine.plan(topology: topology, observations: observations, now: rounds.now)
+                for reason in plan.actions.map(\.reason) {
+                    for value in [reason.localityBefore, reason.expectedLocality].compactMap({ $0 }) {
+                        #expect(value >= 0 && value <= 1.000001, "\(reason): \(rounds.machine)")
+                    }
+                }
+                rounds.apply(plan)
+            }
+        }
+    }
+
     @Test("cpusets and user pins are never violated")
     func cpusetsAndPins() async {
         await propertyCheck(count: 40, input: Self.seeds, Self.nodes, Self.cpus, Self.processes) { seed, n, c, p in
