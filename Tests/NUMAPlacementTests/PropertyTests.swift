@@ -31,11 +31,9 @@ struct PropertyTests {
     func capacity() async {
         await propertyCheck(count: 40, input: Self.seeds, Self.nodes, Self.cpus, Self.processes) { seed, n, c, p in
             var rounds = Rounds(RandomMachine.make(seed: seed, nodes: n, cpusPerNode: c, processes: p))
-            for _ in 0..<4 {
-                let (topology, observations) = rounds.observe()
-                let plan = rounds.engine.plan(topology: topology, observations: observations, now: rounds.now)
-                checkCapacity(plan, observations, cpusPerNode: c, nodes: n, machine: rounds.machine)
-                rounds.apply(plan)
+            let machine = rounds.machine
+            rounds.run(4) { _, observations, plan in
+                checkCapacity(plan, observations, cpusPerNode: c, nodes: n, machine: machine)
             }
         }
     }
@@ -78,9 +76,7 @@ struct PropertyTests {
             var machine = RandomMachine.make(seed: seed, nodes: n, cpusPerNode: c, processes: p)
             machine.world.memPerNode = 1 << 30   // small nodes: the reserve binds
             var rounds = Rounds(machine)
-            for _ in 0..<4 {
-                let (topology, observations) = rounds.observe()
-                let plan = rounds.engine.plan(topology: topology, observations: observations, now: rounds.now)
+            rounds.run(4) { topology, _, plan in
                 var incoming = Array(repeating: 0.0, count: n)
                 for action in plan.actions {
                     switch action {
@@ -94,9 +90,8 @@ struct PropertyTests {
                 for node in topology.nodes where incoming[node.id.rawValue] > 0 {
                     let reserve = Double(node.highWatermarkBytes) + Double(node.memTotalBytes) / 32
                     #expect(Double(node.memFreeBytes) - incoming[node.id.rawValue] >= reserve - 1,
-                            "node \(node.id): \(rounds.machine)")
+                            "node \(node.id): \(machine)")
                 }
-                rounds.apply(plan)
             }
         }
     }
@@ -135,15 +130,13 @@ struct PropertyTests {
     func localitiesAreShares() async {
         await propertyCheck(count: 30, input: Self.seeds, Self.nodes, Self.cpus, Self.processes) { seed, n, c, p in
             var rounds = Rounds(RandomMachine.make(seed: seed, nodes: n, cpusPerNode: c, processes: p))
-            for _ in 0..<6 {
-                let (topology, observations) = rounds.observe()
-                let plan = rounds.engine.plan(topology: topology, observations: observations, now: rounds.now)
+            let machine = rounds.machine
+            rounds.run(6) { _, _, plan in
                 for reason in plan.actions.map(\.reason) {
                     for value in [reason.localityBefore, reason.expectedLocality].compactMap({ $0 }) {
-                        #expect(value >= 0 && value <= 1.000001, "\(reason): \(rounds.machine)")
+                        #expect(value >= 0 && value <= 1.000001, "\(reason): \(machine)")
                     }
                 }
-                rounds.apply(plan)
             }
         }
     }

@@ -91,6 +91,17 @@ struct Rounds {
         return (machine.world.topology, observations)
     }
 
+    /// `count` rounds of observe → plan → `check` → apply: the loop every
+    /// property runs.
+    mutating func run(_ count: Int, check: (Topology, [Observation], Plan) -> Void) {
+        for _ in 0..<count {
+            let (topology, observations) = observe()
+            let plan = engine.plan(topology: topology, observations: observations, now: now)
+            check(topology, observations, plan)
+            apply(plan)
+        }
+    }
+
     mutating func apply(_ plan: Plan) {
         _ = actuator.apply(plan, to: &machine.world)
         machine.world.schedule()
