@@ -18,6 +18,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
+        // The daemon: services and signals, logging, metrics in Prometheus' text format.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
     ],
     targets: [
         // C libraries from Debian: libnuma-dev and libcap-dev.
@@ -62,11 +67,25 @@ let package = Package(
             dependencies: ["NUMAModel", "NUMAPlacement"],
             swiftSettings: strict
         ),
+        // `numabalance run`: samplers → engine → actuator as a long-running service under systemd.
+        .target(
+            name: "NUMADaemon",
+            dependencies: [
+                "NUMAModel", "NUMAProc", "NUMATopology", "NUMASampling", "NUMAPrivileges",
+                "NUMAPlacement", "NUMAActuation", "NUMAPolicy", "CLinux", "CNUMA",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "NUMABalanceCLI",
             dependencies: [
                 "NUMAModel", "NUMAProc", "NUMATopology", "NUMASampling", "NUMAPrivileges",
-                "NUMAPlacement", "NUMASimulation", "NUMAActuation", "NUMAPolicy", "CLinux", "CNUMA",
+                "NUMAPlacement", "NUMASimulation", "NUMAActuation", "NUMAPolicy", "NUMADaemon", "CLinux", "CNUMA",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -105,6 +124,10 @@ let package = Package(
                     exclude: ["Broken"], swiftSettings: strict),
         .testTarget(name: "NUMAActuationTests",
                     dependencies: ["NUMAActuation", "NUMAModel", "NUMAProc", "NUMAPrivileges"],
+                    swiftSettings: strict),
+        .testTarget(name: "NUMADaemonTests",
+                    dependencies: ["NUMADaemon", "NUMAPolicy", "NUMAModel", "NUMAPrivileges",
+                                   .product(name: "Logging", package: "swift-log")],
                     swiftSettings: strict),
         // Boots real multi-node guests in QEMU (numa-lab); serialized, never skipped in CI.
         .testTarget(name: "LabTests", dependencies: ["NUMAModel", "NUMAProc"], exclude: ["Scripts"],

@@ -30,6 +30,15 @@ struct ObjectPolicySetter {
         for mapping in targets {
             var offset: UInt64 = 0
             while offset < mapping.bytes {
+                // A stop request is honoured between windows (each is one mbind call).
+                if options.stop.isRequested, offset > 0 || tally.moved > 0 {
+                    var outcome = tally.outcome(method: methods.sorted().joined(separator: ", "),
+                                                destination: "\(policy)", pageSize: kernel.pageSize,
+                                                seconds: kernel.now() - started)
+                    outcome.status = .stopped
+                    outcome.summary = "stopped on request after \(offset >> 20) MiB of \(mapping.bytes >> 20) MiB; " + outcome.summary
+                    return (outcome, old.map { Replaced(objectPolicy: $0) })
+                }
                 let window = offset..<min(mapping.bytes, offset + max(options.objectWindowBytes, kernel.pageSize))
                 offset = window.upperBound
                 let view: any SharedObjectView
@@ -43,7 +52,10 @@ struct ObjectPolicySetter {
                 defer { view.close() }
                 if old == nil { old = try? view.policy().get() }
                 switch applyWindow(view, policy: policy, moveExisting: action.moveExisting, tally: &tally) {
-                case .success(let method): methods.insert(method)
+                case .success(let method):
+                    methods.insert(method)
+                    options.progress?(MoveProgress(action: "mbind \(action.objectKey)", bytesDone: offset,
+                                                   bytesTotal: mapping.bytes, seconds: kernel.now() - started))
                 case .failure(let error):
                     var outcome = tally.outcome(method: methods.sorted().joined(separator: ", "),
                                                 destination: "\(policy)", pageSize: kernel.pageSize,

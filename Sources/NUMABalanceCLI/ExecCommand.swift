@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NUMAActuation
 import NUMAModel
+import NUMAPolicy
 import NUMATopology
 
 /// `numabalance exec`: set this process's own memory policy and affinity,
@@ -18,9 +19,25 @@ struct ExecCommand: ParsableCommand {
 
               numabalance exec --cpunodes 1 --membind 1 -- ./server
               numabalance exec --interleave 0,1 -- postgres -D /srv/pg
+              numabalance exec --policy latency-pin.yaml -- ./server
 
-            Exit status: that of COMMAND; 1 when a policy cannot be set or COMMAND \
-            cannot be run; 2 on a usage error.
+            --policy FILE takes the placement from a policy file instead of the \
+            other flags (it excludes them); the file must hold one policy, or \
+            --name picks one:
+              pin: threads on the CPUs of cpuNodes (default: the nodes that have \
+            CPUs), memory bound to the nodes (MPOL_BIND);
+              preferred: memory prefers the node (MPOL_PREFERRED; several nodes: \
+            MPOL_PREFERRED_MANY, or the first node on a kernel before 5.15), \
+            threads on the nodes' CPUs;
+              interleave: memory interleaved over the nodes (MPOL_INTERLEAVE; \
+            nodes: all is every node with memory), threads on all their CPUs.
+            auto and ignore are refused: they are the daemon's way with running \
+            processes, not a placement to start with. Unlike the daemon, which \
+            can only move a running process's existing pages, exec's policy \
+            governs every allocation the command makes.
+
+            Exit status: that of COMMAND; 1 when a policy cannot be set, the file \
+            does not validate or COMMAND cannot be run; 2 on a usage error.
             """
     )
 
@@ -36,6 +53,14 @@ struct ExecCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Prefer this node, others when it is full (MPOL_PREFERRED).", valueName: "node"))
     var preferred: Int?
 
+    @Option(help: ArgumentHelp("Take the placement from this policy file (excludes the other placement options).",
+                               valueName: "file"))
+    var policy: String?
+
+    @Option(help: ArgumentHelp("With --policy: the policy of the file to use, when it holds several.",
+                               valueName: "name"))
+    var name: String?
+
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments, after --.")
     var command: [String] = []
 
@@ -47,14 +72,27 @@ struct ExecCommand: ParsableCommand {
         }
         let arguments = command.first == "--" ? Array(command.dropFirst()) : command
         let given = [membind != nil, interleave != nil, preferred != nil].filter { $0 }.count
-        if arguments.isEmpty || given > 1 {
-            let problem = arguments.isEmpty ? "no command given (put it after --)"
-                : "give at most one of --membind, --interleave, --preferred"
+        var problem: String?
+        if arguments.isEmpty {
+            problem = "no command given (put it after --)"
+        } else if policy != nil, given > 0 || cpuNodes != nil {
+            problem = "--policy gives the whole placement: it excludes --cpunodes, --membind, --interleave, --preferred"
+        } else if given > 1 {
+            problem = "give at most one of --membind, --interleave, --preferred"
+        } else if name != nil, policy == nil {
+            problem = "--name picks a policy of the --policy file; give --policy too"
+        }
+        if let problem {
             FileHandle.standardError.write(Data("Error: \(problem)\n\(Self.helpMessage())\n".utf8))
             throw ExitCode(2)
         }
         let topology: Topology
         do { topology = try TopologyReader().read() } catch { throw CommandError("cannot read the NUMA topology: \(error)") }
+        if let policy {
+            try Self.applyPolicyFile(policy, name: name, topology: topology)
+            let error = OwnPolicy.exec(arguments)
+            throw CommandError("cannot run \(arguments[0]): \(error)")
+        }
         if let policy = try memoryPolicy(topology: topology) {
             if case .failure(let error) = OwnPolicy.setMemoryPolicy(policy) { throw CommandError(error.description) }
         }
@@ -91,5 +129,65 @@ struct ExecCommand: ParsableCommand {
             if memory, !node.hasMemory { throw CommandError("\(option): node \(id) has no memory") }
             return node.id
         }
+    }
+
+    /// Sets this process's memory policy and affinity from a policy file's placement.
+    static func applyPolicyFile(_ file: String, name: String?, topology: Topology) throws {
+        let policies: [Policy]
+        do { policies = try PolicyLoader.load(path: file) } catch {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            throw ExitCode(1)
+        }
+        let chosen: Policy
+        if let name {
+            guard let found = policies.first(where: { $0.name == name }) else {
+                FileHandle.standardError.write(Data(("Error: \(file) has no policy named \(name) (it has: "
+                    + policies.map(\.name).joined(separator: ", ") + ")\n").utf8))
+                throw ExitCode(2)
+            }
+            chosen = found
+        } else {
+            guard policies.count == 1 else {
+                FileHandle.standardError.write(Data(("Error: \(file) holds \(policies.count) policies ("
+                    + policies.map(\.name).joined(separator: ", ") + "); pick one with --name\n").utf8))
+                throw ExitCode(2)
+            }
+            chosen = policies[0]
+        }
+        let problems = PolicyValidation.problems(chosen.placement, on: topology)
+        if let first = problems.first {
+            throw CommandError("policy \(chosen.name) (\(file)) does not fit this machine: \(first.message)")
+        }
+        guard let directive = chosen.directive(topology: topology) else {
+            throw CommandError("policy \(chosen.name) has mode \(chosen.placement.mode.rawValue), which exec cannot "
+                + "start a command with: \(chosen.ignores ? "ignore leaves a process alone" : "auto is the daemon balancing running processes"); "
+                + "exec needs pin, preferred or interleave")
+        }
+        let memory = directive.memoryNodes.filter { topology.node($0)?.hasMemory == true }
+        guard !memory.isEmpty else {
+            throw CommandError("policy \(chosen.name): none of its nodes has memory on this machine")
+        }
+        let spec: MemoryPolicySpec
+        switch directive {
+        case .pin: spec = MemoryPolicySpec(mode: .bind, nodes: memory)
+        case .preferred: spec = MemoryPolicySpec(mode: memory.count > 1 ? .preferredMany : .preferred, nodes: memory)
+        case .interleave: spec = MemoryPolicySpec(mode: .interleave, nodes: memory)
+        }
+        if case .failure(let error) = OwnPolicy.setMemoryPolicy(spec) {
+            // MPOL_PREFERRED_MANY came with Linux 5.15: before, prefer the first node.
+            guard spec.mode == .preferredMany else { throw CommandError(error.description) }
+            if case .failure(let again) = OwnPolicy.setMemoryPolicy(MemoryPolicySpec(mode: .preferred, nodes: [memory[0]])) {
+                throw CommandError(again.description)
+            }
+            FileHandle.standardError.write(Data("numabalance exec: this kernel has no MPOL_PREFERRED_MANY (\(error)); preferring node \(memory[0]) only\n".utf8))
+        }
+        let cpuNodes = directive.cpuNodes.filter { topology.node($0)?.hasCPUs == true }
+        let cpus = cpuNodes.compactMap(topology.node).reduce(CPUSet()) { $0.union($1.cpus) }
+        // A preferred node without CPUs (a memory tier): the threads stay where they may run.
+        guard !cpus.isEmpty else {
+            if case .preferred = directive { return }
+            throw CommandError("policy \(chosen.name): none of its nodes has CPUs for the threads")
+        }
+        if case .failure(let error) = OwnPolicy.setAffinity(cpus) { throw CommandError(error.description) }
     }
 }

@@ -26,6 +26,8 @@ public struct NumaBalanceCommand: AsyncParsableCommand {
             ExecCommand.self,
             PolicyCommand.self,
             ConfigCommand.self,
+            RunCommand.self,
+            StatusCommand.self,
         ]
     )
 
@@ -35,6 +37,9 @@ public struct NumaBalanceCommand: AsyncParsableCommand {
 extension NumaBalanceCommand {
     /// Parses the arguments and runs the chosen subcommand, async or not.
     /// (ArgumentParser's own async `main()` cannot be reached from another module's top-level code.)
+    /// On the main thread: a synchronous subcommand (`run`) then starts with
+    /// no other thread in the process, which dropping capabilities needs.
+    @MainActor
     public static func runMain() async {
         do {
             var command = try parseAsRoot()

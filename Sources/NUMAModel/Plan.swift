@@ -26,6 +26,12 @@ public enum PlacementRule: String, Hashable, Sendable, Codable, CaseIterable {
     case sharedObjectPolicy = "shared-object-policy"
     /// numabalance's own pin no longer fits the process: widened to its cpuset.
     case release = "release"
+    /// A policy file pins the process: threads on its nodes' CPUs, memory on its nodes.
+    case policyPin = "policy-pin"
+    /// A policy file prefers nodes for the process's memory (and threads, where allowed).
+    case policyPreferred = "policy-preferred"
+    /// A policy file interleaves the process's memory over nodes.
+    case policyInterleave = "policy-interleave"
     // Rules that defer rather than act.
     case twoStageFilter = "two-stage-filter"
     case cooldown = "cool-down"

@@ -43,6 +43,7 @@ extension PlacementRound {
     private mutating func remember(_ p: Int, cpus: CPUSet, node: Int, expected: Double) {
         state[slot[p]].engineAffinity = cpus
         state[slot[p]].placedNode = node
+        state[slot[p]].moveLoad(to: node)
         expectedLocality[p] = expected
         markActed(p, expected: expected)
     }
@@ -55,7 +56,8 @@ extension PlacementRound {
                 let p = units.members[i]
                 guard let placed = state[slot[p]].placedNode, state[slot[p]].engineAffinity == input.allowedCPUs(p),
                       !input.userPinned[p] else { continue }
-                let tooSmall = units.totalLoad[u] > nodes.capacity[placed]
+                // A quarter over the node's CPUs, not a passing burst of a thread.
+                let tooSmall = units.totalLoad[u] > nodes.capacity[placed] + nodes.capacity[placed] / 4
                 guard tooSmall || !units.threadNodes[u].contains(placed) else { continue }
                 let all = NodeMask(all: nodes.count).intersection(nodes.cpuNodes)
                 let cpus = nodes.cpus(of: all, within: input.cpusetCPUs(p))

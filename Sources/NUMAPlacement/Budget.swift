@@ -1,6 +1,7 @@
 /// The migration budget: a token bucket in bytes. It fills at the MB/s rate
 /// up to a burst of `burstSeconds` worth; a move is planned only if the
-/// bucket holds its bytes. Time is an input, never read.
+/// bucket holds its bytes (or, for a move larger than the burst, is full).
+/// Time is an input, never read.
 public struct MigrationBudget: Hashable, Sendable, Codable {
     public private(set) var tokens: Double
     public private(set) var lastRefill: Double?
@@ -24,10 +25,14 @@ public struct MigrationBudget: Hashable, Sendable, Codable {
         if lastRefill.map({ now > $0 }) ?? true { lastRefill = now }
     }
 
-    /// Takes `bytes` if the bucket holds them.
+    /// Takes `bytes` if the bucket holds them. A move larger than the whole
+    /// burst is taken from a full bucket, leaving a debt that the rate pays
+    /// back before anything else moves (else it could never move at all; the
+    /// actuator then paces it in batches of about a second).
     public mutating func spend(_ bytes: UInt64) -> Bool {
         let amount = Double(bytes)
-        guard amount <= tokens else { return false }
+        let full = tokens >= capacity && capacity > 0
+        guard amount <= tokens || full else { return false }
         tokens -= amount
         return true
     }

@@ -32,8 +32,11 @@ public enum Capacity {
     /// (The kernel's node_has_spare path; the imbalance rule is not applied
     /// to a node with spare capacity, as in task_numa_find_cpu.)
     public static func mayMove(load: Int, destinationLoad: Int, destinationCapacity: Int) -> Bool {
-        destinationLoad + load <= destinationCapacity
+        fits(destinationLoad + load, capacity: destinationCapacity)
     }
+
+    /// `load` within `capacity`.
+    public static func fits(_ load: Int, capacity: Int) -> Bool { load <= capacity }
 
     /// A swap of `loadA` (going from source to destination) with `loadB`
     /// (coming back): both nodes stay within their CPUs (or get no fuller
@@ -51,11 +54,18 @@ public enum Capacity {
                             sourceCapacity: sourceCapacity, destinationCapacity: destinationCapacity)
     }
 
+    /// Below this (milli-CPUs) a sleeping thread counts as no load: 5 % of a CPU.
+    public static let idleThreadLoad = 50
+
     /// Runnable load of one thread in milli-CPUs: a thread found runnable
     /// wants a whole CPU; otherwise its share of the interval.
     public static func runnableLoad(cpuSeconds: Double, intervalSeconds: Double, state: Character) -> Int {
         if state == "R" { return 1000 }
         guard intervalSeconds > 0, cpuSeconds > 0 else { return 0 }
-        return min(1000, Int(cpuSeconds / intervalSeconds * 1000 + 0.5))
+        let load = min(1000, Int(cpuSeconds / intervalSeconds * 1000 + 0.5))
+        // A thread that is nearly always asleep (a launcher's main thread, a
+        // timer) needs no CPU of its own: counting it would make two busy
+        // threads and their idle parent "not fit" a node of two CPUs.
+        return load < idleThreadLoad ? 0 : load
     }
 }

@@ -9,13 +9,20 @@ import NUMAModel
 /// let plan = engine.plan(topology: topology, observations: observations, now: 12.0)
 /// ```
 public struct PlacementEngine: Sendable {
-    public let config: PlacementConfig
+    public var config: PlacementConfig
     public private(set) var state: EngineState
 
     public init(config: PlacementConfig = PlacementConfig()) {
         self.config = config
         state = EngineState(budget: MigrationBudget(bytesPerSecond: config.budgetBytesPerSecond,
                                                     burstSeconds: config.budgetBurstSeconds))
+    }
+
+    /// Forgets processes that exited: their state goes, and with it the load
+    /// they last put on a node. (Without this call they are forgotten after
+    /// `forgetAfterSeconds` unseen.)
+    public mutating func forget(_ gone: Set<ProcessIdentity>) {
+        state.forget(gone)
     }
 
     /// One round: update the statistics of the observed processes, form

@@ -70,6 +70,14 @@ public struct ProcessState: Hashable, Sendable, Codable {
         loadByNode = Array(load[base..<(base + count)])
     }
 
+    /// Its threads were just sent to node k: their load counts there from
+    /// now on, for the plans that do not observe it again first.
+    mutating func moveLoad(to k: Int) {
+        guard loadTotal > 0 else { return }
+        loadNode = k
+        loadByNode = nil
+    }
+
     /// Adds its last known load to per-node totals.
     func addLoad(to totals: inout [Int]) {
         if loadNode >= 0, loadNode < totals.count { totals[loadNode] += loadTotal }
@@ -208,6 +216,18 @@ public struct EngineState: Hashable, Sendable, Codable {
 
     /// Forgets processes not seen for `age` seconds (they exited), and
     /// objects nobody evaluated for as long.
+    /// Drops processes known to be gone (the daemon saw them exit), so
+    /// their last load no longer fills a node.
+    mutating func forget(_ gone: Set<ProcessIdentity>) {
+        guard processes.contains(where: { gone.contains($0.identity) }) else { return }
+        processes.removeAll { gone.contains($0.identity) }
+        lastOrder = []
+        lastSlots = []
+        index = Dictionary(uniqueKeysWithValues: processes.enumerated().map { ($1.identity, $0) })
+        let leaders = Set(processes.map(\.identity))
+        groupPreferred = groupPreferred.filter { leaders.contains($0.key) }
+    }
+
     mutating func forget(olderThan age: Double, now: Double) {
         // A sweep over every state each quarter of the age is enough.
         if let last = lastForget, now - last < age / 4, now >= last { return }

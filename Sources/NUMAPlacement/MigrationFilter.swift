@@ -73,6 +73,10 @@ extension PlacementRound {
             return .node(placed)
         }
         if let c = settled[u] { return .node(c) }
+        // Runs spread but would fit one node: its threads are to be gathered
+        // first (consolidate, when a node has room); spreading its memory
+        // after where the scheduler happened to put them would move it twice.
+        if fitsOneNode(u) { return .none }
         var active = NodeMask()
         let cpu = units.cpuRow(u)
         for k in ActiveNodes.of(cpuFaults: cpu) where memoryNodes.contains(k) { active.insert(k) }

@@ -112,7 +112,7 @@ struct PlacementRound {
     func fitsOneNode(_ u: Int) -> Bool {
         let bytes = units.totalBytes(u)
         for k in units.threadNodes[u].indices(upTo: nodes.count)
-        where units.totalLoad[u] <= nodes.capacity[k] && bytes + nodes.reserve[k] <= nodes.memTotal[k] {
+        where Capacity.fits(units.totalLoad[u], capacity: nodes.capacity[k]) && bytes + nodes.reserve[k] <= nodes.memTotal[k] {
             return true
         }
         return false

@@ -115,7 +115,28 @@ extension PlacementRound {
                               Comparison("capacity(preferred)", Double(nodes.capacity[p])),
                               Comparison("load(unit)", Double(units.totalLoad[u]))],
                 localityBefore: units.locality[u])))
+            keepOnNode(u, c, preferred: p)
         }
+    }
+
+    /// Memory will follow the threads to c: numabalance keeps them there (as
+    /// numad binds), or the scheduler moves them off again before the second
+    /// stage of the migration filter sees them where the memory went. Only a
+    /// unit that fits c and whose affinity (not the user's) reaches beyond it.
+    private mutating func keepOnNode(_ u: Int, _ c: Int, preferred p: Int) {
+        // Never a pin that locks threads onto a node already over its CPUs.
+        guard units.threadNodes[u].contains(c), fitsOneNode(u), units.pinnedNodes[u].isEmpty,
+              Capacity.mayMove(load: units.totalLoad[u], destinationLoad: nodeLoad[c] - units.load(u, c),
+                               destinationCapacity: nodes.capacity[c]) else { return }
+        let wider = units.memberRange(u).contains { i in
+            let member = units.members[i]
+            return !input.allowedCPUs(member).isSubset(of: nodes.cpus(ofNode: c, within: input.cpusetCPUs(member)))
+        }
+        guard wider else { return }
+        var reason = moveReason(u, to: c, preferred: p, rule: .consolidate)
+        reason.summary = (units.isGroup(u) ? "group" : "process")
+            + " fits one node; its preferred node has no room: its threads are kept on the node they run on, memory to follow"
+        assign(u, to: c, reason: reason)
     }
 
     /// Sends the unit's threads to node k, moving its load in the accounting.
@@ -157,7 +178,7 @@ extension PlacementRound {
     }
 
     private func overfilledNode() -> Int? {
-        for k in 0..<nodes.count where nodeLoad[k] > nodes.capacity[k] {
+        for k in 0..<nodes.count where !Capacity.fits(nodeLoad[k], capacity: nodes.capacity[k]) {
             let moved = assignments.contains { target[$0] == k && partner[$0] < 0 }
             let swapped = assignments.contains { partner[$0] >= 0 && target[$0] == k }
             if moved || (swapped && nodeLoad[k] > loadBefore[k]) { return k }

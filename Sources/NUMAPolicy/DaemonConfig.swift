@@ -7,7 +7,7 @@ public struct DaemonConfig: Hashable, Sendable {
 
     /// What to do with the kernel's own balancer (sysctl kernel.numa_balancing).
     public var kernelBalancing: KernelBalancing = .warn
-    /// Decide and journal, never act: a way to roll out on a fleet and read
+    /// Decide and log, never act: a way to roll out on a fleet and read
     /// the plans before they run.
     public var dryRun: Bool = false
     public var logLevel: LogLevel = .info
@@ -76,6 +76,10 @@ public struct SamplingConfig: Hashable, Sendable {
     /// Longest one round of one process may spend in move_pages before it
     /// settles for less accuracy.
     public var roundBudget: Duration = .milliseconds(10)
+    /// Processes with less resident memory are not sampled (a policy that
+    /// names them still applies): small processes gain little from moving
+    /// and each round costs about half a millisecond of /proc reads.
+    public var minResidentBytes: UInt64 = 32 << 20
     public init() {}
     static let samplesPerSecond = 100...10_000_000
 }

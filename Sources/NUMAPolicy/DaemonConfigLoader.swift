@@ -44,7 +44,7 @@ extension DaemonConfig {
         if let value = top["watchdog"]?.bool() { watchdog = value }
         if let section = top["scanPeriod"]?.mapping(allowed: ["min", "max"]) { readScanPeriod(section) }
         if let section = top["sampling"]?.mapping(allowed: ["maxSamplesPerSecond", "maxSamplesPerRound",
-                                                            "halfWidth", "roundBudget"]) {
+                                                            "halfWidth", "roundBudget", "minRSS"]) {
             readSampling(section)
         }
         if let section = top["balancing"]?.mapping(allowed: RulesReader.balancingKeys) { readBalancing(section) }
@@ -84,6 +84,7 @@ extension DaemonConfig {
         if let value = section["roundBudget"]?.duration(in: SamplingLimits.roundBudget) {
             sampling.roundBudget = value
         }
+        if let value = section["minRSS"]?.size() { sampling.minResidentBytes = value }
     }
 
     private mutating func readBalancing(_ section: YAMLMapping) {

@@ -49,7 +49,7 @@ public struct ProcessMatch: Hashable, Sendable {
     /// cgroup v2 paths; a process in the cgroup or below it matches. A
     /// component may use `*` and `?`.
     public var cgroup: [String] = []
-    /// User names or numeric uids (the real uid).
+    /// User names or numeric uids (the effective uid: the owner of /proc/pid).
     public var user: [UserMatch] = []
     /// systemd units (`postgresql.service`, `user@1000.service`,
     /// `app-firefox-1234.scope`); `*` and `?` allowed.

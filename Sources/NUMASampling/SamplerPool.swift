@@ -23,8 +23,8 @@ public final class SamplerPool: Sendable {
     private struct Memory {
         var node: NodeID
         var baseline: CPUBaseline
-        var designEffect: Double
-        var residentFraction: Double
+        var designEffect: Double?
+        var residentFraction: Double?
     }
     private let memory = Mutex<[Int32: Memory]>([:])
 
@@ -68,6 +68,18 @@ public final class SamplerPool: Sendable {
             continuation.yield(outcome)
             completion?(outcome)
         }
+    }
+
+    /// Starts the CPU interval of a process's first round now (its threads'
+    /// stat files, no page query), so that round measures CPU time rather
+    /// than only setting a baseline. Nothing if the process is gone.
+    public func startInterval(pid: Int32, identity: ProcessIdentity) {
+        guard memory.withLock({ $0[pid] }) == nil,
+              let readings = try? ThreadCPUSampler(procfs: sampler.procfs).read(pid: pid) else { return }
+        let node = currentNode(of: pid) ?? samplers[0].node
+        let entry = Memory(node: node, baseline: CPUBaseline(identity: identity, readings: readings,
+                                                             time: monotonicSeconds()))
+        memory.withLock { $0[pid] = entry }
     }
 
     /// One round of one process, awaited.

@@ -29,7 +29,7 @@ struct NumaWorkload: ParsableCommand {
         subcommands: [
             MisplacedCommand.self, Numa01Command.self, Numa01ThreadAllocCommand.self,
             Numa02Command.self, ShmGroupCommand.self, SplitCommand.self, WorkerCommand.self,
-            SharedAnonCommand.self,
+            SharedAnonCommand.self, ProbeCommand.self,
         ]
     )
 }

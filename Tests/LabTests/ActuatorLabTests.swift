@@ -26,21 +26,30 @@ struct RebalanceJSON: Decodable {
     var error: String?
 }
 
-/// The guests of these checks, booted once each under names of their own
-/// (their $LAB_OUT must not be the other suites' folders).
-actor ActuatorLabRuns {
-    static let shared = ActuatorLabRuns()
+/// Guests of one family of checks (`PREFIX-TOPOLOGY.sh`), booted once each
+/// under names of their own (their $LAB_OUT must not be the other suites').
+actor ScriptRuns {
+    static let rebalance = ScriptRuns(prefix: "rebalance", timeoutSeconds: 480)
+    static let daemon = ScriptRuns(prefix: "daemon", timeoutSeconds: 1200)
+
+    let prefix: String
+    let timeoutSeconds: Int
     private var runs: [String: Task<LabRun, Error>] = [:]
+
+    init(prefix: String, timeoutSeconds: Int) {
+        self.prefix = prefix
+        self.timeoutSeconds = timeoutSeconds
+    }
 
     func completedRun(_ topology: String) async throws -> LabRun {
         try LabGuest.requireAvailable()
-        let task = runs[topology] ?? Task {
-            try await LabGuest.boot(topology: topology, script: "rebalance-\(topology).sh",
-                                    outName: "rebalance-\(topology)", timeoutSeconds: 480)
+        let task = runs[topology] ?? Task { [prefix, timeoutSeconds] in
+            try await LabGuest.boot(topology: topology, script: "\(prefix)-\(topology).sh",
+                                    outName: "\(prefix)-\(topology)", timeoutSeconds: timeoutSeconds)
         }
         runs[topology] = task
         let run = try await task.value
-        guard run.exitCode == 0 else { throw LabFailure("the \(topology) rebalance guest failed\n\(run.summary)") }
+        guard run.exitCode == 0 else { throw LabFailure("the \(topology) \(prefix) guest failed\n\(run.summary)") }
         return run
     }
 }
@@ -104,17 +113,17 @@ extension LabTests {
 
         @Test("2x2 misplaced: ≥ 95 % local after rebalance, moved ≤ 1.1× misplaced")
         func misplaced2x2() async throws {
-            try Self.expectMisplacedFixed(try await ActuatorLabRuns.shared.completedRun("2x2"), node: 1)
+            try Self.expectMisplacedFixed(try await ScriptRuns.rebalance.completedRun("2x2"), node: 1)
         }
 
         @Test("4x1 misplaced: ≥ 95 % local after rebalance, moved ≤ 1.1× misplaced")
         func misplaced4x1() async throws {
-            try Self.expectMisplacedFixed(try await ActuatorLabRuns.shared.completedRun("4x1"), node: 2)
+            try Self.expectMisplacedFixed(try await ScriptRuns.rebalance.completedRun("4x1"), node: 2)
         }
 
         @Test("2x2: threads pinned with taskset to node 1: memory moves, affinity untouched")
         func userPinRespected() async throws {
-            let run = try await ActuatorLabRuns.shared.completedRun("2x2")
+            let run = try await ScriptRuns.rebalance.completedRun("2x2")
             let report = try run.rebalance("pinned-rebalance")
             #expect(report.exitCode == 0, "\(run.contents("pinned-rebalance.json"))")
             #expect(try run.affinity("pinned-before") == run.affinity("pinned-after"))
@@ -126,7 +135,7 @@ extension LabTests {
 
         @Test("2x2 numa02 with 2 threads fits one node: threads and memory end on one node")
         func numa02Fits() async throws {
-            let run = try await ActuatorLabRuns.shared.completedRun("2x2")
+            let run = try await ScriptRuns.rebalance.completedRun("2x2")
             let report = try run.rebalance("numa02fit-rebalance")
             print("ActuatorLab numa02fit: \(report.decision)")
             #expect(report.decision.hasPrefix("one node"), "decision: \(report.decision)")
@@ -139,7 +148,7 @@ extension LabTests {
 
         @Test("2x2 numa02 pinned by its user to CPUs 1-3 (over both nodes): the pin stays")
         func numa02PinStays() async throws {
-            let run = try await ActuatorLabRuns.shared.completedRun("2x2")
+            let run = try await ScriptRuns.rebalance.completedRun("2x2")
             let report = try run.rebalance("numa02spread-rebalance")
             print("ActuatorLab numa02spread 2x2: \(report.decision)")
             #expect(Set(try run.affinity("numa02spread-after").values) == ["1-3"], "the user's pin stays")
@@ -150,7 +159,7 @@ extension LabTests {
 
         @Test("4x1 numa02 with 2 threads (on CPUs 1,3) does not fit a 1-CPU node: memory interleaved over nodes 1 and 3")
         func numa02Spreads4x1() async throws {
-            let run = try await ActuatorLabRuns.shared.completedRun("4x1")
+            let run = try await ScriptRuns.rebalance.completedRun("4x1")
             let report = try run.rebalance("numa02spread-rebalance")
             print("ActuatorLab numa02spread 4x1: \(report.decision)")
             #expect(report.decision.hasPrefix("spread"), "decision: \(report.decision)")
@@ -162,7 +171,7 @@ extension LabTests {
 
         @Test("2x2: restore brings back the affinity rebalance replaced")
         func restoreAffinity() async throws {
-            let run = try await ActuatorLabRuns.shared.completedRun("2x2")
+            let run = try await ScriptRuns.rebalance.completedRun("2x2")
             #expect(try run.code("restore.rc") == 0, "\(run.contents("restore.json")) \(run.contents("restore.err"))")
             let before = try run.affinity("numa02fit-before")
             let restored = try run.affinity("numa02fit-restored")
@@ -173,7 +182,7 @@ extension LabTests {
 
         @Test("2x2 shm-group: the SysV segment's pages move to node 1 and its policy shows in numa_maps")
         func shmGroup() async throws {
-            let run = try await ActuatorLabRuns.shared.completedRun("2x2")
+            let run = try await ScriptRuns.rebalance.completedRun("2x2")
             let report = try run.rebalance("shm-rebalance")
             #expect(report.actions.contains { $0.kind == "setObjectPolicy" }, "\(run.contents("shm-rebalance.json"))")
             for snapshot in ["shm-after", "shm-other-after"] {
@@ -190,7 +199,7 @@ extension LabTests {
 
         @Test("2x2: a 64 MiB MAP_SHARED|MAP_ANONYMOUS mapping shared with children moves, and keeps the policy")
         func sharedAnonymous() async throws {
-            let run = try await ActuatorLabRuns.shared.completedRun("2x2")
+            let run = try await ScriptRuns.rebalance.completedRun("2x2")
             let report = try run.rebalance("anon-rebalance")
             #expect(report.actions.contains { $0.kind == "setObjectPolicy" }, "\(run.contents("anon-rebalance.json"))")
             let lines = try run.numaMapsLines("anon-after", containing: "/dev/zero")
@@ -204,7 +213,7 @@ extension LabTests {
 
         @Test("2x2 --dry-run: numa_maps and every thread's affinity unchanged")
         func dryRun() async throws {
-            let run = try await ActuatorLabRuns.shared.completedRun("2x2")
+            let run = try await ScriptRuns.rebalance.completedRun("2x2")
             let report = try run.rebalance("dry-rebalance")
             #expect(report.pagesMoved == 0 && report.bytesMoved == 0)
             #expect(!report.actions.isEmpty && report.actions.allSatisfy { $0.status == "would-do" })
@@ -217,7 +226,7 @@ extension LabTests {
 
         @Test("2x2: a workload exiting mid-move: exit code 4, a clean report, a consistent journal")
         func exitMidMove() async throws {
-            let run = try await ActuatorLabRuns.shared.completedRun("2x2")
+            let run = try await ScriptRuns.rebalance.completedRun("2x2")
             #expect(try run.code("exiting-rebalance.rc") == 4, "\(run.contents("exiting-rebalance.json")) \(run.contents("exiting-rebalance.err"))")
             let report = try run.rebalance("exiting-rebalance")
             #expect(report.exitCode == 4)
@@ -234,7 +243,7 @@ extension LabTests {
 
         @Test("2x2 as a non-root user: another user's process names the capability; one's own works")
         func nonRootUser() async throws {
-            let run = try await ActuatorLabRuns.shared.completedRun("2x2")
+            let run = try await ScriptRuns.rebalance.completedRun("2x2")
             #expect(try run.code("nobody-other.rc") == 1)
             let message = run.contents("nobody-other.json") + run.contents("nobody-other.err")
             #expect(message.contains("CAP_SYS_PTRACE"), "\(message)")

@@ -109,7 +109,8 @@ struct EngineRuleTests {
                                    owner: .user)
         var engine = PlacementEngine()
         let plan = engine.plan(topology: topology, observations: [busy, misplaced()], now: 1)
-        #expect(Fixture.setAffinities(plan).isEmpty)
+        // The threads stay where they run (node 1), kept there for the memory to follow.
+        #expect(Fixture.setAffinities(plan).allSatisfy { $0.nodes == [NodeID(1)] && $0.cpus == node1 })
         #expect(plan.deferred.contains { $0.reason.rule == .capacity })
     }
 
@@ -127,6 +128,20 @@ struct EngineRuleTests {
         #expect(swaps.first?.reason.comparisons.first { $0.name == "imp" }?.value == 2250)
     }
 
+    @Test("capacity: a process sent to a node counts there in later plans that do not observe it")
+    func movedLoadCounts() {
+        let oneCPU = Fixture.topology(nodes: 2, cpus: 1)
+        let a = Fixture.process(pid: 10, pages: [[1: 40]], threadNodes: [0], allowed: CPUSet([0, 1]), cpusPerNode: 1)
+        var engine = PlacementEngine()
+        let first = engine.plan(topology: oneCPU, observations: [a], now: 1)
+        #expect(Fixture.setAffinities(first).contains { $0.nodes == [NodeID(1)] })
+        // b wants node 1 too; a (not observed again) now runs there: node 1 is full.
+        let b = Fixture.process(pid: 11, pages: [[1: 40]], threadNodes: [0], allowed: CPUSet([0, 1]), time: 2,
+                                cpusPerNode: 1)
+        let second = engine.plan(topology: oneCPU, observations: [b], now: 2)
+        #expect(!Fixture.setAffinities(second).contains { $0.nodes == [NodeID(1)] })
+    }
+
     @Test("swap: below SMALLIMP nothing moves")
     func noSmallSwap() {
         let oneCPU = Fixture.topology(nodes: 2, cpus: 1)
@@ -137,7 +152,10 @@ struct EngineRuleTests {
                                 cpusPerNode: 1)
         var engine = PlacementEngine()
         let plan = engine.plan(topology: oneCPU, observations: [a, b], now: 1)
-        #expect(Fixture.swaps(plan).isEmpty && Fixture.setAffinities(plan).isEmpty)
+        #expect(Fixture.swaps(plan).isEmpty)
+        // No thread changes node (each may be kept where it runs).
+        let runsOn: [Int32: NodeID] = [10: 0, 11: 1]
+        #expect(Fixture.setAffinities(plan).allSatisfy { $0.nodes == [runsOn[$0.process.pid]!] })
     }
 
     @Test("preferred node: argmax of faults, ties to the current node, a margin to change")

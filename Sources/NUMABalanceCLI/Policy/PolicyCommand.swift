@@ -12,7 +12,14 @@ struct PolicyCommand: ParsableCommand {
             (/etc/numabalance/policies.d) in lexical order of the names; the first \
             policy that matches a process wins, then the built-in default. The stock \
             policies in the source tree's Policies/ folder are commented examples.
+
+              numabalance policy validate my.yaml        check a file
+              numabalance policy plan my.yaml            what it would do, changing nothing
+              numabalance policy apply my.yaml           install it, reload the daemon
+              numabalance policy list                    the installed set, in order
+              numabalance policy remove my-policy        uninstall, reload the daemon
             """,
-        subcommands: [PolicyValidateCommand.self]
+        subcommands: [PolicyValidateCommand.self, PolicyPlanCommand.self, PolicyApplyCommand.self,
+                      PolicyListCommand.self, PolicyRemoveCommand.self]
     )
 }

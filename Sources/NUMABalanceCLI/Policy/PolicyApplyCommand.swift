@@ -1,0 +1,142 @@
+import ArgumentParser
+import Foundation
+import NUMAModel
+import NUMAPolicy
+
+/// `numabalance policy apply FILE...`: check, install atomically, reload the daemon, confirm.
+struct PolicyApplyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply",
+        abstract: "Install policy files into the daemon's policy folder and make the running daemon use them.",
+        discussion: """
+            Nothing is installed unless everything checks out:
+
+            1. each FILE must be a regular file owned by root and writable by no \
+            one else (a policy decides what a root daemon does to every process);
+            2. each FILE must validate alone (errors as file:line:column: path: \
+            message, as `policy validate` prints them);
+            3. the folder as it would be (its current files, with these added or \
+            replaced by name) must validate as one set: no policy name used twice, \
+            no catch-all (match: {all: true}) before other policies.
+
+            Each file is then installed under its base name (.yaml added if it \
+            ends in neither .yaml nor .yml) atomically: written to a hidden \
+            temporary file in the folder, mode 0644, fsync, rename(2), fsync of \
+            the folder, so the daemon never reads half a file. Files load in \
+            lexical order of their names: name them NN-name.yaml, the default \
+            99-default.yaml.
+
+            Then the running daemon is asked to reload (its control socket in the \
+            runtime folder) and the answer checked: the new policy generation is \
+            printed with its files. With no daemon running, the files stay \
+            installed and are read when it starts. If the daemon refuses the set, \
+            its errors are printed and it keeps its previous policies.
+
+            Folders default to the config file's policyDirectory \
+            (/etc/numabalance/policies.d) and runtimeDirectory (/run/numabalance).
+
+            Examples:
+              numabalance policy apply 10-latency-pin.yaml
+              numabalance policy apply Policies/postgresql.yaml Policies/jvm.yaml
+              numabalance policy apply --policy-dir /tmp/p --runtime-dir /tmp/run my.yaml
+
+            Exit status: 0 installed (and active, or no daemon running); 1 a file \
+            was refused or does not validate (nothing installed), an install \
+            failed, or the daemon refused or could not be asked; 2 usage error.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Policy files to install.", valueName: "file"))
+    var files: [String] = []
+
+    @Option(help: ArgumentHelp("The daemon's policy folder (default: from the config).", valueName: "dir"))
+    var policyDir: String?
+
+    @Option(help: ArgumentHelp("The daemon's runtime folder, where its control socket is (default: from the config).",
+                               valueName: "dir"))
+    var runtimeDir: String?
+
+    @Option(help: ArgumentHelp("The daemon's config file (default: \(DaemonConfig.defaultPath)).", valueName: "file"))
+    var config: String?
+
+    func validate() throws {
+        guard !files.isEmpty else { throw ValidationError("name at least one policy file") }
+        let names = files.map(PolicyFolder.installedName)
+        if let twice = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
+            throw ValidationError("two files would be installed as \(twice); rename one")
+        }
+    }
+
+    func run() throws {
+        let folders = try PolicyFolders.resolve(config: config, policyDir: policyDir, runtimeDir: runtimeDir)
+        let directory = folders.policyDirectory
+
+        // 1. Who may write the files.
+        let refusals = files.compactMap(PolicyFolder.ownershipProblem)
+        if !refusals.isEmpty {
+            refusals.forEach(printError)
+            printError("nothing installed")
+            throw ExitCode(1)
+        }
+        // 2. Each file alone; the text read once, so what is checked is what is installed.
+        var sources: [(file: String, name: String, data: Data, policies: [Policy])] = []
+        var failed = false
+        for file in files {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                printError("cannot read \(file)")
+                failed = true
+                continue
+            }
+            do {
+                let policies = try PolicyLoader.load(text: String(decoding: data, as: UTF8.self), file: file)
+                sources.append((file, PolicyFolder.installedName(for: file), data, policies))
+            } catch {
+                printError(error.description)
+                failed = true
+            }
+        }
+        if failed {
+            printError("nothing installed")
+            throw ExitCode(1)
+        }
+        // 3. The folder as it would be, as one set.
+        let replacing = Set(sources.map(\.name))
+        let existing: [String]
+        do { existing = try PolicySet.policyFileNames(in: directory) } catch {
+            throw CommandError("cannot read the policy folder \(directory): \(error.localizedDescription)")
+        }
+        var ordered: [(name: String, policies: () throws(ConfigErrorList) -> [Policy])] = []
+        for name in existing where !replacing.contains(name) {
+            ordered.append((name, { () throws(ConfigErrorList) in
+                try PolicyLoader.load(path: PolicyFolder.path(directory, name))
+            }))
+        }
+        for source in sources { ordered.append((source.name, { () throws(ConfigErrorList) in source.policies })) }
+        ordered.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        var all: [Policy] = []
+        var errors: [ConfigError] = []
+        for entry in ordered {
+            do { all += try entry.policies() } catch { errors += error.errors }
+        }
+        if errors.isEmpty {
+            do { _ = try PolicySet(policies: all, files: ordered.map { PolicyFolder.path(directory, $0.name) }) } catch {
+                errors += error.errors
+            }
+        }
+        if !errors.isEmpty {
+            printError(ConfigErrorList(errors).description)
+            printError("nothing installed: \(directory) with these files would not load as one set")
+            throw ExitCode(1)
+        }
+        // 4. Install, then reload.
+        var installed: [String] = []
+        for source in sources {
+            installed.append(try PolicyFolder.install(source.data, into: directory, name: source.name))
+        }
+        let what = "installed " + installed.joined(separator: ", ")
+        let outcome = DaemonReload.reload(runtimeDirectory: folders.runtimeDirectory, expectPresent: installed)
+        if case .active = outcome { print(what) }
+        let status = DaemonReload.report(outcome, installedWhat: what)
+        if status != 0 { throw ExitCode(status) }
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import Glibc
+import NUMAModel
+import NUMAPolicy
+import NUMAProc
+import NUMASampling
+
+/// One running process as policy matching sees it, with the CPU readings
+/// that start its sampling interval.
+struct RunningProcess: Sendable {
+    var identity: ProcessIdentity
+    var facts: NUMAPolicy.ProcessFacts
+    /// Thread readings at the start of the interval: the sampler's baseline.
+    var baseline: [Int32: ThreadReading]
+}
+
+/// Every user process of the machine, read from /proc: kernel threads,
+/// zombies and this process itself are left out. The facts are those the
+/// daemon matches on (ProcessFactsReader), and the CPU used
+/// over `interval` (so `minCPU` matches as in the daemon's second round).
+struct ProcessCensus {
+    var procfs = ProcFS()
+    var interval: Duration = .milliseconds(500)
+
+    func take() -> (processes: [RunningProcess], startedAt: Double) {
+        let me = getpid()
+        let reader = ProcessFactsReader(procfs: procfs)
+        let threads = ThreadCPUSampler(procfs: procfs)
+        var first: [(stat: TaskStat, baseline: [Int32: ThreadReading])] = []
+        let started = monotonicSeconds()
+        for pid in procfs.pids() where pid != me {
+            guard let stat = try? procfs.stat(pid), !stat.isKernelThread, stat.state != "Z", stat.state != "X",
+                  let baseline = try? threads.read(pid: pid) else { continue }
+            first.append((stat, baseline))
+        }
+        let remaining = interval - .seconds(monotonicSeconds() - started)
+        if remaining > .zero {
+            let seconds = Double(remaining.components.seconds) + Double(remaining.components.attoseconds) / 1e18
+            usleep(UInt32(seconds * 1_000_000))
+        }
+        let elapsed = max(monotonicSeconds() - started, 0.001)
+        var result: [RunningProcess] = []
+        for (before, baseline) in first {
+            let pid = before.pid
+            guard let stat = try? procfs.stat(pid), stat.startTimeTicks == before.startTimeTicks else { continue }
+            let ticks = stat.cpuTicks >= before.cpuTicks ? stat.cpuTicks - before.cpuTicks : 0
+            guard let facts = reader.facts(pid, stat: stat,
+                                           cpuShare: Double(ticks) / threads.ticksPerSecond / elapsed) else { continue }
+            result.append(RunningProcess(identity: ProcessIdentity(pid: pid, startTime: stat.startTimeTicks),
+                                         facts: facts, baseline: baseline))
+        }
+        return (result, started)
+    }
+}

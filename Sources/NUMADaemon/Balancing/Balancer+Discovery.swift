@@ -1,0 +1,113 @@
+import Foundation
+import Logging
+import NUMAActuation
+import NUMAModel
+import NUMAPlacement
+import NUMAPolicy
+import NUMAProc
+import NUMASampling
+import NUMATopology
+import Synchronization
+
+/// Finding processes in /proc and deciding how each is treated.
+extension Balancer {
+    /// Lists /proc: new processes are matched to a policy; gone ones dropped;
+    /// after a reload every process is matched again.
+    func discover(now: Double) {
+        lastListing = now
+        let pids = procfs.pids()
+        let alive = Set(pids)
+        var gone = Set<ProcessIdentity>()
+        for (pid, entry) in tracked where !alive.contains(pid) {
+            gone.insert(entry.identity)
+            tracked[pid] = nil
+        }
+        for pid in pids {
+            if let known = tracked[pid], known.generation == settings.generation {
+                if known.standing == .small, now >= known.nextLook { examine(pid: pid, now: now) }
+                continue
+            }
+            examine(pid: pid, now: now)
+        }
+        engine.forget(gone)
+    }
+
+    /// Reads the cheap facts of one process and decides how it is treated.
+    func examine(pid: Int32, now: Double) {
+        guard let stat = try? procfs.stat(pid), !stat.isKernelThread else {
+            tracked[pid] = nil
+            return
+        }
+        let identity = ProcessIdentity(pid: pid, startTime: stat.startTimeTicks)
+        if let old = tracked[pid], old.identity != identity { engine.forget([old.identity]) }
+        var entry = tracked[pid].flatMap { $0.identity == identity ? $0 : nil }
+        guard let facts = factsReader.facts(pid, stat: stat, cpuShare: entry?.last.flatMap(Self.cpuShare)) else {
+            tracked[pid] = nil
+            return
+        }
+        let policy = settings.policies.policy(for: facts)
+        let standing: TrackedProcess.Standing
+        if pid == 1 || pid == selfPID {
+            standing = .exempt
+        } else if policy.placement.mode == .ignore {
+            standing = .ignored
+        } else if policy.placement.mode == .auto, (facts.rssBytes ?? 0) < settings.config.sampling.minResidentBytes,
+                  policy.match.minRSSBytes == nil {
+            standing = .small
+        } else {
+            standing = entry?.standing == .unreadable ? .unreadable : .balanced
+        }
+        if entry == nil {
+            entry = TrackedProcess(identity: identity, comm: stat.comm, standing: standing, policy: policy,
+                                   generation: settings.generation, nextLook: now)
+            entry?.ownAffinity = ownAffinities[identity]
+            entry?.actedAtWall = actedAtWall[identity]
+            if let parent = tracked[stat.ppid], let pin = parent.ownAffinity, entry?.ownAffinity == nil {
+                releaseInherited(pin, identity: identity, parent: parent)
+            }
+        }
+        let changed = entry?.policy != policy
+        entry?.comm = stat.comm
+        entry?.standing = standing
+        entry?.policy = policy
+        entry?.generation = settings.generation
+        if changed { entry?.nextLook = now }
+        if standing == .balanced, entry?.primed == false {
+            // Its first round then measures CPU time from now.
+            pool.startInterval(pid: pid, identity: identity)
+            entry?.primed = true
+        }
+        // A small process is looked at again later: soon while it is young
+        // (a program allocates in its first seconds), rarely once it is not.
+        if standing == .small { entry?.nextLook = now + (processAge(stat) < 60 ? 2 : 30) }
+        tracked[pid] = entry
+    }
+
+
+    /// A child started by a process numabalance pinned inherits the pin (a
+    /// launcher's workers all on its node). That pin was for the parent: the
+    /// child's affinity goes back to its cpuset, and the engine places it anew.
+    func releaseInherited(_ pin: CPUSet, identity: ProcessIdentity, parent: TrackedProcess) {
+        guard let status = try? procfs.status(identity.pid), status.cpusAllowed == pin else { return }
+        let cpus = kernel.cpuset(identity.pid)?.cpus ?? topology.allCPUs
+        guard cpus != pin else { return }
+        let reason = Reason(rule: .release, summary: "inherited numabalance's pin of its parent, pid "
+            + "\(parent.identity.pid) (\(parent.comm)): back to its cpuset; placed on its own from now on")
+        releases.append(.setAffinity(SetAffinity(process: identity, cpus: cpus,
+                                                 nodes: topology.nodes.filter { !$0.cpus.intersection(cpus).isEmpty }.map(\.id),
+                                                 reason: reason)))
+    }
+
+
+    /// Seconds since the process started (stat's start time against the uptime).
+    func processAge(_ stat: TaskStat) -> Double {
+        guard let uptime = (try? procfs.readSystem("uptime")).flatMap({ $0.split(separator: " ").first })
+            .flatMap({ Double($0) }) else { return 0 }
+        return uptime - Double(stat.startTimeTicks) / ticksPerSecond
+    }
+
+    static func cpuShare(_ o: Observation) -> Double? {
+        guard o.intervalSeconds > 0 else { return nil }
+        return o.threads.reduce(0) { $0 + $1.cpuSeconds } / o.intervalSeconds
+    }
+}

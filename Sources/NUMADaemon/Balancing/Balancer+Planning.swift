@@ -1,0 +1,194 @@
+import Foundation
+import Logging
+import NUMAActuation
+import NUMAModel
+import NUMAPlacement
+import NUMAPolicy
+import NUMAProc
+import NUMASampling
+import NUMATopology
+import Synchronization
+
+/// From a round's observations to the actions: the engine or the policy.
+extension Balancer {
+    func balance(_ outcomes: [SamplingOutcome], now: Double) {
+        var autoObservations: [Observation] = []
+        var directed: [(Observation, PolicyDirective, Policy)] = []
+        for outcome in outcomes {
+            switch outcome {
+            case .observed(let report, _):
+                var observation = report.observation
+                let pid = observation.identity.pid
+                guard var entry = tracked[pid], entry.identity == observation.identity else { continue }
+                entry.inFlight = false
+                let firstRound = entry.last == nil && !entry.primed
+                entry.lastSamples = max(256, report.design.pages)
+                totals.rounds += 1
+                totals.samples += report.design.pages
+                observation.affinityOwner = entry.ownAffinity.map { $0 == observation.allowedCPUs ? .numabalance : .user }
+                if entry.ownAffinity == nil { observation.affinityOwner = nil }
+                observation.groupHint = Self.groupHint(entry.policy, observation: observation)
+                if entry.policy.placement.group == .none { observation.sharedObjects = [] }
+                entry.last = observation
+                // Until the next plan says otherwise; a directive is re-checked at its cool-down.
+                entry.nextLook = onRoundGrid(now + engine.config.scanPeriodMin)
+                tracked[pid] = entry
+                if let directive = entry.policy.directive(topology: topology) {
+                    entry.nextLook = now + seconds(entry.policy.balancing.cooldown ?? settings.config.balancing.cooldown)
+                    tracked[pid] = entry
+                    directed.append((observation, directive, entry.policy))
+                } else if firstRound {
+                    // Its CPU baseline only: the engine would read the empty
+                    // interval as "no accesses" and lengthen the scan period.
+                } else if observation.eligibleBytes > 0 {
+                    autoObservations.append(observation)
+                } else {
+                    // Nothing to place (a zombie, no eligible memory): looked at rarely.
+                    tracked[pid]?.nextLook = now + engine.config.scanPeriodMax
+                }
+            case .failed(let pid, let error, _):
+                guard var entry = tracked[pid] else { continue }
+                entry.inFlight = false
+                switch error {
+                case .noSuchProcess, .kernelThread:
+                    tracked[pid] = nil  // a vanished process is a normal event
+                    engine.forget([entry.identity])
+                    continue
+                case .notPermitted:
+                    entry.standing = .unreadable
+                    entry.note = error.description
+                default:
+                    entry.nextLook = now + engine.config.scanPeriodMax
+                    entry.note = error.description
+                }
+                tracked[pid] = entry
+            }
+        }
+        refreshTopology(now: now)
+        var actions: [Action] = []
+        if !autoObservations.isEmpty {
+            let plan = engine.plan(topology: topology, observations: autoObservations, now: now,
+                                   failedMigrations: failedLastRound)
+            for scan in plan.scans where tracked[scan.process.pid]?.identity == scan.process {
+                tracked[scan.process.pid]?.nextLook = onRoundGrid(scan.nextScan)
+            }
+            for deferral in plan.deferred where tracked[deferral.process.pid]?.identity == deferral.process {
+                tracked[deferral.process.pid]?.lastReason = deferral.reason.description
+                // Seen remote once: the second look comes at the next round,
+                // whatever the scan period (the kernel's filter acts at the
+                // next fault on the page, not at the next scan).
+                if deferral.reason.rule == .twoStageFilter {
+                    tracked[deferral.process.pid]?.nextLook = onRoundGrid(now + engine.config.scanPeriodMin)
+                }
+            }
+            actions += admitted(plan.actions, now: now)
+            explainGaps(autoObservations, planned: plan.actions)
+            if logger.logLevel <= .debug {
+                for o in autoObservations {
+                    let shares = o.pages.shares.sorted { $0.key < $1.key }.map { "\($0.key):\(Self.percent($0.value))" }
+                    let cpu = (o.cpuShares ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key):\(Self.percent($0.value))" }
+                    logger.debug("observed", metadata: [
+                        "pid": "\(o.identity.pid)", "comm": "\(o.comm)", "pages": "\(shares.joined(separator: ","))",
+                        "cpu": "\(cpu.joined(separator: ","))", "locality": "\(o.locality.map(Self.percent) ?? "-")",
+                        "nextScan": "\(tracked[o.identity.pid].map { Int(($0.nextLook - now) * 10) } ?? 0)ds"])
+                }
+                for deferral in plan.deferred {
+                    logger.debug("deferred", metadata: ["pid": "\(deferral.process.pid)", "reason": "\(deferral.reason)"])
+                }
+                logger.debug("planned", metadata: ["observed": "\(autoObservations.count)",
+                                                   "roundSeconds": "\(Int((now - roundStart) * 1000))ms",
+                                                   "actions": "\(plan.actions.count)", "deferred": "\(plan.deferred.count)"])
+            }
+        }
+        for (observation, directive, policy) in directed {
+            actions += DirectivePlanner.plan(directive, observation: observation, topology: topology,
+                                             policyName: policy.name, migrate: policy.memory.migrate,
+                                             sharedObjects: policy.memory.sharedObjects)
+        }
+        guard !actions.isEmpty else { return }
+        act(actions, now: now)
+    }
+
+    /// A scan time moved to the next round at or after it, so processes with
+    /// the same scan period stay in the same rounds and are planned together.
+    func onRoundGrid(_ time: Double) -> Double {
+        let step = engine.config.scanPeriodMin
+        let rounds = max(1, ((time - roundStart) / step - 0.05).rounded(.up))
+        return roundStart + rounds * step
+    }
+
+    /// A policy's own grouping: the cgroup or the parent as the group key.
+    static func groupHint(_ policy: Policy, observation: Observation) -> String? {
+        switch policy.placement.group {
+        case .cgroup: (try? ProcFS().cgroupPath(observation.identity.pid)).flatMap { $0 }.map { "cgroup:" + $0 }
+        case .parent: (try? ProcFS().stat(observation.identity.pid)).map { "parent:\($0.ppid)" }
+        case .sharedMemory, .none: nil
+        }
+    }
+
+    /// The engine's actions minus those a policy or the cool-down holds back:
+    /// memory moves where `memory.migrate` is false; processes already at
+    /// their locality target; processes acted on by an earlier run within the
+    /// cool-down (from the journal: the engine keeps its own cool-downs for
+    /// what this run did, and lets memory follow threads it just moved).
+    func admitted(_ actions: [Action], now: Double) -> [Action] {
+        let wallNow = Date().timeIntervalSince1970
+        return actions.filter { action in
+            let entries = action.processes.compactMap { tracked[$0.pid] }
+            for entry in entries {
+                let policy = entry.policy
+                if !policy.memory.migrate, action.bytes > 0 {
+                    tracked[entry.identity.pid]?.lastReason = "memory stays: policy \(policy.name) has memory.migrate: false"
+                    return false
+                }
+                let cooldown = seconds(policy.balancing.cooldown ?? settings.config.balancing.cooldown)
+                if let acted = entry.actedAtWall, wallNow - acted < cooldown {
+                    tracked[entry.identity.pid]?.lastReason =
+                        "[cool-down] acted on \(Int(wallNow - acted)) s ago; next action after \(Int(cooldown)) s"
+                    return false
+                }
+                // A policy's own cool-down, for moving threads (memory may still
+                // follow the threads moved, as the engine plans it).
+                if let own = policy.balancing.cooldown, action.bytes == 0, let moved = entry.threadsMovedAt,
+                   now - moved < seconds(own), action.reason.rule != .release {
+                    tracked[entry.identity.pid]?.lastReason =
+                        "[cool-down] policy \(policy.name): threads moved \(Int(now - moved)) s ago (cooldown \(Int(seconds(own))) s)"
+                    return false
+                }
+                if action.processes.count == 1, let locality = entry.last?.locality,
+                   locality >= policy.balancing.localityTarget ?? settings.config.balancing.localityTarget,
+                   action.reason.rule != .release {
+                    tracked[entry.identity.pid]?.lastReason =
+                        "locality \(Self.percent(locality)) is at its target: left alone"
+                    return false
+                }
+            }
+            return true
+        }
+    }
+
+    /// numa02's case in standalone mode: a process whose threads run spread
+    /// and stays far from local gets the reason in `status`.
+    func explainGaps(_ observations: [Observation], planned: [Action]) {
+        let target = settings.config.balancing.localityTarget
+        for observation in observations {
+            guard var entry = tracked[observation.identity.pid], entry.identity == observation.identity else { continue }
+            let spread = (observation.cpuShares ?? [:]).filter { $0.value > 0.15 }.count > 1
+            if let locality = observation.locality, locality < target, spread, environment.mode == .standalone {
+                entry.note = "threads run on \((observation.cpuShares ?? [:]).filter { $0.value > 0.15 }.count) nodes; "
+                    + "without the kernel's hint faults (standalone mode) numabalance sees pages per process, not per "
+                    + "thread, so it places the process as a whole: on one node if it fits, else spread with its memory "
+                    + "interleaved (about 1/N local). Hybrid mode (kernel.numa_balancing=1) lets the kernel place pages per thread."
+            } else if let locality = observation.locality, locality >= target {
+                entry.note = nil
+            }
+            tracked[observation.identity.pid] = entry
+        }
+    }
+
+    func refreshTopology(now: Double) {
+        guard now - topologyReadAt >= 5 else { return }
+        topologyReadAt = now
+        if let fresh = try? TopologyReader().read(), fresh.nodeIDs == topology.nodeIDs { topology = fresh }
+    }
+}

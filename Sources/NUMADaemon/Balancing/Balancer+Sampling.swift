@@ -1,0 +1,68 @@
+import Foundation
+import Logging
+import NUMAActuation
+import NUMAModel
+import NUMAPlacement
+import NUMAPolicy
+import NUMAProc
+import NUMASampling
+import NUMATopology
+import Synchronization
+
+/// Handing due processes to the sampler threads, within the budget.
+extension Balancer {
+    /// Submits the processes whose scan is due, oldest due first, within
+    /// the samples-per-second budget (a one-second bucket).
+    func submitDue(now: Double) {
+        let rate = Double(settings.config.sampling.maxSamplesPerSecond)
+        sampleTokens = min(rate, sampleTokens + (now - sampleTokensAt) * rate)
+        sampleTokensAt = now
+        // A process due within a tenth of a second joins this round.
+        let due = withGroupPartners(tracked.values.filter {
+            $0.standing == .balanced && !$0.inFlight && $0.nextLook <= now + 0.1
+        }).sorted { $0.nextLook < $1.nextLook }
+        let inFlight = tracked.values.contains { $0.inFlight }
+        for process in due {
+            let cost = Double(process.lastSamples)
+            // Always let one through when idle, so a budget smaller than one
+            // round slows sampling down instead of stopping it.
+            guard sampleTokens >= cost || (!inFlight && process.identity == due.first?.identity) else { break }
+            sampleTokens -= cost
+            tracked[process.identity.pid]?.inFlight = true
+            pool.submit(pid: process.identity.pid, options: samplingOptions(for: process.policy)) { [weak self] outcome in
+                self?.inbox.withLock { $0.append(outcome) }
+            }
+        }
+    }
+
+    /// The due processes and every process that shares memory (or a
+    /// policy's group key) with one of them: the engine forms groups from
+    /// one plan's observations, so a group is sampled whole or not at all.
+    func withGroupPartners(_ due: [TrackedProcess]) -> [TrackedProcess] {
+        func keys(_ p: TrackedProcess) -> [String] {
+            guard let o = p.last else { return [] }
+            return o.sharedObjects.map(\.key) + (o.groupHint.map { [$0] } ?? [])
+        }
+        let wanted = Set(due.flatMap(keys))
+        guard !wanted.isEmpty else { return due }
+        let chosen = Set(due.map(\.identity.pid))
+        let partners = tracked.values.filter { p in
+            p.standing == .balanced && !p.inFlight && !chosen.contains(p.identity.pid)
+                && keys(p).contains(where: wanted.contains)
+        }
+        return due + partners
+    }
+
+    func samplingOptions(for policy: Policy) -> SamplingOptions {
+        var options = SamplingOptions()
+        let config = settings.config.sampling
+        options.maxSamples = policy.sampling.maxSamplesPerRound ?? config.maxSamplesPerRound
+        options.halfWidth = policy.sampling.halfWidth ?? config.halfWidth
+        options.budgetSeconds = seconds(policy.sampling.roundBudget ?? config.roundBudget)
+        // No sleeping on a sampler thread: the first round of a process only
+        // sets its CPU baseline; the next one measures over the scan period.
+        options.cpuInterval = .zero
+        options.readKernelFaults = environment.mode == .hybrid
+        return options
+    }
+}

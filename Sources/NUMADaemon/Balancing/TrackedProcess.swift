@@ -1,0 +1,55 @@
+import NUMAModel
+import NUMAPolicy
+import NUMASampling
+
+/// What the daemon keeps of one process between rounds: who it is, which
+/// policy took it, when it is next looked at, and what was last done.
+struct TrackedProcess: Sendable {
+    enum Standing: String, Sendable, Codable {
+        /// Sampled at its scan period; the engine or a policy places it.
+        case balanced
+        /// Below `sampling.minRSS`: looked at again later, not sampled.
+        case small
+        /// Its policy says `ignore`.
+        case ignored
+        /// Never acted on: pid 1, numabalance itself.
+        case exempt
+        /// Another user's process this daemon may not read (a capability is missing).
+        case unreadable
+    }
+
+    var identity: ProcessIdentity
+    var comm: String
+    var standing: Standing
+    var policy: Policy
+    /// The policy generation it was matched under (a reload re-matches).
+    var generation: UInt64
+    /// Monotonic seconds: the next sampling round, or the next look at a small process.
+    var nextLook: Double
+    var inFlight = false
+    /// Its CPU interval was started at discovery (the first round measures it).
+    var primed = false
+    /// Pages the last round queried: what the next round is charged in advance.
+    var lastSamples = 1024
+    var last: Observation?
+    var lastAction: String?
+    var lastReason: String?
+    /// Wall-clock time of an earlier run's last act on it, from the journal.
+    var actedAtWall: Double?
+    /// Why its locality stays below target when the daemon knows (numa02).
+    var note: String?
+    /// When numabalance last moved its threads (monotonic), for a policy's cool-down.
+    var threadsMovedAt: Double?
+    /// The affinity numabalance set, to tell its own pin from the user's.
+    var ownAffinity: CPUSet?
+}
+
+extension SamplingOutcome {
+    /// The process the outcome is about.
+    var pid: Int32 {
+        switch self {
+        case .observed(let report, _): report.observation.identity.pid
+        case .failed(let pid, _, _): pid
+        }
+    }
+}

@@ -1,0 +1,217 @@
+import Foundation
+import Logging
+import NUMAModel
+import NUMAPolicy
+import NUMAPrivileges
+import NUMATopology
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+/// A failure that stops the daemon from starting, in words.
+public struct DaemonError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// What the balancing loop needs from the daemon around it.
+struct DaemonEnvironment: Sendable {
+    var mode: PlacementMode
+    var notifier: SystemdNotifier
+    var metrics: DaemonMetrics
+    var capabilitiesKept: [String]
+    var kernelSwitch: KernelBalancingSwitch
+
+    func kernelBalancingValue() -> Int? { kernelSwitch.read() }
+}
+
+/// `numabalance run`: the start-up sequence, the services, the shutdown.
+///
+/// Start: settings (a bad file stops the start with file:line:column), the
+/// lock, the kernel balancer (a value left saved by a crash is restored
+/// first), capabilities dropped to what is needed, samplers, control
+/// socket, READY=1. Then SIGHUP reloads, SIGTERM stops: the batch in
+/// flight ends (about a second), STOPPING=1, the kernel balancer is
+/// restored, exit 0.
+public enum Daemon {
+    public static func run(source: SettingsSource) -> Int32 {
+        let topology: Topology
+        do { topology = try TopologyReader().read() } catch {
+            FileHandle.standardError.write(Data("numabalance: cannot read the NUMA topology: \(error)\n".utf8))
+            return 1
+        }
+        let settings: Settings
+        do { settings = try source.load(generation: 1, topology: topology) } catch {
+            FileHandle.standardError.write(Data("numabalance: not starting; fix these first:\n\(error)\n".utf8))
+            return 1
+        }
+        let config = settings.config
+        let logLevel = DaemonLogHandler.bootstrap(level: config.logLevel)
+        let logger = Logger(label: "numabalance")
+
+        let lock: InstanceLock
+        do { lock = try InstanceLock(stateDirectory: config.stateDirectory) } catch {
+            logger.error("not starting: \(error)")
+            return 1
+        }
+        defer { lock.release() }
+
+        let kernelSwitch = KernelBalancingSwitch(stateDirectory: config.stateDirectory)
+        let mode: PlacementMode
+        do { mode = try setUpKernelBalancing(kernelSwitch, setting: config.kernelBalancing, logger: logger) } catch {
+            logger.error("not starting: \(error)")
+            return 1
+        }
+        defer { restoreKernelBalancing(kernelSwitch, setting: config.kernelBalancing, logger: logger) }
+
+        // Before any thread of ours exists: capabilities are per thread and
+        // threads inherit them from the one that creates them.
+        let kept: [Capability]
+        do {
+            let result = try Privileges.keepOnly(
+                Privileges.daemonNeeds(disableKernelBalancing: config.kernelBalancing == .disable))
+            kept = result.kept
+            logger.notice("capabilities dropped", metadata: [
+                "kept": "\(kept.map(\.rawValue).joined(separator: ","))",
+                "dropped": "\(result.dropped.count)", "noNewPrivs": "1"])
+        } catch {
+            logger.error("not starting: cannot drop capabilities: \(error)")
+            return 1
+        }
+
+        let notifier = SystemdNotifier()
+        let environment = DaemonEnvironment(mode: mode, notifier: notifier, metrics: DaemonMetrics(),
+                                            capabilitiesKept: kept.map(\.rawValue), kernelSwitch: kernelSwitch)
+        let balancer: Balancer
+        do {
+            balancer = try Balancer(environment: environment, settings: settings, topology: topology, logger: logger)
+        } catch {
+            logger.error("not starting: \(error)")
+            return 1
+        }
+        let reloader = Reloader(source: source, balancer: balancer, topology: topology, notifier: notifier,
+                                logger: logger, logLevel: logLevel)
+        let server = ControlServer(runtimeDirectory: config.runtimeDirectory) { request in
+            switch request {
+            case .status: return balancer.shared.withLock { $0.status }.text
+            case .statusJSON: return balancer.shared.withLock { $0.status }.json
+            case .metrics: return environment.metrics.text()
+            case .reload:
+                let reply = reloader.reload(by: "control socket")
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                return String(decoding: (try? encoder.encode(reply)) ?? Data(), as: UTF8.self) + "\n"
+            }
+        }
+        do { try server.start() } catch {
+            logger.error("not starting: \(error)")
+            return 1
+        }
+        defer { server.stop() }
+        var metricsServer: MetricsHTTPServer?
+        if let listen = config.metrics.listen {
+            do { metricsServer = try MetricsHTTPServer(address: listen) { environment.metrics.text() } } catch {
+                logger.error("not starting: \(error)")
+                return 1
+            }
+        }
+        defer { metricsServer?.stop() }
+
+        let summary = "\(mode.rawValue) mode, \(topology.nodes.count) nodes, policy generation \(settings.generation)"
+            + (config.dryRun ? ", dry run" : "")
+        logger.notice("started", metadata: [
+            "mode": "\(mode.rawValue)", "nodes": "\(topology.nodes.count)",
+            "config": "\(settings.configFile ?? "defaults")", "policyFiles": "\(settings.policies.files.count)",
+            "dryRun": "\(config.dryRun)", "socket": "\(server.socketPath)"])
+        if config.kernelBalancing == .warn, mode == .hybrid {
+            logger.warning("""
+                kernel.numa_balancing is on: hybrid mode (the kernel places pages per thread; numabalance \
+                places processes, groups and shared objects). kernelBalancing: disable gives standalone mode
+                """)
+        }
+
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: BalancingService(balancer: balancer, notifier: notifier, readyStatus: summary)),
+                .init(service: ReloadService(reloader: reloader)),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        let finished = DispatchSemaphore(value: 0)
+        let failure = Mutex<String?>(nil)
+        Task {
+            do { try await group.run() } catch { failure.withLock { $0 = "\(error)" } }
+            finished.signal()
+        }
+        finished.wait()
+        if let failure = failure.withLock({ $0 }) {
+            logger.error("stopped on an error: \(failure)")
+            return 1
+        }
+        let totals = balancer.shared.withLock { $0.status.totals }
+        logger.notice("stopped", metadata: ["actions": "\(totals.actions)", "pagesMoved": "\(totals.pagesMoved)"])
+        return 0
+    }
+
+    /// The mode follows kernel.numa_balancing as found (after `disable`).
+    static func setUpKernelBalancing(_ kernelSwitch: KernelBalancingSwitch, setting: KernelBalancing,
+                                     logger: Logger) throws -> PlacementMode {
+        if let restored = try kernelSwitch.recoverAfterCrash() {
+            logger.warning("restored kernel.numa_balancing=\(restored), left at 0 by a run that did not exit cleanly")
+        }
+        if setting == .disable {
+            let found = try kernelSwitch.disable()
+            logger.notice("kernel balancer disabled while running", metadata: ["found": "\(found)"])
+        }
+        return (kernelSwitch.read() ?? 0) == 0 ? .standalone : .hybrid
+    }
+
+    static func restoreKernelBalancing(_ kernelSwitch: KernelBalancingSwitch, setting: KernelBalancing,
+                                       logger: Logger) {
+        guard setting == .disable else { return }
+        do {
+            if let value = try kernelSwitch.restore() {
+                logger.notice("kernel.numa_balancing restored", metadata: ["value": "\(value)"])
+            }
+        } catch {
+            logger.error("cannot restore kernel.numa_balancing: \(error); it is restored at the next start")
+        }
+    }
+}
+
+/// The balancing loop as a service: its own thread; a graceful shutdown
+/// asks it to stop after the batch in flight.
+struct BalancingService: Service {
+    let balancer: Balancer
+    let notifier: SystemdNotifier
+    let readyStatus: String
+
+    func run() async throws {
+        try? notifier.ready(status: readyStatus)
+        await withGracefulShutdownHandler {
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                let thread = Thread { [balancer] in
+                    balancer.run()
+                    done.resume()
+                }
+                thread.name = "nb-balancer"
+                thread.start()
+            }
+        } onGracefulShutdown: { [balancer, notifier] in
+            try? notifier.stopping()
+            balancer.stop.request()
+        }
+    }
+}
+
+/// SIGHUP: reload config and policies.
+struct ReloadService: Service {
+    let reloader: Reloader
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in signals.cancelOnGracefulShutdown() {
+            _ = reloader.reload(by: "SIGHUP")
+        }
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import Glibc
+
+/// Why kernel.numa_balancing could not be read, saved, written or restored.
+public struct KernelBalancingError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+
+    /// A failed write of `value` to the sysctl `path`, in words that say what to do.
+    public static func write(_ value: Int, to path: String, errno code: Int32) -> KernelBalancingError {
+        let base = "cannot write \(value) to \(path): \(String(cString: strerror(code)))"
+        switch code {
+        case EACCES, EPERM:
+            return KernelBalancingError(base + ": writing kernel.numa_balancing needs CAP_SYS_ADMIN (and root); "
+                + "grant it (CapabilityBoundingSet= in the unit), or set `kernelBalancing: warn`, "
+                + "which leaves the sysctl alone and needs no CAP_SYS_ADMIN")
+        case EROFS:
+            return KernelBalancingError(base + ": /proc/sys is read-only here; the systemd unit must not set "
+                + "ProtectKernelTunables= with `kernelBalancing: disable` (or set `kernelBalancing: warn`)")
+        default:
+            return KernelBalancingError(base)
+        }
+    }
+}
+
+/// `kernelBalancing: disable`: turns the kernel's NUMA balancer off while the
+/// daemon runs and back on after, even after a crash. The value found is
+/// saved in the state folder (atomically: temp file, fsync, rename, fsync of
+/// the folder) before 0 is written, and the saved file is the only record:
+/// while it exists, the sysctl is ours to restore.
+public struct KernelBalancingSwitch: Sendable {
+    public static let defaultSysctlPath = "/proc/sys/kernel/numa_balancing"
+    public static let savedFileName = "numa_balancing.saved"
+
+    public let sysctlPath: String
+    public let stateDirectory: String
+    /// `<stateDirectory>/numa_balancing.saved`.
+    public var savedPath: String { stateDirectory + "/" + Self.savedFileName }
+
+    public init(stateDirectory: String, sysctlPath: String = defaultSysctlPath) {
+        self.stateDirectory = stateDirectory
+        self.sysctlPath = sysctlPath
+    }
+
+    /// The sysctl's value (0 off, 1 normal, 2 memory tiering, 3 both), nil
+    /// when it cannot be read (a kernel without CONFIG_NUMA_BALANCING).
+    public func read() -> Int? {
+        try? Self.integer(in: sysctlPath)
+    }
+
+    /// Saves the value found, then writes 0. Returns the value found. When
+    /// it is already 0 nothing is saved or written: there is nothing to
+    /// restore later.
+    @discardableResult
+    public func disable() throws(KernelBalancingError) -> Int {
+        let found: Int
+        do { found = try Self.integer(in: sysctlPath) } catch {
+            throw KernelBalancingError(error.description
+                + "; this kernel may lack CONFIG_NUMA_BALANCING: set `kernelBalancing: leave`")
+        }
+        guard found != 0 else { return 0 }
+        try save(found)
+        do { try write(0) } catch {
+            // Not disabled after all: nothing to restore at the next start.
+            unlink(savedPath)
+            syncDirectory()
+            throw error
+        }
+        return found
+    }
+
+    /// Writes the saved value back and removes the saved file. Returns the
+    /// value restored, nil when nothing was saved.
+    @discardableResult
+    public func restore() throws(KernelBalancingError) -> Int? {
+        guard FileManager.default.fileExists(atPath: savedPath) else { return nil }
+        let value: Int
+        do { value = try Self.integer(in: savedPath) } catch {
+            throw KernelBalancingError(error.description + "; write the value you want to "
+                + "\(sysctlPath) yourself (usually 1) and remove \(savedPath)")
+        }
+        try write(value)
+        guard unlink(savedPath) == 0 || errno == ENOENT else {
+            throw KernelBalancingError("restored \(sysctlPath) to \(value) but cannot remove \(savedPath): "
+                + "\(String(cString: strerror(errno))); remove it, or the next start restores it again")
+        }
+        syncDirectory()
+        return value
+    }
+
+    /// At start: a saved file left by a run that did not restore (a crash,
+    /// SIGKILL, power loss) is restored now, so a crash never leaves the
+    /// kernel balancer off. Returns the value restored, nil when none was left.
+    @discardableResult
+    public func recoverAfterCrash() throws(KernelBalancingError) -> Int? {
+        try restore()
+    }
+
+    private func write(_ value: Int) throws(KernelBalancingError) {
+        let fd = open(sysctlPath, O_WRONLY | O_TRUNC | O_CLOEXEC)
+        guard fd >= 0 else { throw .write(value, to: sysctlPath, errno: errno) }
+        defer { close(fd) }
+        let bytes = Array("\(value)\n".utf8)
+        // A sysctl takes its value in one write(2).
+        guard bytes.withUnsafeBytes({ Glibc.write(fd, $0.baseAddress, $0.count) }) == bytes.count else {
+            throw .write(value, to: sysctlPath, errno: errno)
+        }
+    }
+
+    private func save(_ value: Int) throws(KernelBalancingError) {
+        if !FileManager.default.fileExists(atPath: stateDirectory) {
+            do {
+                try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw KernelBalancingError("cannot create the state folder \(stateDirectory): "
+                    + "\(error.localizedDescription); set stateDirectory in the config to a folder root can write")
+            }
+        }
+        let partial = savedPath + ".partial"
+        func failed(_ what: String, _ code: Int32) -> KernelBalancingError {
+            KernelBalancingError("cannot \(what) \(partial): \(String(cString: strerror(code))); "
+                + "kernel.numa_balancing was left at \(value) (not disabled)")
+        }
+        let fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw failed("create", errno) }
+        let bytes = Array("\(value)\n".utf8)
+        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) } == bytes.count
+        let code = errno
+        guard written else { close(fd); unlink(partial); throw failed("write", code) }
+        guard fsync(fd) == 0 else { let code = errno; close(fd); unlink(partial); throw failed("fsync", code) }
+        close(fd)
+        guard rename(partial, savedPath) == 0 else {
+            let code = errno
+            unlink(partial)
+            throw KernelBalancingError("cannot rename \(partial) to \(savedPath): \(String(cString: strerror(code))); "
+                + "kernel.numa_balancing was left at \(value) (not disabled)")
+        }
+        syncDirectory()
+    }
+
+    /// Makes a rename or unlink in the state folder durable.
+    private func syncDirectory() {
+        let fd = open(stateDirectory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        fsync(fd)
+        close(fd)
+    }
+
+    /// The integer a small file holds (a sysctl, the saved value).
+    private static func integer(in path: String) throws(KernelBalancingError) -> Int {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw KernelBalancingError("cannot read \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        guard n >= 0 else { throw KernelBalancingError("cannot read \(path): \(String(cString: strerror(errno)))") }
+        let text = String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let value = Int(text) else {
+            throw KernelBalancingError("\(path) holds \"\(text.prefix(20))\", not a number")
+        }
+        return value
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import NUMAProc
+
+/// Reads what policy matching needs of a running process from /proc: the
+/// cheap files only (stat, comm, cmdline, exe, cgroup), so the daemon can
+/// match every process it discovers without sampling it.
+public struct ProcessFactsReader: Sendable {
+    public var procfs: ProcFS
+    private let userNames: [UInt32: String]
+
+    public init(procfs: ProcFS = ProcFS(), passwd: String = "/etc/passwd") {
+        self.procfs = procfs
+        userNames = Self.userNames(passwd: passwd)
+    }
+
+    /// Nil when the process is gone or is a kernel thread (never matched).
+    /// `stat` may be given when the caller has just read it.
+    public func facts(_ pid: Int32, stat given: TaskStat? = nil, cpuShare: Double? = nil) -> ProcessFacts? {
+        guard let stat = given ?? (try? procfs.stat(pid)), !stat.isKernelThread else { return nil }
+        let cmdline = ((try? procfs.read(pid, "cmdline")) ?? "").split(separator: "\0").map(String.init)
+        let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: procfs.path(pid, "exe"))
+        let uid = Self.realUID(procfs.path(pid, ""))
+        let pageSize = UInt64(max(sysconf(Int32(_SC_PAGESIZE)), 4096))
+        return ProcessFacts(pid: pid, comm: stat.comm, exe: exe, cmdline: cmdline,
+                            cgroupPath: (try? procfs.cgroupPath(pid)) ?? nil, uid: uid,
+                            userName: userNames[uid], rssBytes: UInt64(max(stat.rssPages, 0)) * pageSize,
+                            cpuShare: cpuShare)
+    }
+
+    /// /proc/pid belongs to the process's effective uid; reading it costs one
+    /// stat(2), not a parse of status. A daemon's real and effective uids agree.
+    private static func realUID(_ directory: String) -> UInt32 {
+        var info = stat()
+        guard stat(directory, &info) == 0 else { return UInt32.max }
+        return info.st_uid
+    }
+
+    private static func userNames(passwd: String) -> [UInt32: String] {
+        guard let text = try? String(contentsOfFile: passwd, encoding: .utf8) else { return [:] }
+        var names: [UInt32: String] = [:]
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+            guard fields.count > 2, let uid = UInt32(fields[2]) else { continue }
+            if names[uid] == nil { names[uid] = String(fields[0]) }
+        }
+        return names
+    }
+}

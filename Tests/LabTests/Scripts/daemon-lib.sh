@@ -1,0 +1,106 @@
+# Helpers for the daemon lab scripts (sourced after lab-lib.sh): the daemon
+# under a config of the script's, workloads measured by `numa-workload probe`
+# (numa_maps and threads' CPUs: the truth, not the daemon's own estimate).
+
+nb=/tmp/nb
+w="$bin/numa-workload"
+mkdir -p "$nb/policies.d"
+# The ruler is measured, not balanced (and its CPU is not a workload's).
+cat > "$nb/policies.d/10-lab-probe.yaml" <<POLICY
+apiVersion: numabalance/v1
+kind: Policy
+name: lab-probe
+description: The lab's ruler, numa-workload probe, is measured, not balanced.
+match:
+  cmdline: "numa-workload probe"
+placement:
+  mode: ignore
+POLICY
+# The config the daemon starts with; scripts may rewrite it.
+write_config() {
+    cat > "$nb/numabalance.yaml" <<CONFIG
+kernelBalancing: ${1:-leave}
+stateDirectory: $nb/state
+runtimeDirectory: $nb/run
+policyDirectory: $nb/policies.d
+logLevel: debug
+scanPeriod:
+  min: 1s
+  max: 10s
+sampling:
+  minRSS: 16MiB
+migration:
+  maxRateMBps: ${2:-1024}
+CONFIG
+}
+
+# daemon_start NAME: `numabalance run` in the background, its log in
+# NAME-daemon.log; waits until it answers on its socket. Sets $daemon.
+daemon_start() {
+    "$bin/numabalance" run --config "$nb/numabalance.yaml" > "$out/$1-daemon.log" 2>&1 &
+    daemon=$!
+    tries=0
+    until "$bin/numabalance" status --runtime-dir "$nb/run" > /dev/null 2>&1; do
+        tries=$((tries + 1))
+        if [ $tries -gt 300 ] || ! kill -0 "$daemon" 2>/dev/null; then
+            echo "lab: the daemon did not come up" >&2
+            cat "$out/$1-daemon.log" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+    mark "$1-daemon-up"
+}
+
+# begin_standalone: the guest's start: its nodes described, the kernel
+# balancer off (as found: the daemon leaves it), the daemon up.
+begin_standalone() {
+    mark start
+    describe_nodes
+    echo 0 > /proc/sys/kernel/numa_balancing
+    write_config leave
+    daemon_start standalone
+}
+
+# daemon_stop NAME: SIGTERM, then the exit code and the seconds it took.
+daemon_stop() {
+    t0=$(cut -d' ' -f1 /proc/uptime)
+    kill -TERM "$daemon"
+    wait "$daemon"
+    echo $? > "$out/$1-daemon.rc"
+    t1=$(cut -d' ' -f1 /proc/uptime)
+    echo "$t0 $t1" | awk '{ printf "%.2f\n", $2 - $1 }' > "$out/$1-daemon-stop-seconds.txt"
+}
+
+# status NAME: the daemon's status as JSON, into NAME-status.json.
+status() { "$bin/numabalance" status --json --runtime-dir "$nb/run" > "$out/$1-status.json" 2>&1; }
+
+# ready_pids FILE: the pids of every ready line, comma-separated.
+ready_pids() { sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$1" | paste -sd, -; }
+
+# scenario NAME COUNT TARGET SECONDS COMMAND...: starts a workload of COUNT
+# processes, probes their locality every second until all are at TARGET for
+# 3 s (mean:T: their mean at T) or SECONDS pass (NAME-probe.jsonl), keeps the daemon's status, stops it.
+scenario() {
+    name=$1; count=$2; target=$3; seconds=$4; shift 4
+    mark "$name-start"
+    sed -n 's/^pgmigrate_success //p' /proc/vmstat > "$out/$name-migrated-start.txt"
+    status "$name-start"
+    "$@" > "$out/$name.log" 2>&1 &
+    workload=$!
+    wait_ready "$out/$name.log" "$count" || return 1
+    pids=$(ready_pids "$out/$name.log")
+    echo "$pids" > "$out/$name-pids.txt"
+    mark "$name-ready"
+    case "$target" in
+        -) until="" ;;
+        mean:*) until="--until ${target#mean:} --mean" ;;
+        *) until="--until $target" ;;
+    esac
+    # shellcheck disable=SC2086
+    nice -n 10 "$bin/numa-workload" probe --pids "$pids" --seconds "$seconds" $until > "$out/$name-probe.jsonl"
+    sed -n 's/^pgmigrate_success //p' /proc/vmstat > "$out/$name-migrated-end.txt"
+    status "$name"
+    stop "$workload"
+    mark "$name-end"
+}

@@ -1,0 +1,175 @@
+// The built `numabalance run` as systemd would run it, on this host: the
+// notify protocol seen on a socket the test listens on, status over the
+// control socket, SIGHUP with a broken config, SIGTERM, the lock. Dry run,
+// so nothing on the host is changed.
+import Foundation
+import Glibc
+import Testing
+
+@Suite("numabalance run, as a process", .serialized)
+struct DaemonProcessTests {
+    /// The numabalance binary next to the test bundle.
+    static let binary: String = {
+        var folder = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? CommandLine.arguments[0]).deletingLastPathComponent()
+        while folder.path != "/", !FileManager.default.fileExists(atPath: folder.appendingPathComponent("numabalance").path) {
+            folder.deleteLastPathComponent()
+        }
+        return folder.appendingPathComponent("numabalance").path
+    }()
+
+    struct Daemon {
+        let process: Process
+        let folder: String
+        let notify: Int32
+        let log: String
+
+        /// The next datagram on the notify socket.
+        func nextMessage() -> String? {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let n = buffer.withUnsafeMutableBytes { recv(notify, $0.baseAddress, $0.count, 0) }
+            return n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : nil
+        }
+
+        /// Datagrams until one contains `text` (10 s at most).
+        func waitFor(_ text: String) -> [String] {
+            var seen: [String] = []
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline {
+                guard let message = nextMessage() else { continue }
+                seen.append(message)
+                if message.contains(text) { break }
+            }
+            return seen
+        }
+
+        var logText: String { SystemTestFiles.text(log) ?? "" }
+    }
+
+    static func start(config extra: String = "") throws -> Daemon {
+        let folder = SystemTestFiles.temporaryFolder()
+        let notifyPath = folder + "/notify"
+        let notify = SystemTestSockets.boundSocket(Array(notifyPath.utf8), type: Int32(SOCK_DGRAM.rawValue))
+        var timeout = timeval(tv_sec: 1, tv_usec: 0)
+        setsockopt(notify, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        try """
+            kernelBalancing: leave
+            dryRun: true
+            stateDirectory: \(folder)/state
+            runtimeDirectory: \(folder)/run
+            policyDirectory: \(folder)/policies.d
+            \(extra)
+            """.write(toFile: folder + "/config.yaml", atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["run", "--config", folder + "/config.yaml"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["NOTIFY_SOCKET"] = notifyPath
+        environment["JOURNAL_STREAM"] = "8:1234"   // as under systemd: journald priority prefixes
+        process.environment = environment
+        let log = folder + "/daemon.log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return Daemon(process: process, folder: folder, notify: notify, log: log)
+    }
+
+    /// numabalance with `arguments`, to its end: exit status and stderr.
+    static func runToEnd(_ arguments: [String]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardError = pipe
+        try process.run()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
+    static func stop(_ daemon: Daemon) -> (status: Int32, seconds: Double) {
+        let started = Date()
+        kill(daemon.process.processIdentifier, SIGTERM)
+        daemon.process.waitUntilExit()
+        close(daemon.notify)
+        defer { SystemTestFiles.remove(daemon.folder) }
+        return (daemon.process.terminationStatus, Date().timeIntervalSince(started))
+    }
+
+    @Test("READY, status over the socket, SIGHUP with a broken config, SIGTERM: the whole life")
+    func life() throws {
+        let daemon = try Self.start()
+        let ready = daemon.waitFor("READY=1")
+        #expect(ready.last?.contains("READY=1") == true, "no READY=1: \(ready)\n\(daemon.logText)")
+        #expect(ready.last?.contains("STATUS=") == true)
+
+        let status = try ControlClientForTests.send("status-json", runtime: daemon.folder + "/run")
+        #expect(status.contains("\"mode\""), "\(status)")
+        #expect(status.contains("\"dryRun\" : true"), "\(status)")
+        let metrics = try ControlClientForTests.send("metrics", runtime: daemon.folder + "/run")
+        #expect(metrics.contains("numabalance_processes_tracked"), "\(metrics)")
+
+        // A broken config, then SIGHUP: RELOADING=1, READY=1 again, the error logged, still running.
+        try "scanPeriod:\n  min: 1s\n  maxx: 10s\n".write(toFile: daemon.folder + "/config.yaml", atomically: true,
+                                                         encoding: .utf8)
+        kill(daemon.process.processIdentifier, SIGHUP)
+        let reload = daemon.waitFor("READY=1")
+        #expect(reload.contains { $0.contains("RELOADING=1") && $0.contains("MONOTONIC_USEC=") }, "\(reload)")
+        #expect(daemon.process.isRunning)
+        let log = daemon.logText
+        #expect(log.contains("config.yaml:3:3"), "no file:line:column in the log:\n\(log)")
+        #expect(log.contains("<3>reload refused"), "not at journald's error priority:\n\(log)")
+        let after = try ControlClientForTests.send("status-json", runtime: daemon.folder + "/run")
+        #expect(after.contains("\"policyGeneration\" : 1"), "the broken reload changed the generation")
+
+        let stopped = Self.stop(daemon)
+        #expect(stopped.status == 0)
+        #expect(stopped.seconds < 5)
+    }
+
+    @Test("a second instance with the same state folder refuses to start, naming the first")
+    func oneInstance() throws {
+        let first = try Self.start()
+        _ = first.waitFor("READY=1")
+        let (status, text) = try Self.runToEnd(["run", "--config", first.folder + "/config.yaml"])
+        #expect(status == 1)
+        #expect(text.contains("another numabalance is running (pid \(first.process.processIdentifier)"), "\(text)")
+        #expect(Self.stop(first).status == 0)
+    }
+
+    @Test("a broken config stops the start with file:line:column, exit 1")
+    func brokenStart() throws {
+        let folder = SystemTestFiles.temporaryFolder()
+        defer { SystemTestFiles.remove(folder) }
+        try "dryRun: maybe\n".write(toFile: folder + "/bad.yaml", atomically: true, encoding: .utf8)
+        let (status, text) = try Self.runToEnd(["run", "--config", folder + "/bad.yaml"])
+        #expect(status == 1)
+        #expect(text.contains("bad.yaml:1:9"), "\(text)")
+    }
+}
+
+/// The control protocol spoken by hand (what `socat` would do).
+enum ControlClientForTests {
+    static func send(_ request: String, runtime: String) throws -> String {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var (storage, length) = SystemTestSockets.unixAddress(Array((runtime + "/control.sock").utf8))
+        let connected = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) }
+        }
+        guard connected == 0 else { throw SocketFailure(reason: String(cString: strerror(errno))) }
+        let line = Array((request + "\n").utf8)
+        _ = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            answer += buffer[0..<n]
+        }
+        return String(decoding: answer, as: UTF8.self)
+    }
+
+    struct SocketFailure: Error { var reason: String }
+}

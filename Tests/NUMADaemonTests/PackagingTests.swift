@@ -1,0 +1,98 @@
+import Foundation
+import Glibc
+import NUMAPolicy
+import Testing
+
+/// Packaging/: the default config file and the systemd unit.
+@Suite struct PackagingTests {
+    static let packaging = SystemTestFiles.root + "/Packaging"
+
+    @Test func defaultConfigFileIsTheDefaults() throws {
+        let path = Self.packaging + "/numabalance.yaml"
+        let loaded = try DaemonConfig.load(path: path)
+        #expect(loaded.file == path)
+        #expect(loaded.config == DaemonConfig())
+    }
+
+    /// Every key `config check` prints is written in the file (metrics.listen commented out).
+    @Test func defaultConfigFileNamesEveryKey() throws {
+        let text = try #require(SystemTestFiles.text(Self.packaging + "/numabalance.yaml"))
+        let written = Set(text.split(separator: "\n").compactMap(Self.key))
+        let keys = Set(DaemonConfig().yaml.split(separator: "\n").compactMap(Self.key))
+        #expect(keys.count >= 20)
+        #expect(keys.subtracting(written).isEmpty, "missing in Packaging/numabalance.yaml: \(keys.subtracting(written).sorted())")
+    }
+
+    /// "  min: 1s" → "min"; "# metrics:" → "metrics"; prose comments → nil.
+    static func key(_ line: Substring) -> String? {
+        var body = line.drop(while: { $0 == " " })
+        if body.hasPrefix("# ") { body = body.dropFirst(2).drop(while: { $0 == " " }) }
+        guard let colon = body.firstIndex(of: ":") else { return nil }
+        let name = body[..<colon]
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber }) else { return nil }
+        return String(name)
+    }
+
+    @Test func systemdUnitVerifies() throws {
+        let ci = ProcessInfo.processInfo.environment["CI"] == "true"
+        let candidates: [String] = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"]
+        guard let analyze = candidates.first(where: { access($0, X_OK) == 0 }) else {
+            if geteuid() != 0 && !ci {
+                print("PackagingTests: skipping `systemd-analyze verify`: systemd-analyze is missing "
+                    + "and installing it needs root (apt-get install systemd, or Packaging/dev-deps)")
+                return
+            }
+            Issue.record("systemd-analyze is missing: run Packaging/dev-deps (installs the systemd package)")
+            return
+        }
+        let unit = try #require(SystemTestFiles.text(Self.packaging + "/numabalance.service"))
+        #expect(unit.contains("ExecStart=/usr/local/bin/numabalance run\n"))
+        // verify checks that ExecStart= names an executable: use the built one, else /bin/true.
+        let built = Self.builtBinary() ?? "/bin/true"
+        let folder = SystemTestFiles.temporaryFolder()
+        defer { SystemTestFiles.remove(folder) }
+        let copy = folder + "/numabalance.service"
+        try unit.replacingOccurrences(of: "ExecStart=/usr/local/bin/numabalance run",
+                                      with: "ExecStart=\(built) run")
+            .write(toFile: copy, atomically: false, encoding: .utf8)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: analyze)
+        process.arguments = ["verify", "--man=no", copy]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        // Other units of this host may draw warnings; ours must draw none
+        // (unknown keys and bad values are only warnings, exit status 0).
+        let ours = text.split(separator: "\n").filter { $0.contains("numabalance.service") }
+        #expect(process.terminationStatus == 0, "systemd-analyze verify: \(text)")
+        #expect(ours.isEmpty, "systemd-analyze verify on the unit: \(ours.joined(separator: "\n"))")
+    }
+
+    /// The unit's hardening must leave what the daemon needs (DESIGN.md "Least privilege").
+    @Test func systemdUnitKeepsWhatTheDaemonNeeds() throws {
+        let unit = try #require(SystemTestFiles.text(Self.packaging + "/numabalance.service"))
+        let settings = unit.split(separator: "\n").filter { !$0.hasPrefix("#") && $0.contains("=") }
+        func value(_ key: String) -> String? {
+            settings.last { $0.hasPrefix(key + "=") }.map { String($0.dropFirst(key.count + 1)) }
+        }
+        #expect(value("Type") == "notify")
+        #expect(value("NoNewPrivileges") == "yes")
+        #expect(value("CapabilityBoundingSet")?.split(separator: " ").sorted()
+            == ["CAP_CHECKPOINT_RESTORE", "CAP_IPC_OWNER", "CAP_SYS_ADMIN", "CAP_SYS_NICE", "CAP_SYS_PTRACE"])
+        for forbidden in ["ProtectKernelTunables", "ProtectProc", "ProcSubset", "PrivatePIDs", "PrivateIPC", "PrivateNetwork",
+                          "SystemCallFilter"] {
+            #expect(value(forbidden) == nil, "\(forbidden)= would break the daemon")
+        }
+    }
+
+    /// The numabalance built next to this test binary, when there is one.
+    static func builtBinary() -> String? {
+        guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+        let candidate = URL(fileURLWithPath: exe).deletingLastPathComponent().path + "/numabalance"
+        return access(candidate, X_OK) == 0 ? candidate : nil
+    }
+}
