@@ -201,11 +201,10 @@ extension LabTests {
             #expect(!journalLine.contains("coolingDown=0"), "nothing cools down after the restart: \(journalLine)")
         }
 
-        /// Known issue: in the lab's hybrid runs one group was placed and its
-        /// segment moved, while the other stayed remote with no deferral in the
-        /// log; the engine does the right thing on the same shape of input
-        /// (EngineRuleTests, SimulationTests), so the gap is in what the daemon
-        /// hands it (which members share a round, the kernel's group ids).
+        /// Known issue, under watch: in an earlier lab run one group stayed
+        /// remote because the daemon's locality-target filter dropped one
+        /// member's part of a group move (that member happened to run local),
+        /// splitting the group; group members are now exempt from that filter.
         @Test("hybrid 2x2: the shm group the kernel leaves remote reaches 90 %")
         func hybridShm() async throws {
             let run = try await ScriptRuns.daemon.completedRun("2x2")

@@ -155,7 +155,10 @@ extension Balancer {
                         "[cool-down] policy \(policy.name): threads moved \(Int(now - moved)) s ago (cooldown \(Int(seconds(own))) s)"
                     return false
                 }
-                if action.processes.count == 1, let locality = entry.last?.locality,
+                // Not for a group's member: the engine moves a group whole, and
+                // dropping one member's part would split it across nodes.
+                let alone = entry.last.map { $0.sharedObjects.isEmpty && $0.groupHint == nil } ?? true
+                if action.processes.count == 1, alone, let locality = entry.last?.locality,
                    locality >= policy.balancing.localityTarget ?? settings.config.balancing.localityTarget,
                    action.reason.rule != .release {
                     tracked[entry.identity.pid]?.lastReason =
