@@ -96,9 +96,11 @@ extension LabTests.SamplerChecks {
         #expect(try run.code("tier-writes.rc") == 0, "\(run.contents("tier-writes.err"))")
         let writes = try run.decode(TierReport.self, from: "tier-writes.json")
         #expect(writes.accessTiers.softDirty.hasPrefix("used"), "\(writes.accessTiers.softDirty)")
-        // misplaced sweeps (reads and writes) its whole buffer, on node 0, many times a second.
+        // misplaced sweeps (reads and writes) its whole buffer, on node 0, many times a second;
+        // its runtime's stack and heap pages, on the other node, are written too (seen: 4–11 %
+        // of the written sample).
         let node0 = try #require(writes.nodes.first { $0.id == 0 })
-        #expect((node0.writtenShare ?? 0) >= 0.9, "written share on node 0: \(node0.writtenShare ?? -1)")
+        #expect((node0.writtenShare ?? 0) >= 0.85, "written share on node 0: \(node0.writtenShare ?? -1)")
 
         #expect(try run.code("tier-faults.rc") == 0, "\(run.contents("tier-faults.err"))")
         let faults = try run.decode(TierReport.self, from: "tier-faults.json")

@@ -86,7 +86,7 @@ wait "$workload" 2>/dev/null
 cp "$NUMABALANCE_STATE_DIR/journal.jsonl" "$out/journal.jsonl"
 
 # 8. a non-root user's own process (another user's was step 1).
-as_nobody "$bin/numa-workload" misplaced --mib 16 --mem-node 0 --cpu-node 1 > "$out/nobody-own.log" 2>&1 &
+as_nobody "$bin/numa-workload" misplaced --mib 32 --mem-node 0 --cpu-node 1 > "$out/nobody-own.log" 2>&1 &
 workload=$!
 wait_ready "$out/nobody-own.log" 1
 pid=$(first_pid "$out/nobody-own.log")
