@@ -44,3 +44,27 @@ echo "'numabalance restore' undoes affinity and policy changes."
 echo "The guest's CPU is emulated (QEMU TCG): remote memory is not slower here, so the workload's own"
 echo "speed shows nothing and no speed-up is claimed; numabalance judges by pages, CPU time and locality."
 kill "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+
+say "the daemon: numabalance run, then a second misplaced workload appears"
+mkdir -p /tmp/nb/policies.d
+cat > /tmp/nb/numabalance.yaml <<CONFIG
+kernelBalancing: leave
+stateDirectory: /tmp/nb/state
+runtimeDirectory: /tmp/nb/run
+policyDirectory: /tmp/nb/policies.d
+CONFIG
+"$bin/numabalance" run --config /tmp/nb/numabalance.yaml > /tmp/nb/daemon.log 2>&1 &
+daemon=$!
+until "$bin/numabalance" status --runtime-dir /tmp/nb/run > /dev/null 2>&1; do sleep 0.2; done
+numactl --cpunodebind=1 "$bin/numa-workload" misplaced --mib 64 --mem-node 0 --cpu-node 1 > /tmp/workload2.out 2>&1 &
+for _ in $(seq 300); do grep -q '^ready' /tmp/workload2.out 2>/dev/null && break; sleep 0.2; done
+pid=$(sed -n 's/^ready pid=\([0-9]*\).*/\1/p' /tmp/workload2.out | head -n1)
+echo "workload pid $pid; its locality (numa_maps and its threads' CPUs) once a second until it is 90 % local:"
+"$bin/numa-workload" probe --pids "$pid" --seconds 60 --until 0.9 --hold 2 | sed 's/^/  /'
+say "numabalance status"
+"$bin/numabalance" status --runtime-dir /tmp/nb/run
+say "the daemon's decisions (one log line each)"
+grep ' decision ' /tmp/nb/daemon.log | sed 's/^/  /'
+kill -TERM "$daemon"; wait "$daemon" || true
+kill "$pid" 2>/dev/null || true
