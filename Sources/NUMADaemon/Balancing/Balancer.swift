@@ -47,6 +47,7 @@ final class Balancer: @unchecked Sendable {
     var failedLastRound = Set<ProcessIdentity>()
     var totals = StatusReport.Totals()
     var lastWatchdog = 0.0
+    var lastPublished = 0.0
     var startedAt = monotonicSeconds()
 
     init(environment: DaemonEnvironment, settings: Settings, topology: Topology, logger: Logger) throws {
@@ -110,6 +111,7 @@ final class Balancer: @unchecked Sendable {
                 let pending = releases
                 releases = []
                 act(pending, now: now)
+                lastPublished = 0
             }
             if round == nil, now >= nextRoundAt { openRound(now: now) }
             let arrived = inbox.withLock { box in defer { box = [] }; return box }
@@ -122,8 +124,14 @@ final class Balancer: @unchecked Sendable {
                 collected = []
                 roundStart = started
                 if !outcomes.isEmpty { balance(outcomes, now: monotonicSeconds()) }
+                lastPublished = 0   // a round ended: show it now
             }
-            publish(now: monotonicSeconds())
+            // The status of every tracked process is rebuilt after a round or
+            // an act, else once a second: not at every tenth-of-a-second tick.
+            if monotonicSeconds() - lastPublished >= 1 {
+                publish(now: monotonicSeconds())
+                lastPublished = monotonicSeconds()
+            }
             pingWatchdog(now: monotonicSeconds())
             let spent = monotonicSeconds() - now
             if spent < tick { usleep(UInt32((tick - spent) * 1_000_000)) }
@@ -167,6 +175,7 @@ final class Balancer: @unchecked Sendable {
             for pid in Array(tracked.keys) { tracked[pid]?.nextLook = now }
             lastListing = 0
         }
+        lastPublished = 0   // the new generation shows at once
         logger.notice("reloaded", metadata: ["generation": "\(next.generation)",
                                              "policyFiles": "\(next.policies.files.count)"])
     }
