@@ -76,6 +76,10 @@ public struct PageMoveResult: Hashable, Sendable {
     public var statuses: [Int32]
     public var notMigrated: Int
 
+    /// The status of a page the call never reached: move_pages stops at the
+    /// first run of pages (bound for one node) that did not all migrate.
+    public static let unprocessed = Int32.min
+
     public init(statuses: [Int32], notMigrated: Int) {
         self.statuses = statuses
         self.notMigrated = notMigrated

@@ -129,7 +129,8 @@ public struct LinuxKernel: KernelInterface {
                                flags: Int32) -> Result<PageMoveResult, SyscallError> {
         guard !addresses.isEmpty else { return .success(PageMoveResult(statuses: [], notMigrated: 0)) }
         var pointers = addresses.map { UnsafeMutableRawPointer(bitPattern: UInt($0)) }
-        var statuses = [Int32](repeating: 0, count: addresses.count)
+        // Entries the kernel never writes (it stopped early) keep this mark.
+        var statuses = [Int32](repeating: nodes == nil ? 0 : PageMoveResult.unprocessed, count: addresses.count)
         let result = Syscall.call(operation) {
             pointers.withUnsafeMutableBufferPointer { pages in
                 statuses.withUnsafeMutableBufferPointer { status in

@@ -21,6 +21,8 @@ struct MoveTally {
     var batches = 0
     /// Pages that were busy or raced with a fault: tried once more at the end.
     var retry: [(address: UInt64, target: Int32)] = []
+    /// Pages a call never reached (it stopped at an earlier failure): sent again.
+    var unprocessed: [(address: UInt64, target: Int32)] = []
 
     var notMovedList: [PagesNotMoved] {
         notMoved.keys.sorted().compactMap { key in notMoved[key].map { PagesNotMoved(reason: key, pages: $0) } }
@@ -66,11 +68,17 @@ struct PageMover {
     }
 
     /// Moves the candidates in batches. `moveShared`: MPOL_MF_MOVE_ALL.
-    func move(pid: Int32, _ candidates: MoveCandidates, moveShared: Bool, label: String,
+    func move(pid: Int32, _ unordered: MoveCandidates, moveShared: Bool, label: String,
               watch: any ProcessWatch, started: Double) -> MoveTally {
+        let candidates = Self.groupedByTarget(unordered)
         var tally = MoveTally()
         let page = kernel.pageSize
-        let batch = options.budget.batchPages(pageSize: page, limit: options.maxPagesPerCall)
+        let burst = options.budget.batchPages(pageSize: page, limit: options.maxPagesPerCall)
+        // A call cannot be interrupted: batches sized to last about a quarter
+        // of a second at the rate measured so far, so that a stop or an exit
+        // is seen within about that on slow machines too (an emulated guest
+        // copies some 10 MiB/s), starting at 16 MiB.
+        var batch = min(burst, max(1, Int((16 << 20) / page)))
         let total = UInt64(candidates.count) * page
         var index = 0
         while index < candidates.count {
@@ -80,9 +88,12 @@ struct PageMover {
             let addresses = Array(candidates.addresses[index..<end])
             let targets = Array(candidates.targets[index..<end])
             options.budget.take(UInt64(addresses.count) * page)
+            let callStart = kernel.now()
             switch kernel.movePages(pid: pid, addresses: addresses, nodes: targets, moveShared: moveShared) {
             case .success(let result):
                 tally.batches += 1
+                batch = Self.nextBatch(pages: addresses.count, seconds: kernel.now() - callStart, current: batch,
+                                       limit: burst)
                 record(result, addresses: addresses, targets: targets, pid: pid, into: &tally)
             case .failure(let error):
                 let classified = classify(error, pid: pid, watch: watch)
@@ -93,9 +104,67 @@ struct PageMover {
             options.progress?(MoveProgress(action: label, bytesDone: UInt64(index) * page, bytesTotal: total,
                                            seconds: kernel.now() - started))
         }
+        resend(pid: pid, moveShared: moveShared, batch: batch, watch: watch, tally: &tally)
         retryOnce(pid: pid, moveShared: moveShared, tally: &tally)
         return tally
     }
+
+    /// The pages calls stopped short of, sent again (each call gets at least
+    /// one run of pages through), for a few passes; what is left then is
+    /// reported, not silently counted as left where it was.
+    private func resend(pid: Int32, moveShared: Bool, batch: Int, watch: any ProcessWatch,
+                        tally: inout MoveTally) {
+        var passes = 0
+        while !tally.unprocessed.isEmpty, passes < 4, !options.stop.isRequested, !watch.hasExited {
+            let pending = tally.unprocessed
+            tally.unprocessed = []
+            var index = 0
+            while index < pending.count {
+                let end = min(pending.count, index + max(1, batch))
+                let addresses = pending[index..<end].map(\.address), targets = pending[index..<end].map(\.target)
+                options.budget.take(UInt64(addresses.count) * kernel.pageSize)
+                guard case .success(let result) = kernel.movePages(pid: pid, addresses: addresses, nodes: targets,
+                                                                  moveShared: moveShared) else { break }
+                tally.batches += 1
+                record(result, addresses: addresses, targets: targets, pid: pid, into: &tally)
+                index = end
+            }
+            passes += 1
+        }
+        if !tally.unprocessed.isEmpty {
+            tally.notMoved["not reached: move_pages stopped at pages that failed before them",
+                           default: 0] += tally.unprocessed.count
+            tally.unprocessed = []
+        }
+    }
+
+    /// The candidates with each target node's pages together (in address
+    /// order within a node). move_pages migrates a run of pages bound for one
+    /// node at a time, and the first run that fails ends the call: with
+    /// interleaved targets (1, 3, 1, 3, …) one busy page would leave the rest
+    /// of the batch unprocessed.
+    static func groupedByTarget(_ candidates: MoveCandidates) -> MoveCandidates {
+        guard Set(candidates.targets).count > 1 else { return candidates }
+        let order = candidates.addresses.indices.sorted { a, b in
+            let ta = candidates.targets[a], tb = candidates.targets[b]
+            return ta != tb ? ta < tb : candidates.addresses[a] < candidates.addresses[b]
+        }
+        var grouped = candidates
+        grouped.addresses = order.map { candidates.addresses[$0] }
+        grouped.targets = order.map { candidates.targets[$0] }
+        return grouped
+    }
+
+    /// The pages a call moves in about `PageMover.callSeconds` at the rate
+    /// the last one ran (at least 256, at most the budget's burst); the
+    /// current size when the call took no measurable time.
+    static func nextBatch(pages: Int, seconds: Double, current: Int, limit: Int) -> Int {
+        guard seconds > 0.001, pages > 0 else { return current }
+        let rate = Double(pages) / seconds
+        return max(min(256, limit), min(limit, Int(rate * callSeconds)))
+    }
+
+    static let callSeconds = 0.25
 
     /// Busy pages are often busy only for a moment (a writer mid-fault):
     /// one more try after the batches, counted again from scratch.
@@ -126,6 +195,10 @@ struct PageMover {
             }
         }
         for (address, (status, target)) in zip(addresses, zip(statuses, targets)) {
+            if status == PageMoveResult.unprocessed {
+                tally.unprocessed.append((address, target))
+                continue
+            }
             if status == -16 {
                 tally.retry.append((address, target))
             }

@@ -26,6 +26,7 @@ extension PlacementRound {
                                                         reason: reason)))
             }
         }
+        emitNodeSets()
         releaseStalePins()
     }
 
@@ -43,6 +44,7 @@ extension PlacementRound {
     private mutating func remember(_ p: Int, cpus: CPUSet, node: Int, expected: Double) {
         state[slot[p]].engineAffinity = cpus
         state[slot[p]].placedNode = node
+        state[slot[p]].placedNodes = nil
         state[slot[p]].moveLoad(to: node)
         expectedLocality[p] = expected
         markActed(p, expected: expected)
@@ -50,28 +52,41 @@ extension PlacementRound {
 
     /// numabalance's own pin is its to change: when the unit no longer fits
     /// the node it was pinned to (it grew), its threads get their cpuset back.
+    /// A unit grown a quarter over the node's CPUs is released even in its
+    /// cool-down (the pin is what overfills the node); one whose threads left
+    /// the node, only after it.
     private mutating func releaseStalePins() {
-        for u in 0..<units.count where target[u] < 0 && !cooling[u] && units.totalLoad[u] > 0 {
-            for i in units.memberRange(u) {
-                let p = units.members[i]
-                guard let placed = state[slot[p]].placedNode, state[slot[p]].engineAffinity == input.allowedCPUs(p),
-                      !input.userPinned[p] else { continue }
-                // A quarter over the node's CPUs, not a passing burst of a thread.
-                let tooSmall = units.totalLoad[u] > nodes.capacity[placed] + nodes.capacity[placed] / 4
-                guard tooSmall || !units.threadNodes[u].contains(placed) else { continue }
-                let all = NodeMask(all: nodes.count).intersection(nodes.cpuNodes)
-                let cpus = nodes.cpus(of: all, within: input.cpusetCPUs(p))
-                state[slot[p]].engineAffinity = nil
-                state[slot[p]].placedNode = nil
-                markActed(p, expected: input.locality[p])
-                actions.append(.setAffinity(SetAffinity(
-                    process: identity(p), cpus: cpus, nodes: nodes.nodeIDs(of: nodes.nodes(of: cpus)),
-                    reason: Reason(rule: .release,
-                                   summary: "numabalance's pin to node \(nodes.ids[placed]) no longer fits the \(units.isGroup(u) ? "group" : "process"): given its cpuset back",
-                                   comparisons: [Comparison("load(unit)", Double(units.totalLoad[u])),
-                                                 Comparison("capacity(\(nodes.ids[placed]))", Double(nodes.capacity[placed]))],
-                                   localityBefore: input.locality[p]))))
-            }
+        for u in 0..<units.count where target[u] < 0 && units.totalLoad[u] > 0 {
+            guard let placed = units.memberRange(u).compactMap({ ownPin(units.members[$0]) }).first else { continue }
+            // A quarter over the node's CPUs, not a passing burst of a thread.
+            let tooSmall = units.totalLoad[u] > nodes.capacity[placed] + nodes.capacity[placed] / 4
+            guard tooSmall || (!cooling[u] && !units.threadNodes[u].contains(placed)) else { continue }
+            release(u, from: placed, reason: Reason(
+                rule: .release,
+                summary: "numabalance's pin to node \(nodes.ids[placed]) no longer fits the \(units.isGroup(u) ? "group" : "process"): given its cpuset back",
+                comparisons: [Comparison("load(unit)", Double(units.totalLoad[u])),
+                              Comparison("capacity(\(nodes.ids[placed]))", Double(nodes.capacity[placed]))],
+                localityBefore: units.locality[u]))
+        }
+    }
+
+    /// Gives the unit's members pinned by numabalance their cpuset back (every
+    /// node with CPUs); the scheduler spreads them, so their load leaves the node.
+    mutating func release(_ u: Int, from k: Int, reason: Reason) {
+        nodeLoad[k] -= units.load(u, k)
+        threadReason[u] = reason
+        for i in units.memberRange(u) {
+            let p = units.members[i]
+            guard ownPin(p) != nil else { continue }
+            let all = NodeMask(all: nodes.count).intersection(nodes.cpuNodes)
+            let cpus = nodes.cpus(of: all, within: input.cpusetCPUs(p))
+            state[slot[p]].engineAffinity = nil
+            state[slot[p]].placedNode = nil
+            markActed(p, expected: input.locality[p])
+            var own = reason
+            own.localityBefore = input.locality[p]
+            actions.append(.setAffinity(SetAffinity(
+                process: identity(p), cpus: cpus, nodes: nodes.nodeIDs(of: nodes.nodes(of: cpus)), reason: own)))
         }
     }
 }

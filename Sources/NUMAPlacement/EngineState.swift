@@ -40,6 +40,8 @@ public struct ProcessState: Hashable, Sendable, Codable {
     /// The affinity the engine set, and the node it placed the process on.
     public var engineAffinity: CPUSet?
     public var placedNode: Int?
+    /// The nodes (positions) it was placed on when too big for one.
+    public var placedNodes: [Int]?
     /// Someone else changed the affinity the engine set since its last action.
     public var affinityOverridden = false
     /// The last action on it: when, and the locality it expected right after.
@@ -76,6 +78,14 @@ public struct ProcessState: Hashable, Sendable, Codable {
         guard loadTotal > 0 else { return }
         loadNode = k
         loadByNode = nil
+    }
+
+    /// Its threads were just sent to several nodes: `shares` (milli-CPUs per
+    /// node position) count there from now on.
+    mutating func moveLoad(shares: [Int]) {
+        guard loadTotal > 0 else { return }
+        loadNode = -1
+        loadByNode = shares
     }
 
     /// Adds its last known load to per-node totals.
@@ -271,7 +281,18 @@ extension EngineState {
         if processes[slot].engineAffinity != nil, processes[slot].engineAffinity != input.allowedCPUs(p) {
             processes[slot].engineAffinity = nil
             processes[slot].placedNode = nil
+            processes[slot].placedNodes = nil
             processes[slot].affinityOverridden = true
+        }
+        // Given a set of nodes: its load counts on all of them, evenly, wherever
+        // the scheduler has its threads this instant (two of them may share
+        // one node's CPU for a moment; the next unit must not take the other).
+        if let set = processes[slot].placedNodes, !set.isEmpty, processes[slot].engineAffinity != nil {
+            let total = input.totalLoad[p]
+            var shares = Array(repeating: 0, count: n)
+            for k in set where k < n { shares[k] = total / set.count }
+            if let first = set.first, first < n { shares[first] += total - total / set.count * set.count }
+            processes[slot].moveLoad(shares: shares)
         }
         decayed.copy(processes[slot].stats, into: p)
     }

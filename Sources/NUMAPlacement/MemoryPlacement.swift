@@ -40,6 +40,7 @@ extension PlacementRound {
     /// Private ranges of process p (and, for a process alone, the shared
     /// objects only it maps).
     private mutating func placePrivate(_ p: Int, unit u: Int, target: MemoryTarget) {
+        if case .even(let mask) = target { return placeEvenly(p, unit: u, over: mask) }
         let observedRanges = input.ranges(p)
         let isGroup = units.isGroup(u)
         var plan = RangeMoves(nodeCount: nodes.count)
@@ -55,18 +56,12 @@ extension PlacementRound {
             case .node(let d):
                 destination = counts.remoteShare(from: d) >= config.minRemoteShare && accessesFrom(u, d) ? d : nil
             case .spread(let mask): destination = spread?.destination(for: counts, bytes: range.bytes, within: mask)
+            case .even: destination = nil
             }
             let (rangeSlot, passes) = state[slot[p]].view(rangeStart: range.start, destination: destination)
             guard let d = destination else { continue }
             let bytes = UInt64(Double(range.bytes) * counts.remoteShare(from: d))
-            plan.candidates += 1
-            guard passes else { plan.waiting += bytes; continue }
-            if config.mode == .hybrid { plan.kernel += bytes; continue }
-            if MigrationFilter.recentlyMoved(state[slot[p]].ranges[rangeSlot].movedAt, now: now,
-                                             window: config.cooldownSeconds) {
-                plan.pingPong += bytes
-                continue
-            }
+            if heldBack(bytes, passes: passes, range: rangeSlot, of: p, plan: &plan) { continue }
             guard units.memoryNodes[u].contains(d), reserve.allows(bytes, to: d) else { plan.reserve += bytes; continue }
             guard state.budget.spend(bytes) else { plan.budget += bytes; continue }
             _ = reserve.book(bytes, to: d)
@@ -84,9 +79,28 @@ extension PlacementRound {
         emit(plan, for: p, unit: u, target: target, wholeProcess: whole)
     }
 
+    /// A candidate range held back, and why: seen remote once only (the
+    /// two-stage filter), hybrid mode (the kernel places private pages), or
+    /// moved within the cool-down.
+    private func heldBack(_ bytes: UInt64, passes: Bool, range rangeSlot: Int, of p: Int,
+                          plan: inout RangeMoves) -> Bool {
+        plan.candidates += 1
+        guard passes else { plan.waiting += bytes; return true }
+        if config.mode == .hybrid { plan.kernel += bytes; return true }
+        if MigrationFilter.recentlyMoved(state.processes[slot[p]].ranges[rangeSlot].movedAt, now: now,
+                                         window: config.cooldownSeconds) {
+            plan.pingPong += bytes
+            return true
+        }
+        return false
+    }
+
     private mutating func emit(_ plan: RangeMoves, for p: Int, unit u: Int, target: MemoryTarget,
                                wholeProcess: Bool) {
-        let spreading = { if case .spread = target { return true } else { return false } }()
+        let spreading = switch target {
+        case .spread, .even: true
+        case .none, .node: false
+        }
         let rule: PlacementRule = spreading ? .spreadOverActiveNodes : .memoryFollowsCPU
         if plan.waiting > 0 {
             postpone(p, rule: .twoStageFilter, summary: "seen remote once: moves if seen so again at the next observation", bytes: plan.waiting)
@@ -112,9 +126,13 @@ extension PlacementRound {
         for move in plan.moves {
             let reason = Reason(
                 rule: rule,
-                summary: spreading
-                    ? "process spans nodes: memory spread over its active nodes by the 3/4 rule (bandwidth; locality not lowered)"
-                    : "ranges remote in two consecutive observations, with accesses from the destination",
+                summary: {
+                    switch target {
+                    case .even: "too big for one node: memory spread evenly (2 MiB chunks in turn) over the nodes its threads were given"
+                    case .spread: "process spans nodes: memory spread over its active nodes by the 3/4 rule (bandwidth; locality not lowered)"
+                    case .node, .none: "ranges remote in two consecutive observations, with accesses from the destination"
+                    }
+                }(),
                 destination: nodes.ids[move.to],
                 comparisons: [Comparison("ranges", Double(move.ranges.count)),
                               Comparison("budget tokens left", state.budget.tokens)],
@@ -132,6 +150,60 @@ extension PlacementRound {
         }
         expectedLocality[p] = after
         markActed(p, expected: after)
+    }
+
+    /// Private ranges of p evenly over the unit's nodes: chunk i (2 MiB,
+    /// aligned) of the process's ranges to node i mod n, as MPOL_INTERLEAVE
+    /// would have placed them. A range moves when more of it than
+    /// `minRemoteShare` lies off its even layout (a range of one chunk: off
+    /// the nodes), seen so in two consecutive observations; the mover then
+    /// moves only the pages not already on their chunk's node.
+    private mutating func placeEvenly(_ p: Int, unit u: Int, over mask: NodeMask) {
+        let list = mask.indices(upTo: nodes.count)
+        guard !list.isEmpty else { return }
+        let chunk = DirectivePlanner.chunkBytes
+        let isGroup = units.isGroup(u)
+        var plan = RangeMoves(nodeCount: nodes.count)
+        // The filter's destination for "evenly over this set".
+        let marker = -2 - Int(truncatingIfNeeded: mask.low % (1 << 30))
+        var turn = 0
+        for range in input.ranges(p) where !(isGroup && range.sharedObject != nil) {
+            let counts = RangeCounts(range, nodes: nodes)
+            let chunks = Int((range.end - 1) / chunk - range.start / chunk + 1)
+            defer { turn += chunks }
+            guard counts.total > 0 else { continue }
+            let even = chunks >= list.count ? 1 / Double(list.count) : 0
+            var off = 0.0
+            for k in 0..<nodes.count {
+                let share = Double(counts.pages[k]) / Double(counts.total)
+                off += mask.contains(k) ? max(0, share - even) * (even > 0 ? 1 : 0) : share
+            }
+            let wanted = off >= config.minRemoteShare
+            let (rangeSlot, passes) = state[slot[p]].view(rangeStart: range.start, destination: wanted ? marker : nil)
+            guard wanted else { continue }
+            let bytes = UInt64(Double(range.bytes) * off)
+            if heldBack(bytes, passes: passes, range: rangeSlot, of: p, plan: &plan) { continue }
+            let perNode = bytes / UInt64(list.count)
+            guard list.allSatisfy({ reserve.allows(perNode, to: $0) }) else { plan.reserve += bytes; continue }
+            guard state.budget.spend(bytes) else { plan.budget += bytes; continue }
+            state[slot[p]].ranges[rangeSlot].movedAt = now
+            var start = range.start
+            var i = turn
+            while start < range.end {
+                let end = min(range.end, (start / chunk + 1) * chunk)
+                let d = list[i % list.count]
+                // What of the chunk is not on d yet, as the range's sample says
+                // (a range all on d: its chunks for d have nothing to move).
+                let away = UInt64(Double(end - start) * counts.remoteShare(from: d))
+                if away > 0 {
+                    _ = reserve.book(away, to: d)
+                    plan.add(range: AddressRange(start: start, end: end), bytes: away, to: d, from: counts, nodes: nodes)
+                }
+                start = end
+                i += 1
+            }
+        }
+        emit(plan, for: p, unit: u, target: .even(mask), wholeProcess: false)
     }
 
     /// Locality of p once `moved` bytes (per source node) reach `to`, with
@@ -152,9 +224,9 @@ extension PlacementRound {
         let total = bytes.reduce(0, +)
         guard total > 0 else { return nil }
         if target[u] >= 0 { return bytes[target[u]] / total }
-        let cpuTotal = (0..<n).reduce(0) { $0 + input.cpuMillis[p * n + $1] }
+        let cpuTotal = (0..<n).reduce(0) { $0 + input.threadMillis[p * n + $1] }
         guard cpuTotal > 0 else { return nil }
-        return (0..<n).reduce(0.0) { $0 + bytes[$1] / total * Double(input.cpuMillis[p * n + $1]) }
+        return (0..<n).reduce(0.0) { $0 + bytes[$1] / total * Double(input.threadMillis[p * n + $1]) }
             / Double(cpuTotal)
     }
 }

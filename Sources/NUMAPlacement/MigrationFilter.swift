@@ -55,6 +55,9 @@ enum MemoryTarget: Equatable {
     /// Spread over nodes (a group or process too big for one node, or a
     /// user's pin to several): pages move by the 3/4 rule.
     case spread(NodeMask)
+    /// Evenly over the nodes numabalance gave a unit too big for one node:
+    /// 2 MiB chunks in turn, as MPOL_INTERLEAVE would have placed them.
+    case even(NodeMask)
 }
 
 extension PlacementRound {
@@ -69,6 +72,7 @@ extension PlacementRound {
             return list.isEmpty ? .none : .spread(pins)
         }
         if target[u] >= 0 { return .node(target[u]) }
+        if let mask = targetNodes[u] ?? ownNodes(u) { return .even(mask) }
         if cooling[u], let placed = state.processes[slot[units.leader(u)]].placedNode, settled[u] == placed {
             return .node(placed)
         }
@@ -85,9 +89,9 @@ extension PlacementRound {
         return list.isEmpty ? .none : .spread(active)
     }
 
-    /// The unit's CPU time on node k this round: "accesses from k".
+    /// The unit's threads ran on node k this round: "accesses from k".
     func accessesFrom(_ u: Int, _ k: Int) -> Bool {
-        for i in units.memberRange(u) where input.cpuMillis[units.members[i] * nodes.count + k] > 0 {
+        for i in units.memberRange(u) where input.threadMillis[units.members[i] * nodes.count + k] > 0 {
             return true
         }
         return false

@@ -50,6 +50,8 @@ struct NodeTable: Sendable {
     let memFree: [UInt64]
     /// High watermark plus margin: free memory must stay above it.
     let reserve: [UInt64]
+    /// SLIT distances by position (10 local); empty when the topology gives none.
+    let distances: [[Int]]
     /// Nodes that have CPUs (where threads can be placed).
     let cpuNodes: NodeMask
     /// Nodes that have memory (where pages can be placed).
@@ -64,6 +66,7 @@ struct NodeTable: Sendable {
         count = ids.count
         cpus = topology.nodes.map(\.cpus)
         capacity = topology.nodes.map { $0.cpus.count * 1000 }
+        distances = topology.distances
         memTotal = topology.nodes.map(\.memTotalBytes)
         memFree = topology.nodes.map(\.memFreeBytes)
         reserve = topology.nodes.map {
@@ -85,6 +88,12 @@ struct NodeTable: Sendable {
         self.memoryNodes = memoryNodes
         positionOfID = positions
         nodeOfCPU = cpuMap
+    }
+
+    /// Distance from node i to node j (positions); 10 or 20 when unknown.
+    func distance(_ i: Int, _ j: Int) -> Int {
+        guard i < distances.count, j < distances[i].count else { return i == j ? 10 : 20 }
+        return distances[i][j]
     }
 
     func position(of id: NodeID) -> Int? {

@@ -27,6 +27,8 @@ struct PlacementRound {
     /// Node the unit's threads are sent to this round (-1: none), the rule,
     /// the swap partner (-1: none), the reason.
     var target: [Int]
+    /// Nodes a unit too big for one node is sent to this round (nil: none).
+    var targetNodes: [NodeMask?]
     var partner: [Int]
     /// Reasons of the units sent somewhere.
     var threadReason: UnitReasons
@@ -72,6 +74,7 @@ struct PlacementRound {
         movable = Array(repeating: false, count: count)
         lifted = Array(repeating: false, count: count)
         target = Array(repeating: -1, count: count)
+        targetNodes = Array(repeating: nil, count: count)
         partner = Array(repeating: -1, count: count)
         expectedLocality = Array(repeating: nil, count: input.count)
         threadReason = UnitReasons(units: count)

@@ -16,6 +16,10 @@ struct RoundInput {
     private(set) var sharedPages: [Int]
     /// CPU milliseconds per node this round (hybrid: the kernel's CPU faults).
     private(set) var cpuMillis: [Int]
+    /// CPU milliseconds per node this round as measured from the threads, in
+    /// both modes: where accesses come from now (the kernel's CPU faults are
+    /// a decayed history, and none at all where it has not scanned).
+    private(set) var threadMillis: [Int]
     /// Runnable load per node, milli-CPUs.
     private(set) var load: [Int]
     /// Estimated resident bytes per node.
@@ -53,6 +57,7 @@ struct RoundInput {
         // Each its own buffer: sharing one would copy it at the first write.
         sharedPages = []   // allocated at the first shared page: most rounds have none
         cpuMillis = Array(repeating: 0, count: size)
+        threadMillis = cpuMillis
         load = Array(repeating: 0, count: size)
         bytes = Array(repeating: 0, count: size)
         // Sized once and filled by index: no append per process.
@@ -110,6 +115,7 @@ struct RoundInput {
             guard let id = all[o].threads[t].node, let k = nodes.position(of: id) else { continue }
             let seconds = all[o].threads[t].cpuSeconds
             cpuMillis[base + k] += Int(seconds * 1000 + 0.5)
+            threadMillis[base + k] += Int(seconds * 1000 + 0.5)
             let runnable = Capacity.runnableLoad(cpuSeconds: seconds, intervalSeconds: interval,
                                                  state: all[o].threads[t].state)
             load[base + k] += runnable

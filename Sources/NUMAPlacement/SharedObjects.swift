@@ -82,7 +82,7 @@ extension PlacementRound {
         case .node(let d):
             guard accessesFrom(u, d) else { return (nil, [], 0) }
             return (.preferred, [d], Double(total - pages[d]) / Double(total))
-        case .spread(let mask):
+        case .spread(let mask), .even(let mask):
             let list = mask.indices(upTo: nodes.count)
             let even = 1 / Double(list.count)
             // What interleaving would move: the excess over an even share on

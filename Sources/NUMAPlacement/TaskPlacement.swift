@@ -10,6 +10,9 @@ import NUMAModel
 ///    one tries a swap, then another node with a clearly better weight.
 /// 3. Lifted units that found no node are put back; any node a move left
 ///    with more runnable load than CPUs has its last moves undone.
+/// 4. A node that numabalance's own pins left over its CPUs (processes
+///    pinned while they ran few threads, then grew) gives units away.
+/// 5. A unit too big for any one node gets the fewest nodes with room.
 extension PlacementRound {
     mutating func placeTasks() {
         for u in 0..<units.count where movable[u] && !cooling[u] && settled[u] == nil
@@ -35,6 +38,60 @@ extension PlacementRound {
             for k in 0..<nodes.count { nodeLoad[k] += units.load(u, k) }
         }
         undoOverfills()
+        relieveOverfilledPins()
+        placeOversized()
+    }
+
+    /// A node more than a quarter over its CPUs with units numabalance pinned
+    /// there: the pinned unit with the least memory to carry goes to the
+    /// node with room it weighs most (memory to follow), or, if no node has
+    /// room, gets its cpuset back for the scheduler to spread. Not held by
+    /// the cool-down: it undoes numabalance's own doing.
+    private mutating func relieveOverfilledPins() {
+        for k in 0..<nodes.count {
+            while nodeLoad[k] > nodes.capacity[k] + nodes.capacity[k] / 4 {
+                let pinned = (0..<units.count).filter { u in
+                    target[u] < 0 && units.totalLoad[u] > 0 && !units.isPinned(u)
+                        && units.memberRange(u).allSatisfy { ownPin(units.members[$0]) == k }
+                }
+                guard let u = pinned.min(by: { a, b in
+                    let ba = units.totalBytes(a), bb = units.totalBytes(b)
+                    return ba != bb ? ba < bb : a < b
+                }) else { break }
+                let room = (0..<nodes.count).filter { j in
+                    j != k && units.threadNodes[u].contains(j)
+                        && Capacity.mayMove(load: units.totalLoad[u], destinationLoad: nodeLoad[j],
+                                            destinationCapacity: nodes.capacity[j])
+                        && reserve.allows(bytesToFollow(u, to: j), to: j)
+                }
+                let comparisons = [Comparison("load(\(nodes.ids[k]))", Double(nodeLoad[k])),
+                                   Comparison("capacity(\(nodes.ids[k]))", Double(nodes.capacity[k])),
+                                   Comparison("load(unit)", Double(units.totalLoad[u]))]
+                if let j = room.max(by: { a, b in
+                    let wa = units.weight(u, a), wb = units.weight(u, b)
+                    return wa != wb ? wa < wb : nodeLoad[a] > nodeLoad[b]
+                }) {
+                    assign(u, to: j, reason: Reason(
+                        rule: .capacity,
+                        summary: "node \(nodes.ids[k]) runs more than its CPUs under numabalance's pins: "
+                            + "this \(units.isGroup(u) ? "group" : "process") goes to node \(nodes.ids[j]), memory to follow",
+                        source: nodes.ids[k], destination: nodes.ids[j], comparisons: comparisons,
+                        localityBefore: units.locality[u]))
+                } else {
+                    release(u, from: k, reason: Reason(
+                        rule: .release,
+                        summary: "node \(nodes.ids[k]) runs more than its CPUs under numabalance's pins and no node has room: given its cpuset back",
+                        comparisons: comparisons, localityBefore: units.locality[u]))
+                }
+            }
+        }
+    }
+
+    /// The node numabalance pinned process p to, if its pin is still in force.
+    func ownPin(_ p: Int) -> Int? {
+        guard let placed = state.processes[slot[p]].placedNode,
+              state.processes[slot[p]].engineAffinity == input.allowedCPUs(p), !input.userPinned[p] else { return nil }
+        return placed
     }
 
     /// Units that want their threads elsewhere, most to gain first; on a tie

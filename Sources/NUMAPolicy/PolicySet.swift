@@ -14,6 +14,8 @@ public struct PolicySet: Sendable {
     public let matcher: ProcessMatcher
 
     public var policies: [Policy] { matcher.policies }
+    /// Some policy matches on resident memory or CPU: a process's growth can change its policy.
+    public var matchesOnUsage: Bool { policies.contains { $0.match.minRSSBytes != nil || $0.match.minCPU != nil } }
 
     /// Policies in their order of precedence; checks that names are unique
     /// and that no policy hides behind a catch-all.

@@ -1,5 +1,5 @@
 import Foundation
-import NUMAActuation
+@testable import NUMAActuation
 import NUMAModel
 import Testing
 
@@ -31,6 +31,48 @@ struct ActuatorTests {
         let slept = kernel.state.withLock { $0.slept }
         #expect(abs(slept - 9) < 0.01, "slept \(slept) s")
         #expect(kernel.nodes(of: 10) == [1: 1000])
+    }
+
+    @Test("on a slow machine move_pages batches shrink to about a quarter of a second each")
+    func batchesFollowTheMeasuredRate() {
+        let kernel = RecordingKernel()
+        kernel.addProcess(pid: 10)
+        kernel.addPages(pid: 10, start: 0x10000, count: 10_000, node: 0)
+        // 2,000 pages (8 MiB) a second, an emulated guest's pace; a budget of 1 GiB/s.
+        kernel.state.withLock { $0.secondsPerMovedPage = 1.0 / 2000 }
+        let actuator = LinuxActuator(kernel: kernel, options: options(kernel, rate: 1_073_741_824))
+        let record = actuator.perform(.moveRanges(MoveRanges(
+            process: kernel.identity(10), ranges: [AddressRange(start: 0x10000, end: 0x10000 + 10_000 * 4096)],
+            to: 1, bytes: 10_000 * 4096, reason: testReason)))
+        #expect(record.outcome.pagesMoved == 10_000)
+        let batches = kernel.state.withLock { $0.moveBatches }
+        #expect(batches.first == 4096, "16 MiB to start")
+        #expect(batches.dropFirst().allSatisfy { $0 == 500 || $0 < 500 }, "\(batches)")
+        #expect(batches.reduce(0, +) == 10_000)
+        #expect(PageMover.nextBatch(pages: 100, seconds: 0, current: 64, limit: 1000) == 64)
+        #expect(PageMover.nextBatch(pages: 1, seconds: 10, current: 64, limit: 1000) == 256)
+        #expect(PageMover.nextBatch(pages: 1_000_000, seconds: 1, current: 64, limit: 1000) == 1000)
+    }
+
+    @Test("pages bound for several nodes go grouped by node, and pages a call never reached are sent again")
+    func unprocessedPagesAreSentAgain() {
+        let kernel = RecordingKernel()
+        kernel.addProcess(pid: 10)
+        kernel.addPages(pid: 10, start: 0x10000, count: 64, node: 0)
+        kernel.state.withLock { $0.oneRunPerCall = true }
+        let mover = PageMover(kernel: kernel, options: options(kernel, rate: 1_073_741_824))
+        // Interleaved targets, 1, 3, 1, 3, …: as an interleave policy wants them.
+        var candidates = MoveCandidates()
+        for i in 0..<64 {
+            candidates.addresses.append(0x10000 + UInt64(i) * 4096)
+            candidates.targets.append(i % 2 == 0 ? 1 : 3)
+        }
+        let tally = mover.move(pid: 10, candidates, moveShared: false, label: "test", watch: NeverExits(),
+                               started: kernel.now())
+        #expect(tally.moved == 64, "\(tally.notMoved)")
+        #expect(tally.notMoved.isEmpty)
+        #expect(kernel.nodes(of: 10) == [1: 32, 3: 32])
+        #expect(PageMover.groupedByTarget(candidates).targets == Array(repeating: 1, count: 32) + Array(repeating: 3, count: 32))
     }
 
     @Test("a whole-process move that fits the budget at once is one migrate_pages call")

@@ -19,6 +19,11 @@ final class RecordingKernel: KernelInterface {
         var clock = 100.0
         var slept = 0.0
         var moveBatches: [Int] = []
+        /// Clock time each page of a move_pages call takes (0: instant).
+        var secondsPerMovedPage = 0.0
+        /// As the kernel does when a run of pages fails: the call handles its
+        /// first run of pages bound for one node, and no further.
+        var oneRunPerCall = false
         /// After this many move_pages calls the process exits (ESRCH).
         var exitAfterMoves: [Int32: Int] = [:]
         var migratedCounter: UInt64 = 0
@@ -118,12 +123,18 @@ final class RecordingKernel: KernelInterface {
                 s.exitAfterMoves[pid] = left - 1
             }
             s.moveBatches.append(addresses.count)
+            s.clock += Double(addresses.count) * s.secondsPerMovedPage
             var statuses: [Int32] = []
             for (address, node) in zip(addresses, nodes) {
+                if s.oneRunPerCall, let first = nodes.first, node != first {
+                    statuses.append(PageMoveResult.unprocessed)
+                    continue
+                }
                 if s.pages[pid]?[address] != nil { s.pages[pid]?[address] = node; statuses.append(node) } else { statuses.append(-2) }
             }
             s.migratedCounter += UInt64(addresses.count)
-            return .success(PageMoveResult(statuses: statuses, notMigrated: 0))
+            let left = statuses.filter { $0 == PageMoveResult.unprocessed }.count
+            return .success(PageMoveResult(statuses: statuses, notMigrated: left))
         }
     }
 

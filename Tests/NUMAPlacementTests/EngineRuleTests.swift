@@ -142,6 +142,46 @@ struct EngineRuleTests {
         #expect(!Fixture.setAffinities(second).contains { $0.nodes == [NodeID(1)] })
     }
 
+    @Test("own pins: two processes pinned to one node that then grow: one goes to the node with room, in its cool-down")
+    func overfilledPins() {
+        let twoCPU = Fixture.topology(nodes: 2, cpus: 2)
+        let all = Fixture.cpus(of: [0, 1], perNode: 2), node0 = Fixture.cpus(of: [0], perNode: 2)
+        // Allocating: one busy thread each, on node 1; their memory on node 0.
+        func early(_ pid: Int32, ranges: Int) -> Observation {
+            Fixture.process(pid: pid, pages: Array(repeating: [0: 40], count: ranges), threadNodes: [1], allowed: all,
+                            cpusPerNode: 2)
+        }
+        var engine = PlacementEngine()
+        let first = engine.plan(topology: twoCPU, observations: [early(10, ranges: 2), early(11, ranges: 1)], now: 1)
+        #expect(Fixture.setAffinities(first).filter { $0.cpus == node0 }.count == 2)
+        // Their workers started: two busy threads each, all four on node 0's two CPUs.
+        func grown(_ pid: Int32, ranges: Int) -> Observation {
+            Fixture.process(pid: pid, pages: Array(repeating: [0: 40], count: ranges), threadNodes: [0, 0],
+                            allowed: node0, owner: .numabalance, time: 2, cpusPerNode: 2)
+        }
+        let second = engine.plan(topology: twoCPU, observations: [grown(10, ranges: 2), grown(11, ranges: 1)], now: 2)
+        let moves = Fixture.setAffinities(second)
+        #expect(moves.count == 1)
+        #expect(moves.first?.process.pid == 11, "the one with less memory to carry")
+        #expect(moves.first?.nodes == [NodeID(1)])
+        #expect(moves.first?.reason.rule == .capacity)
+    }
+
+    @Test("own pins: a process pinned to a one-CPU node that grows to two busy threads gets its cpuset back at once")
+    func grownPinReleased() {
+        let oneCPU = Fixture.topology(nodes: 4, cpus: 1)
+        let all = CPUSet(0..<4)
+        let early = Fixture.process(pid: 10, pages: [[0: 40]], threadNodes: [2], allowed: all, cpusPerNode: 1)
+        var engine = PlacementEngine()
+        let first = engine.plan(topology: oneCPU, observations: [early], now: 1)
+        #expect(Fixture.setAffinities(first).first?.cpus == CPUSet([0]))
+        let grown = Fixture.process(pid: 10, pages: [[0: 40]], threadNodes: [0, 0], allowed: CPUSet([0]),
+                                    owner: .numabalance, time: 2, cpusPerNode: 1)
+        let second = engine.plan(topology: oneCPU, observations: [grown], now: 2)
+        #expect(Fixture.setAffinities(second).map(\.cpus) == [all])
+        #expect(Fixture.setAffinities(second).first?.reason.rule == .release)
+    }
+
     @Test("swap: below SMALLIMP nothing moves")
     func noSmallSwap() {
         let oneCPU = Fixture.topology(nodes: 2, cpus: 1)
@@ -196,6 +236,37 @@ struct EngineRuleTests {
         #expect(units.count == 2)
         #expect(units.isGroup(units.unitOf[0]) && units.unitOf[0] == units.unitOf[1])
         #expect(units.objectKeys[units.unitOf[0]] == [shared])
+    }
+
+    @Test("hybrid mode: a group's segment follows its threads although the kernel's CPU faults point elsewhere")
+    func hybridGroupObject() {
+        let twoCPU = Fixture.topology(nodes: 2, cpus: 2)
+        let all = Fixture.cpus(of: [0, 1], perNode: 2)
+        // Both groups' segments on node 0; group B (pids 20, 21) runs on node 1.
+        // The kernel's faults are history: memory and CPU both on node 0.
+        func member(_ pid: Int32, group: UInt64, node: Int, time: Double) -> Observation {
+            var o = Fixture.process(pid: pid, pages: [[0: 40]], threadNodes: [node], allowed: all,
+                                    shared: "\(group)", time: time,
+                                    kernel: KernelFaults(memory: [0: 400], cpu: [0: 400], privateFaults: 0,
+                                                         sharedFaults: 400, groupID: group),
+                                    cpusPerNode: 2)
+            o.sharedObjects = [SharedObject(kind: .sysvShm, device: "0:1", inode: group, path: "/SYSV\(group)",
+                                            bytes: 64 << 20)]
+            return o
+        }
+        func round(_ t: Double) -> [Observation] {
+            [member(10, group: 1, node: 0, time: t), member(11, group: 1, node: 0, time: t),
+             member(20, group: 2, node: 1, time: t), member(21, group: 2, node: 1, time: t)]
+        }
+        var engine = PlacementEngine(config: PlacementConfig(mode: .hybrid))
+        var objectMoves: [SetObjectPolicy] = []
+        for t in 1...3 {
+            let plan = engine.plan(topology: twoCPU, observations: round(Double(t)), now: Double(t))
+            objectMoves += plan.actions.compactMap { if case .setObjectPolicy(let a) = $0 { a } else { nil } }
+        }
+        #expect(objectMoves.count == 1)
+        #expect(objectMoves.first?.nodes == [NodeID(1)])
+        #expect(objectMoves.first.map { [20, 21].contains($0.via.pid) } == true)
     }
 
     @Test("hybrid mode: private pages are left to the kernel")

@@ -24,13 +24,30 @@ extension Balancer {
         }
         for pid in pids {
             if let known = tracked[pid], known.generation == settings.generation {
-                if known.standing == .small, now >= known.nextLook { examine(pid: pid, now: now) }
+                if known.standing == .small, now >= known.nextLook { recheckSmall(pid: pid, known: known, now: now) }
                 continue
             }
             examine(pid: pid, now: now)
         }
         engine.forget(gone)
     }
+
+    /// A small process is looked at again from its stat alone (one read, not
+    /// the five of its facts): still small, it waits; grown, reused or gone,
+    /// it is examined whole. With policies that match on usage, always whole.
+    func recheckSmall(pid: Int32, known: TrackedProcess, now: Double) {
+        guard !settings.policies.matchesOnUsage, let stat = try? procfs.stat(pid),
+              ProcessIdentity(pid: pid, startTime: stat.startTimeTicks) == known.identity,
+              UInt64(max(stat.rssPages, 0)) * pageSize < settings.config.sampling.minResidentBytes
+        else {
+            examine(pid: pid, now: now)
+            return
+        }
+        tracked[pid]?.nextLook = now + smallLookInterval(stat)
+    }
+
+    /// Soon while it is young (a program allocates in its first seconds), rarely once it is not.
+    func smallLookInterval(_ stat: TaskStat) -> Double { processAge(stat) < 60 ? 2 : 30 }
 
     /// Reads the cheap facts of one process and decides how it is treated.
     func examine(pid: Int32, now: Double) {
@@ -72,6 +89,7 @@ extension Balancer {
         entry?.policy = policy
         entry?.generation = settings.generation
         if changed { entry?.nextLook = now }
+        if entry?.last == nil { entry?.foundRSS = facts.rssBytes }
         if standing == .balanced, entry?.primed == false {
             // Its first round then measures CPU time from now.
             pool.startInterval(pid: pid, identity: identity)
@@ -79,7 +97,7 @@ extension Balancer {
         }
         // A small process is looked at again later: soon while it is young
         // (a program allocates in its first seconds), rarely once it is not.
-        if standing == .small { entry?.nextLook = now + (processAge(stat) < 60 ? 2 : 30) }
+        if standing == .small { entry?.nextLook = now + smallLookInterval(stat) }
         tracked[pid] = entry
     }
 
@@ -99,11 +117,12 @@ extension Balancer {
     }
 
 
-    /// Seconds since the process started (stat's start time against the uptime).
+    /// Seconds since the process started: stat's start time (ticks since
+    /// boot) against CLOCK_BOOTTIME, /proc/uptime's clock, without reading it.
     func processAge(_ stat: TaskStat) -> Double {
-        guard let uptime = (try? procfs.readSystem("uptime")).flatMap({ $0.split(separator: " ").first })
-            .flatMap({ Double($0) }) else { return 0 }
-        return uptime - Double(stat.startTimeTicks) / ticksPerSecond
+        var now = timespec()
+        guard clock_gettime(CLOCK_BOOTTIME, &now) == 0 else { return 0 }
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9 - Double(stat.startTimeTicks) / ticksPerSecond
     }
 
     static func cpuShare(_ o: Observation) -> Double? {

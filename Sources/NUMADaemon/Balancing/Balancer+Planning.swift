@@ -22,6 +22,10 @@ extension Balancer {
                 guard var entry = tracked[pid], entry.identity == observation.identity else { continue }
                 entry.inFlight = false
                 let firstRound = entry.last == nil && !entry.primed
+                let previousRSS = entry.last?.rssBytes ?? entry.foundRSS
+                let settlingReason = entry.settlingRounds < Self.settlingRoundsMax
+                    ? Self.settling(previous: entry.last, previousRSS: previousRSS, now: observation) : nil
+                entry.settlingRounds = settlingReason == nil ? 0 : entry.settlingRounds + 1
                 entry.lastSamples = max(256, report.design.pages)
                 totals.rounds += 1
                 totals.samples += report.design.pages
@@ -40,6 +44,13 @@ extension Balancer {
                 } else if firstRound {
                     // Its CPU baseline only: the engine would read the empty
                     // interval as "no accesses" and lengthen the scan period.
+                } else if let why = settlingReason {
+                    // Placed once it settles: its threads and their load may
+                    // still come (numa01 starts its workers after touching its
+                    // buffer), and a pin taken now would overfill a node.
+                    let reason = "still setting up (\(why)); placed once it settles"
+                    tracked[pid]?.lastReason = reason
+                    logger.debug("deferred", metadata: ["pid": "\(pid)", "reason": "\(reason)"])
                 } else if observation.eligibleBytes > 0 {
                     autoObservations.append(observation)
                 } else {
@@ -108,6 +119,35 @@ extension Balancer {
         guard !actions.isEmpty else { return }
         act(actions, now: now)
     }
+
+    /// Resident memory grown by a sixteenth (and at least 4 MiB) since the
+    /// last round: the process is still setting up (an emulated guest
+    /// touches some 10 MiB a second, so a round can see only a few MiB).
+    static func stillAllocating(before: UInt64?, now: UInt64) -> Bool {
+        guard let before else { return false }
+        return now > before + max(before / 16, 4 << 20)
+    }
+
+    /// Why a process is not placed yet, if it is still setting up: its first
+    /// look (how many threads it runs is not known to be steady; the kernel
+    /// too waits numa_balancing_scan_delay_ms before a task's first scan),
+    /// its resident memory still growing, or its thread count changed since
+    /// the last look.
+    static func settling(previous: Observation?, previousRSS: UInt64?, now: Observation) -> String? {
+        if stillAllocating(before: previousRSS, now: now.rssBytes) {
+            return "resident \(mebibytes(previousRSS)) → \(mebibytes(now.rssBytes)) since the last look"
+        }
+        guard let previous else { return "first look, its threads counted once" }
+        if previous.threads.count != now.threads.count {
+            return "threads \(previous.threads.count) → \(now.threads.count) since the last look"
+        }
+        return nil
+    }
+
+    /// A process that keeps changing is placed anyway after this many rounds.
+    static let settlingRoundsMax = 5
+
+    static func mebibytes(_ bytes: UInt64?) -> String { bytes.map { "\($0 >> 20) MiB" } ?? "-" }
 
     /// A scan time moved to the next round at or after it, so processes with
     /// the same scan period stay in the same rounds and are planned together.

@@ -85,6 +85,7 @@ final class Balancer: @unchecked Sendable {
     /// Affinity that children inherited from numabalance's pin of their parent.
     var releases: [Action] = []
     let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+    let pageSize = UInt64(max(sysconf(Int32(_SC_PAGESIZE)), 4096))
     /// Token buckets that live across rounds: the daemon's (key "") and one
     /// per policy with its own `memory.maxRateMBps` (never above the daemon's).
     var buckets: [String: TokenBucket] = [:]

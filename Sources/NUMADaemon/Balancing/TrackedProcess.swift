@@ -32,6 +32,11 @@ struct TrackedProcess: Sendable {
     /// Pages the last round queried: what the next round is charged in advance.
     var lastSamples = 1024
     var last: Observation?
+    /// Resident bytes when it was found (the first round's baseline for
+    /// "still allocating").
+    var foundRSS: UInt64?
+    /// Rounds in a row it was found still setting up (not placed yet).
+    var settlingRounds = 0
     var lastAction: String?
     var lastReason: String?
     /// Wall-clock time of an earlier run's last act on it, from the journal.

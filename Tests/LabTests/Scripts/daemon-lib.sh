@@ -80,7 +80,8 @@ ready_pids() { sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$1" | paste -sd, -; }
 
 # scenario NAME COUNT TARGET SECONDS COMMAND...: starts a workload of COUNT
 # processes, probes their locality every second until all are at TARGET for
-# 3 s (mean:T: their mean at T) or SECONDS pass (NAME-probe.jsonl), keeps the daemon's status, stops it.
+# 3 s (mean:T: their mean at T for 10 s, since a passing touch of it is
+# easy where no process fits a node) or SECONDS pass (NAME-probe.jsonl), keeps the daemon's status, stops it.
 scenario() {
     name=$1; count=$2; target=$3; seconds=$4; shift 4
     mark "$name-start"
@@ -94,7 +95,7 @@ scenario() {
     mark "$name-ready"
     case "$target" in
         -) until="" ;;
-        mean:*) until="--until ${target#mean:} --mean" ;;
+        mean:*) until="--until ${target#mean:} --mean --hold 10" ;;
         *) until="--until $target" ;;
     esac
     # shellcheck disable=SC2086

@@ -1,0 +1,44 @@
+import NUMAModel
+import Testing
+@testable import NUMADaemon
+
+/// A process still growing is placed only once it settles: numa01's workers
+/// start after their buffer is touched, and a pin taken during the touching
+/// would count one thread where two will run.
+@Suite("still allocating")
+struct AllocatingRuleTests {
+    let mib: UInt64 = 1 << 20
+
+    @Test("grown by more than a sixteenth and 4 MiB: still allocating")
+    func growing() {
+        #expect(Balancer.stillAllocating(before: 20 * mib, now: 40 * mib))
+        #expect(Balancer.stillAllocating(before: 512 * mib, now: 560 * mib))
+        #expect(Balancer.stillAllocating(before: 19 * mib, now: 25 * mib), "a slow toucher, seen a round apart")
+    }
+
+    @Test("the first look, a small or slow growth, a shrink: settled")
+    func settled() {
+        #expect(!Balancer.stillAllocating(before: nil, now: 64 * mib))
+        #expect(!Balancer.stillAllocating(before: 64 * mib, now: 67 * mib), "under 4 MiB")
+        #expect(!Balancer.stillAllocating(before: 1024 * mib, now: 1060 * mib), "under a sixteenth")
+        #expect(!Balancer.stillAllocating(before: 64 * mib, now: 32 * mib))
+    }
+
+    @Test("a first look, or a changed thread count, is still setting up; a steady process is not")
+    func settling() {
+        func observed(threads: Int, rss: UInt64) -> Observation {
+            Observation(identity: ProcessIdentity(pid: 10, startTime: 1), comm: "w", time: 1, intervalSeconds: 1,
+                        pages: .empty,
+                        threads: (0..<threads).map { ThreadActivity(tid: Int32(10 + $0), cpuSeconds: 1, lastCPU: 0,
+                                                                    node: NodeID(0), state: "R") },
+                        allowedCPUs: CPUSet([0]), allowedNodes: [], rssBytes: rss, eligibleBytes: rss)
+        }
+        let steady = observed(threads: 3, rss: 84 * mib)
+        #expect(Balancer.settling(previous: nil, previousRSS: 84 * mib, now: steady)?.contains("first look") == true)
+        #expect(Balancer.settling(previous: observed(threads: 1, rss: 84 * mib), previousRSS: 84 * mib, now: steady)?
+            .contains("threads 1 → 3") == true)
+        #expect(Balancer.settling(previous: observed(threads: 3, rss: 19 * mib), previousRSS: 19 * mib, now: steady)?
+            .contains("19 MiB → 84 MiB") == true)
+        #expect(Balancer.settling(previous: steady, previousRSS: 84 * mib, now: steady) == nil)
+    }
+}
