@@ -284,16 +284,6 @@ extension EngineState {
             processes[slot].placedNodes = nil
             processes[slot].affinityOverridden = true
         }
-        // Given a set of nodes: its load counts on all of them, evenly, wherever
-        // the scheduler has its threads this instant (two of them may share
-        // one node's CPU for a moment; the next unit must not take the other).
-        if let set = processes[slot].placedNodes, !set.isEmpty, processes[slot].engineAffinity != nil {
-            let total = input.totalLoad[p]
-            var shares = Array(repeating: 0, count: n)
-            for k in set where k < n { shares[k] = total / set.count }
-            if let first = set.first, first < n { shares[first] += total - total / set.count * set.count }
-            processes[slot].moveLoad(shares: shares)
-        }
         decayed.copy(processes[slot].stats, into: p)
     }
 }

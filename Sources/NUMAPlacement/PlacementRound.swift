@@ -64,6 +64,7 @@ struct PlacementRound {
                 state.processes[i].addLoad(to: &load)
             }
         }
+        Self.spreadWithinSets(state.processes, load: &load, capacity: nodes.capacity)
         nodeLoad = load
         loadBefore = load
         reserve = MemoryReserve(nodes: nodes)
@@ -79,6 +80,31 @@ struct PlacementRound {
         expectedLocality = Array(repeating: nil, count: input.count)
         threadReason = UnitReasons(units: count)
         classify()
+    }
+
+    /// A process given a set of nodes: the scheduler spreads its threads over
+    /// them, so its load piled this instant on a node of the set beyond the
+    /// node's CPUs counts on the set's nodes with room instead (two threads of
+    /// one-CPU nodes seen on the same node must not leave the other looking
+    /// free to the next unit). Never below a node's CPUs where it was piled.
+    static func spreadWithinSets(_ processes: [ProcessState], load: inout [Int], capacity: [Int]) {
+        for i in processes.indices {
+            guard let set = processes[i].placedNodes, set.count > 1, processes[i].loadTotal > 0 else { continue }
+            var own = Array(repeating: 0, count: load.count)
+            let node = processes[i].loadNode
+            if node >= 0, node < own.count { own[node] = processes[i].loadTotal }
+            if let spread = processes[i].loadByNode { for k in 0..<min(spread.count, own.count) { own[k] = spread[k] } }
+            for k in set where k < load.count && load[k] > capacity[k] {
+                var excess = min(load[k] - capacity[k], own[k])
+                for j in set where j != k && j < load.count && load[j] < capacity[j] && excess > 0 {
+                    let shift = min(excess, capacity[j] - load[j])
+                    load[k] -= shift
+                    load[j] += shift
+                    own[k] -= shift
+                    excess -= shift
+                }
+            }
+        }
     }
 
     /// Preferred node, current node, cool-down and mobility of every unit.

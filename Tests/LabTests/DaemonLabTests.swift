@@ -259,7 +259,12 @@ extension LabTests {
                                        "\(scenario) never reached \(target): \(probe.last)\n\(log)")
             #expect(reached <= 90)
             #expect(moved <= misplaced * 11 / 10)
-            #expect(!probe.everOverfull, "a node ran more busy pinned threads than CPUs")
+            // misplaced is pinned by its user (numactl) to a one-CPU node: its main
+            // thread, waking once a second to print, shares that CPU with the
+            // sweeping one. The daemon places numa01 and shm-group.
+            if scenario != "misplaced" {
+                #expect(!probe.everOverfull, "a node ran more busy pinned threads than CPUs")
+            }
         }
     }
 }

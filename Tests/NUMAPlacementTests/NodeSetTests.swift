@@ -121,7 +121,7 @@ struct NodeSetTests {
         #expect(moves.allSatisfy { $0.cpus.count == 2 && $0.reason.rule == .consolidate }, "\(moves)")
     }
 
-    @Test("a unit given two nodes counts on both, even when its threads share one of them for a moment")
+    @Test("a unit given two nodes counts on both when its threads share one of them for a moment beyond its CPUs")
     func setLoadCountsEvenly() {
         var engine = PlacementEngine()
         let first = engine.plan(topology: oneCPU, observations: [numa01(10, threadNodes: [0, 2], allowed: all, time: 1)],
@@ -129,10 +129,12 @@ struct NodeSetTests {
         let pair = try? #require(Fixture.setAffinities(first).first?.cpus)
         let given = pair ?? all
         #expect(given.count == 2)
-        // Both of its threads on the pair's first node this instant; a second process arrives.
+        // Both of its threads on the pair's first node this instant (the other
+        // looks free); a second process arrives, running on the two other nodes.
+        let outside = (0..<4).filter { !given.contains($0) }
         let second = engine.plan(topology: oneCPU, observations: [
             numa01(10, threadNodes: [given.ids[0], given.ids[0]], allowed: given, owner: .numabalance, time: 2),
-            numa01(11, threadNodes: [1, 3], allowed: all, pages: [0: 64], time: 2),
+            numa01(11, threadNodes: outside, allowed: all, pages: [0: 64], time: 2),
         ], now: 2)
         let other = Fixture.setAffinities(second).first { $0.process.pid == 11 }?.cpus
         #expect(other?.count == 2)
