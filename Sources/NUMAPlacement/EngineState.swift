@@ -142,10 +142,11 @@ public struct ObjectMemory: Hashable, Sendable, Codable {
         return mask
     }
 
-    init(candidate: NodeMask, seenAt: Double) {
+    init(candidate: NodeMask, seenAt: Double, movedAt: Double? = nil) {
         candidateLow = candidate.low
         candidateHigh = candidate.high
         self.seenAt = seenAt
+        self.movedAt = movedAt
     }
 }
 

@@ -86,7 +86,8 @@ struct PlacementRound {
     /// them, so its load piled this instant on a node of the set beyond the
     /// node's CPUs counts on the set's nodes with room instead (two threads of
     /// one-CPU nodes seen on the same node must not leave the other looking
-    /// free to the next unit). Never below a node's CPUs where it was piled.
+    /// free to the next unit). Never down to a node's CPUs where it was piled:
+    /// that node stays over them, closed to any move.
     static func spreadWithinSets(_ processes: [ProcessState], load: inout [Int], capacity: [Int]) {
         for i in processes.indices {
             guard let set = processes[i].placedNodes, set.count > 1, processes[i].loadTotal > 0 else { continue }
@@ -94,8 +95,9 @@ struct PlacementRound {
             let node = processes[i].loadNode
             if node >= 0, node < own.count { own[node] = processes[i].loadTotal }
             if let spread = processes[i].loadByNode { for k in 0..<min(spread.count, own.count) { own[k] = spread[k] } }
-            for k in set where k < load.count && load[k] > capacity[k] {
-                var excess = min(load[k] - capacity[k], own[k])
+            for k in set where k < load.count && load[k] > capacity[k] + 1 {
+                // It stays just over its CPUs: still a node nothing more may go to.
+                var excess = min(load[k] - capacity[k] - 1, own[k])
                 for j in set where j != k && j < load.count && load[j] < capacity[j] && excess > 0 {
                     let shift = min(excess, capacity[j] - load[j])
                     load[k] -= shift

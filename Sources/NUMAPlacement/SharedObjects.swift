@@ -28,21 +28,24 @@ extension PlacementRound {
         guard let via, total > 0 else { return }
         let (policy, nodesWanted, share) = objectWish(unit: u, target: target, pages: pages, total: total)
         let previous = state.objects[key]
+        // The last move is remembered whatever the wish is now: a group whose
+        // wish changes (one node, then its nodes interleaved) must not move
+        // its object again within the cool-down.
+        let lastMove = previous?.movedAt
         guard let policy, share >= config.minRemoteShare else {
-            state.objects[key] = nil
+            state.objects[key] = lastMove.map { ObjectMemory(candidate: NodeMask(), seenAt: now, movedAt: $0) }
             return
         }
         var wanted = NodeMask()
         for k in nodesWanted { wanted.insert(k) }
-        state.objects[key] = ObjectMemory(candidate: wanted, seenAt: now)
+        state.objects[key] = ObjectMemory(candidate: wanted, seenAt: now, movedAt: lastMove)
         let bytes = UInt64(Double(objectBytes) * share)
-        guard let previous, previous.candidate == wanted else {
-            postpone(via, rule: .twoStageFilter, summary: "shared object \(key): \(formatBytes(bytes)) seen misplaced once; acts if seen so again", bytes: bytes)
+        if MigrationFilter.recentlyMoved(lastMove, now: now, window: config.cooldownSeconds) {
+            postpone(via, rule: .noPingPong, summary: "shared object \(key) moved within the cool-down", bytes: bytes)
             return
         }
-        if MigrationFilter.recentlyMoved(previous.movedAt, now: now, window: config.cooldownSeconds) {
-            state.objects[key]?.movedAt = previous.movedAt
-            postpone(via, rule: .noPingPong, summary: "shared object \(key) moved within the cool-down", bytes: bytes)
+        guard let previous, previous.candidate == wanted else {
+            postpone(via, rule: .twoStageFilter, summary: "shared object \(key): \(formatBytes(bytes)) seen misplaced once; acts if seen so again", bytes: bytes)
             return
         }
         let perNode = bytes / UInt64(max(1, nodesWanted.count))

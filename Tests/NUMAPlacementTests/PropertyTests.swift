@@ -56,6 +56,11 @@ struct PropertyTests {
         }
         for action in plan.actions {
             switch action {
+            case .setAffinity(let a) where a.nodes.count == 1 && a.reason.rule == .swap:
+                // A group's side of a swap goes as one affinity per member: held to
+                // the swap's rule (no fuller than before), like a .swap action.
+                send(a.process, to: a.nodes[0].rawValue)
+                swappedOnto.insert(a.nodes[0].rawValue)
             case .setAffinity(let a) where a.nodes.count == 1:
                 send(a.process, to: a.nodes[0].rawValue)
                 movedOnto.insert(a.nodes[0].rawValue)
