@@ -66,8 +66,9 @@ extension PlacementRound {
         return set
     }
 
-    /// The unit's load over the nodes of its set, each at most its room,
-    /// the rest evenly.
+    /// The unit's load over the nodes of its set: evenly, the remainder on
+    /// the first. The set's room holds the whole; a node of it with less
+    /// room than an even share is then counted over its CPUs.
     private func loadShares(_ u: Int, over list: [Int]) -> [Int] {
         let total = units.totalLoad[u]
         let even = total / max(1, list.count)
