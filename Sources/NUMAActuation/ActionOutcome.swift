@@ -59,8 +59,14 @@ public struct ActionOutcome: Hashable, Sendable, Codable {
     }
 
     public static func failed(_ error: ActuationError, seconds: Double = 0) -> ActionOutcome {
-        if case .exited = error {
+        switch error {
+        case .exited:
             return ActionOutcome(status: .exited, summary: error.description, seconds: seconds)
+        case .noSuchProcess:
+            // Gone between the look and the act: a normal event, not a failure.
+            return ActionOutcome(status: .exited, summary: "the process exited before the act (\(error))",
+                                 seconds: seconds)
+        default: break
         }
         return ActionOutcome(status: .failed, summary: "not done", seconds: seconds, error: error.description)
     }

@@ -51,15 +51,19 @@ public struct ProcessFacts: Hashable, Sendable {
     /// Real, effective, saved, filesystem (from status).
     public var uids: [UInt32]
     public var isZombie: Bool
+    /// Exiting (PF_EXITING): its memory may already be gone.
+    public var isExiting: Bool
     public var memsAllowed: [NodeID]
 
     public init(identity: ProcessIdentity, comm: String, isKernelThread: Bool = false,
-                uids: [UInt32] = [0, 0, 0, 0], isZombie: Bool = false, memsAllowed: [NodeID] = []) {
+                uids: [UInt32] = [0, 0, 0, 0], isZombie: Bool = false, isExiting: Bool = false,
+                memsAllowed: [NodeID] = []) {
         self.identity = identity
         self.comm = comm
         self.isKernelThread = isKernelThread
         self.uids = uids
         self.isZombie = isZombie
+        self.isExiting = isExiting
         self.memsAllowed = memsAllowed
     }
 }

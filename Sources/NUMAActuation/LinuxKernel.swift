@@ -25,7 +25,8 @@ public struct LinuxKernel: KernelInterface {
             return .success(ProcessFacts(
                 identity: ProcessIdentity(pid: pid, startTime: stat.startTimeTicks), comm: stat.comm,
                 isKernelThread: stat.isKernelThread || status.isKernelThread, uids: status.uids,
-                isZombie: stat.state == "Z" || stat.state == "X", memsAllowed: status.memsAllowed))
+                isZombie: stat.state == "Z" || stat.state == "X", isExiting: stat.isExiting,
+                memsAllowed: status.memsAllowed))
         } catch {
             return .failure(.from(error, pid: pid))
         }

@@ -240,6 +240,15 @@ struct PageMover {
     /// ESRCH or an exited process is `.exited`; EPERM/EACCES name the capability.
     func classify(_ error: SyscallError, pid: Int32, watch: any ProcessWatch) -> ActuationError {
         if error.errno == 3 || watch.hasExited { return .exited(pid: pid) }
+        // EINVAL is also what move_pages and migrate_pages say of a process
+        // whose memory is already gone: exiting, before a pidfd or its state tell.
+        if error.errno == 22 {
+            switch kernel.process(pid) {
+            case .success(let facts) where facts.isExiting || facts.isZombie: return .exited(pid: pid)
+            case .failure(.noSuchProcess): return .exited(pid: pid)
+            default: break
+            }
+        }
         if error.errno == 1 || error.errno == 13 {
             return .notPermitted("not permitted: \(error); moving another user's pages needs CAP_SYS_PTRACE "
                 + "(the kernel's ptrace read check), moving shared pages or to nodes outside the "

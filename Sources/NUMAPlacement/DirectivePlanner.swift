@@ -31,6 +31,18 @@ public enum DirectivePlanner {
         Planner(directive: directive, o: observation, topology: topology, policyName: policyName,
                 migrate: migrate).actions(sharedObjects: sharedObjects)
     }
+
+    /// The plans of one round's processes with each shared object's policy
+    /// set once: every member of a segment plans the same mbind from a
+    /// sample taken before any of them acted, and the second would walk the
+    /// whole object again to move nothing.
+    public static func oncePerObject(_ actions: [Action]) -> [Action] {
+        var seen: Set<String> = []
+        return actions.filter { action in
+            guard case .setObjectPolicy(let set) = action else { return true }
+            return seen.insert(set.objectKey).inserted
+        }
+    }
 }
 
 /// One process under one directive.

@@ -20,10 +20,9 @@ public struct ProcessFactsReader: Sendable {
         let cmdline = ((try? procfs.read(pid, "cmdline")) ?? "").split(separator: "\0").map(String.init)
         let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: procfs.path(pid, "exe"))
         let uid = Self.realUID(procfs.path(pid, ""))
-        let pageSize = UInt64(max(sysconf(Int32(_SC_PAGESIZE)), 4096))
         return ProcessFacts(pid: pid, comm: stat.comm, exe: exe, cmdline: cmdline,
                             cgroupPath: (try? procfs.cgroupPath(pid)) ?? nil, uid: uid,
-                            userName: userNames[uid], rssBytes: UInt64(max(stat.rssPages, 0)) * pageSize,
+                            userName: userNames[uid], rssBytes: stat.rssBytes,
                             cpuShare: cpuShare)
     }
 

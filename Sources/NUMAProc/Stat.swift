@@ -1,3 +1,5 @@
+import Glibc
+
 /// What numabalance needs of /proc/pid/stat or /proc/pid/task/tid/stat
 /// (proc(5) numbers the fields from 1; comm is field 2).
 public struct TaskStat: Hashable, Sendable {
@@ -17,6 +19,10 @@ public struct TaskStat: Hashable, Sendable {
     public var startTimeTicks: UInt64
     /// Field 24, in pages; signed as the kernel prints it.
     public var rssPages: Int64
+    /// Field 24 in bytes (a negative count, never seen in practice, reads as 0).
+    public var rssBytes: UInt64 { UInt64(max(rssPages, 0)) * Self.pageSize }
+    /// The page size field 24 counts in.
+    public static let pageSize = UInt64(max(sysconf(Int32(_SC_PAGESIZE)), 4096))
     /// Field 39, the CPU the task last ran on.
     public var processor: Int
 
@@ -40,6 +46,10 @@ public struct TaskStat: Hashable, Sendable {
     public static let kernelThreadFlag: UInt64 = 0x0020_0000
 
     public var isKernelThread: Bool { flags & Self.kernelThreadFlag != 0 }
+    /// PF_EXITING, set as the process starts to exit (before its memory goes
+    /// and long before it is a zombie).
+    public static let exitingFlag: UInt64 = 0x0000_0004
+    public var isExiting: Bool { flags & Self.exitingFlag != 0 }
     public var cpuTicks: UInt64 { utimeTicks &+ stimeTicks }
 }
 

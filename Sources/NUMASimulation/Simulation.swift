@@ -114,7 +114,7 @@ struct Run {
             let elapsed = clock.measure {
                 plan = engine.plan(topology: topology, observations: observations, now: now)
             }
-            millis = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+            millis = elapsed.inSeconds * 1000
             schedule(plan.scans)
             actions = plan.actions.count
             if explanations.count < 12 {

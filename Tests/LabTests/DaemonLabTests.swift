@@ -90,18 +90,19 @@ extension LabRun {
         (Int(try trimmed("\(name)-migrated-end.txt")) ?? 0) - (Int(try trimmed("\(name)-migrated-start.txt")) ?? 0)
     }
 
-    /// Seconds from a scenario's launch to its ready line (guest uptime marks).
-    func setupSeconds(_ name: String) throws -> Double {
+    /// Seconds between two of the script's marks (guest uptime).
+    func seconds(from first: String, to second: String) throws -> Double {
         var marks: [String: Double] = [:]
         for line in try text("marks.txt").split(separator: "\n") {
             let parts = line.split(separator: " ")
             if parts.count == 2, let t = Double(parts[1]) { marks[String(parts[0])] = t }
         }
-        guard let start = marks["\(name)-start"], let ready = marks["\(name)-ready"] else {
-            throw LabFailure("no \(name) marks")
-        }
-        return ready - start
+        guard let start = marks[first], let end = marks[second] else { throw LabFailure("no \(first) or \(second) mark") }
+        return end - start
     }
+
+    /// Seconds from a scenario's launch to its ready line.
+    func setupSeconds(_ name: String) throws -> Double { try seconds(from: "\(name)-start", to: "\(name)-ready") }
 }
 
 /// 64 MiB in 4 KiB pages: the unit every scenario's misplaced memory is counted in.

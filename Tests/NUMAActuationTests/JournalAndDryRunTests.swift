@@ -93,6 +93,40 @@ struct JournalAndDryRunTests {
         #expect(entries[1].outcome?.status == .exited)
     }
 
+    @Test("EINVAL from a process past exit_mm (PF_EXITING) is an exit; from a live one, a failure")
+    func memoryGoneWhileExiting() {
+        for exiting in [true, false] {
+            let kernel = RecordingKernel()
+            kernel.addProcess(pid: 10)
+            kernel.addPages(pid: 10, start: 0x10000, count: 50, node: 0)
+            kernel.state.withLock { s in
+                s.memoryGone.insert(10)
+                s.processes[10]?.isExiting = exiting
+            }
+            let action = Action.moveRanges(MoveRanges(process: kernel.identity(10),
+                                                      ranges: [AddressRange(start: 0x10000, end: 0x10000 + 50 * 4096)],
+                                                      to: 1, bytes: 50 * 4096, reason: testReason))
+            let runner = PlanRunner(actuator: LinuxActuator(kernel: kernel, options: options(kernel, rate: 100 * 4096)),
+                                    journal: nil, by: "test")
+            let outcome = runner.run([action])[0].outcome
+            #expect(outcome.status == (exiting ? .exited : .failed), "exiting \(exiting): \(outcome.summary)")
+        }
+    }
+
+    @Test("a process gone between the plan and the act: exited, not failed")
+    func goneBeforeTheAct() {
+        let kernel = RecordingKernel()
+        kernel.addProcess(pid: 10)
+        let identity = kernel.identity(10)
+        kernel.state.withLock { _ = $0.processes.removeValue(forKey: 10) }
+        let action = Action.setAffinity(SetAffinity(process: identity, cpus: CPUSet([2]), nodes: [1], reason: testReason))
+        let outcome = PlanRunner(actuator: LinuxActuator(kernel: kernel, options: options(kernel)), journal: nil, by: "test")
+            .run([action])[0].outcome
+        #expect(outcome.status == .exited, "\(outcome.summary)")
+        #expect(outcome.summary.contains("no process with pid 10"))
+        #expect(kernel.changes.isEmpty)
+    }
+
     @Test("another user's process: the missing capability is named; one's own needs none")
     func capabilityShortfalls() {
         let none = Privileges(capabilities: [], uid: 1000)

@@ -26,6 +26,8 @@ final class RecordingKernel: KernelInterface {
         var oneRunPerCall = false
         /// After this many move_pages calls the process exits (ESRCH).
         var exitAfterMoves: [Int32: Int] = [:]
+        /// Processes whose memory is gone (past exit_mm): move_pages says EINVAL.
+        var memoryGone: Set<Int32> = []
         var migratedCounter: UInt64 = 0
     }
 
@@ -107,6 +109,7 @@ final class RecordingKernel: KernelInterface {
         log("query \(pid) \(addresses.count)")
         return state.withLock { s in
             guard s.processes[pid] != nil else { return .failure(SyscallError("move_pages", errno: 3)) }
+            if s.memoryGone.contains(pid) { return .failure(SyscallError("move_pages query", errno: 22)) }
             return .success(addresses.map { s.pages[pid]?[$0] ?? -2 })
         }
     }
@@ -114,6 +117,7 @@ final class RecordingKernel: KernelInterface {
     func movePages(pid: Int32, addresses: [UInt64], nodes: [Int32], moveShared: Bool) -> Result<PageMoveResult, SyscallError> {
         log("move_pages \(pid) \(addresses.count)", changes: true)
         return state.withLock { s in
+            if s.memoryGone.contains(pid) { return .failure(SyscallError("move_pages", errno: 22)) }
             if let left = s.exitAfterMoves[pid] {
                 if left <= 0 {
                     s.processes[pid] = nil

@@ -283,4 +283,16 @@ struct DirectivePlannerTests {
 
         #expect(objectPolicies(plan(.pin(cpuNodes: [0], memoryNodes: [0]), o, on: two, sharedObjects: false)).isEmpty)
     }
+
+    @Test("two members of one segment in a round: the object's policy is set once, each one's private pages still move")
+    func oneObjectPolicyPerRound() {
+        let first = withSegment()
+        var second = withSegment()
+        second.identity = ProcessIdentity(pid: 43, startTime: 1)
+        let directive = PolicyDirective.interleave(nodes: [0, 1])
+        let actions = DirectivePlanner.oncePerObject(plan(directive, first, on: two) + plan(directive, second, on: two))
+        #expect(objectPolicies(actions).count == 1)
+        #expect(objectPolicies(actions).first?.via.pid == 42)
+        #expect(Set(rangeMoves(actions).map(\.process.pid)) == [42, 43])
+    }
 }

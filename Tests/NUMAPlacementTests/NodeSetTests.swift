@@ -98,7 +98,7 @@ struct NodeSetTests {
     }
 
     @Test("a member pinned alone whose group then forms too big for one node: the group gets its nodes at once")
-    func groupFormsAfterAPin() {
+    func groupFormsAfterAPin() throws {
         func member(_ pid: Int32, node: Int, allowed: CPUSet, owner: AffinityOwner?, time: Double) -> Observation {
             var o = Fixture.process(pid: pid, pages: [[0: 64]], threadNodes: [node], allowed: allowed, owner: owner,
                                     shared: "1", time: time, cpusPerNode: 1)
@@ -109,9 +109,8 @@ struct NodeSetTests {
         // Its partner still allocating (not observed): pid 20 alone fits a node and is pinned to node 0.
         let first = engine.plan(topology: oneCPU, observations: [member(20, node: 2, allowed: all, owner: .unrestricted,
                                                                         time: 1)], now: 1)
-        let pin = try? #require(Fixture.setAffinities(first).first)
-        #expect(pin?.cpus.count == 1)
-        let pinned = pin?.cpus ?? all
+        let pinned = try #require(Fixture.setAffinities(first).first).cpus
+        #expect(pinned.count == 1)
         let second = engine.plan(topology: oneCPU, observations: [
             member(20, node: pinned.ids[0], allowed: pinned, owner: .numabalance, time: 2),
             member(21, node: 3, allowed: all, owner: .unrestricted, time: 2),

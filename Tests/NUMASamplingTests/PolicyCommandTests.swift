@@ -187,7 +187,7 @@ struct PolicyCommandTests {
         #expect(again.stderr.contains("no policy or policy file named test-pin"))
     }
 
-    @Test("apply refuses a group-writable file and a broken one: nothing installed")
+    @Test("apply refuses a group-writable file, a file not root's and a broken one: nothing installed")
     func applyRefuses() throws {
         let dir = try folder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -201,6 +201,17 @@ struct PolicyCommandTests {
         #expect(refused.stderr.contains("writable by its group"), "\(refused.stderr)")
         #expect(refused.stderr.contains("a policy decides what a root daemon does to every process"))
         #expect(!FileManager.default.fileExists(atPath: policies + "/writable.yaml"))
+
+        // Not root's: given to nobody when the test runs as root (CI); any other user's file already is not.
+        let foreign = dir + "/foreign.yaml"
+        try write(policy(name: "test-pin", comm: "x"), to: foreign)
+        if getuid() == 0 { #expect(chown(foreign, 65534, 65534) == 0) }
+        let notRoots = try runCommand(numabalance, ["policy", "apply", foreign, "--policy-dir", policies,
+                                                    "--runtime-dir", runtime])
+        #expect(notRoots.status == 1)
+        #expect(notRoots.stderr.contains("refusing \(foreign): it is owned by uid"), "\(notRoots.stderr)")
+        #expect(notRoots.stderr.contains("not root"), "\(notRoots.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: policies + "/foreign.yaml"))
 
         let broken = dir + "/broken.yaml"
         try write(policy(name: "test-pin", comm: "x").replacingOccurrences(of: "  nodes:", with: "  nodez:"),

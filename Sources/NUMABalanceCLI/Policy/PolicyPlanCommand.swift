@@ -157,8 +157,7 @@ struct PolicyPlanCommand: AsyncParsableCommand {
                     if let max = policy.sampling.maxSamplesPerRound { options.maxSamples = max }
                     if let width = policy.sampling.halfWidth { options.halfWidth = width }
                     if let budget = policy.sampling.roundBudget {
-                        options.budgetSeconds = Double(budget.components.seconds)
-                            + Double(budget.components.attoseconds) / 1e18
+                        options.budgetSeconds = budget.inSeconds
                     }
                     switch await pool.observe(pid: process.identity.pid, options: options) {
                     case .failed(_, let error, _):

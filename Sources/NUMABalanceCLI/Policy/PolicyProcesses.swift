@@ -35,8 +35,7 @@ struct ProcessCensus {
         }
         let remaining = interval - .seconds(monotonicSeconds() - started)
         if remaining > .zero {
-            let seconds = Double(remaining.components.seconds) + Double(remaining.components.attoseconds) / 1e18
-            usleep(UInt32(seconds * 1_000_000))
+            usleep(UInt32(remaining.inSeconds * 1_000_000))
         }
         let elapsed = max(monotonicSeconds() - started, 0.001)
         var result: [RunningProcess] = []

@@ -131,7 +131,7 @@ enum EngineTiming {
     }
 
     static func millis(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+        duration.inSeconds * 1000
     }
 }
 

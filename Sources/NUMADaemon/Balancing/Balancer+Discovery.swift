@@ -24,7 +24,11 @@ extension Balancer {
         }
         for pid in pids {
             if let known = tracked[pid], known.generation == settings.generation {
-                if known.standing == .small, now >= known.nextLook { recheckSmall(pid: pid, known: known, now: now) }
+                if known.standing == .small, now >= known.nextLook {
+                    recheckSmall(pid: pid, known: known, now: now)
+                } else if known.isDirected, now < known.nextLook {
+                    recheckDirected(pid: pid, known: known, now: now)
+                }
                 continue
             }
             examine(pid: pid, now: now)
@@ -38,7 +42,7 @@ extension Balancer {
     func recheckSmall(pid: Int32, known: TrackedProcess, now: Double) {
         guard !settings.policies.matchesOnUsage, let stat = try? procfs.stat(pid),
               ProcessIdentity(pid: pid, startTime: stat.startTimeTicks) == known.identity,
-              UInt64(max(stat.rssPages, 0)) * pageSize < settings.config.sampling.minResidentBytes
+              stat.rssBytes < settings.config.sampling.minResidentBytes
         else {
             examine(pid: pid, now: now)
             return
@@ -47,7 +51,23 @@ extension Balancer {
     }
 
     /// Soon while it is young (a program allocates in its first seconds), rarely once it is not.
-    func smallLookInterval(_ stat: TaskStat) -> Double { processAge(stat) < 60 ? 2 : 30 }
+    func smallLookInterval(_ stat: TaskStat) -> Double { processAge(stat.startTimeTicks) < Self.youngSeconds ? 2 : 30 }
+
+    /// A program's start-up: its allocations, its workers, its own affinity calls.
+    static let youngSeconds = 60.0
+
+    /// A process under a pin, preferred or interleave policy waits its
+    /// policy's cool-down between looks once settled. While it is young, its
+    /// stat is read each second (one read), and a changed thread count or a
+    /// grown heap brings the next look forward: its workers, started after
+    /// the look that found it settled, are placed at once, not a cool-down later.
+    func recheckDirected(pid: Int32, known: TrackedProcess, now: Double) {
+        guard let last = known.last, !known.inFlight, processAge(known.identity.startTime) < Self.youngSeconds,
+              let stat = try? procfs.stat(pid), stat.startTimeTicks == known.identity.startTime else { return }
+        if stat.numThreads != last.threads.count || Self.stillAllocating(before: last.rssBytes, now: stat.rssBytes) {
+            tracked[pid]?.nextLook = now
+        }
+    }
 
     /// Reads the cheap facts of one process and decides how it is treated.
     func examine(pid: Int32, now: Double) {
@@ -119,10 +139,10 @@ extension Balancer {
 
     /// Seconds since the process started: stat's start time (ticks since
     /// boot) against CLOCK_BOOTTIME, /proc/uptime's clock, without reading it.
-    func processAge(_ stat: TaskStat) -> Double {
+    func processAge(_ startTimeTicks: UInt64) -> Double {
         var now = timespec()
         guard clock_gettime(CLOCK_BOOTTIME, &now) == 0 else { return 0 }
-        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9 - Double(stat.startTimeTicks) / ticksPerSecond
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9 - Double(startTimeTicks) / ticksPerSecond
     }
 
     static func cpuShare(_ o: Observation) -> Double? {

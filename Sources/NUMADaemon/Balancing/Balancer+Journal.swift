@@ -39,7 +39,7 @@ extension Balancer {
         // Only processes still alive matter (a pid and its start time).
         let alive = { (identity: ProcessIdentity) in (try? self.procfs.identity(identity.pid)) == identity }
         let wallNow = Date().timeIntervalSince1970
-        let cooldown = seconds(settings.config.balancing.cooldown)
+        let cooldown = settings.config.balancing.cooldown.inSeconds
         actedAtWall = actedAtWall.filter { wallNow - $0.value < cooldown && alive($0.key) }
         ownAffinities = ownAffinities.filter { alive($0.key) }
         logger.notice("journal read", metadata: [

@@ -34,11 +34,17 @@ extension Balancer {
                 observation.groupHint = Self.groupHint(entry.policy, observation: observation)
                 if entry.policy.placement.group == .none { observation.sharedObjects = [] }
                 entry.last = observation
-                // Until the next plan says otherwise; a directive is re-checked at its cool-down.
+                // Until the next plan says otherwise (a settled directive: its cool-down).
                 entry.nextLook = onRoundGrid(now + engine.config.scanPeriodMin)
                 tracked[pid] = entry
                 if let directive = entry.policy.directive(topology: topology) {
-                    entry.nextLook = now + seconds(entry.policy.balancing.cooldown ?? settings.config.balancing.cooldown)
+                    // Acted on at once (threads pinned early make its first
+                    // touches local), then looked at again next round while it
+                    // is still setting up (its own affinity calls, its workers,
+                    // its heap), and at the policy's cool-down once settled.
+                    if settlingReason == nil {
+                        entry.nextLook = now + (entry.policy.balancing.cooldown ?? settings.config.balancing.cooldown).inSeconds
+                    }
                     tracked[pid] = entry
                     directed.append((observation, directive, entry.policy))
                 } else if firstRound {
@@ -111,11 +117,10 @@ extension Balancer {
                                                    "actions": "\(plan.actions.count)", "deferred": "\(plan.deferred.count)"])
             }
         }
-        for (observation, directive, policy) in directed {
-            actions += DirectivePlanner.plan(directive, observation: observation, topology: topology,
-                                             policyName: policy.name, migrate: policy.memory.migrate,
-                                             sharedObjects: policy.memory.sharedObjects)
-        }
+        actions += DirectivePlanner.oncePerObject(directed.flatMap { observation, directive, policy in
+            DirectivePlanner.plan(directive, observation: observation, topology: topology, policyName: policy.name,
+                                  migrate: policy.memory.migrate, sharedObjects: policy.memory.sharedObjects)
+        })
         guard !actions.isEmpty else { return }
         act(actions, now: now)
     }
@@ -181,7 +186,7 @@ extension Balancer {
                     tracked[entry.identity.pid]?.lastReason = "memory stays: policy \(policy.name) has memory.migrate: false"
                     return false
                 }
-                let cooldown = seconds(policy.balancing.cooldown ?? settings.config.balancing.cooldown)
+                let cooldown = (policy.balancing.cooldown ?? settings.config.balancing.cooldown).inSeconds
                 if let acted = entry.actedAtWall, wallNow - acted < cooldown {
                     tracked[entry.identity.pid]?.lastReason =
                         "[cool-down] acted on \(Int(wallNow - acted)) s ago; next action after \(Int(cooldown)) s"
@@ -190,9 +195,9 @@ extension Balancer {
                 // A policy's own cool-down, for moving threads (memory may still
                 // follow the threads moved, as the engine plans it).
                 if let own = policy.balancing.cooldown, action.bytes == 0, let moved = entry.threadsMovedAt,
-                   now - moved < seconds(own), action.reason.rule != .release {
+                   now - moved < own.inSeconds, action.reason.rule != .release {
                     tracked[entry.identity.pid]?.lastReason =
-                        "[cool-down] policy \(policy.name): threads moved \(Int(now - moved)) s ago (cooldown \(Int(seconds(own))) s)"
+                        "[cool-down] policy \(policy.name): threads moved \(Int(now - moved)) s ago (cooldown \(Int(own.inSeconds)) s)"
                     return false
                 }
                 // Not for a group's member: the engine moves a group whole, and

@@ -58,7 +58,7 @@ extension Balancer {
         let config = settings.config.sampling
         options.maxSamples = policy.sampling.maxSamplesPerRound ?? config.maxSamplesPerRound
         options.halfWidth = policy.sampling.halfWidth ?? config.halfWidth
-        options.budgetSeconds = seconds(policy.sampling.roundBudget ?? config.roundBudget)
+        options.budgetSeconds = (policy.sampling.roundBudget ?? config.roundBudget).inSeconds
         // No sleeping on a sampler thread: the first round of a process only
         // sets its CPU baseline; the next one measures over the scan period.
         options.cpuInterval = .zero

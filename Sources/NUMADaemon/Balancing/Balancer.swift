@@ -69,9 +69,9 @@ final class Balancer: @unchecked Sendable {
     static func placementConfig(_ config: DaemonConfig, mode: PlacementMode) -> PlacementConfig {
         PlacementConfig(
             mode: mode,
-            scanPeriodMin: seconds(config.scanPeriod.min),
-            scanPeriodMax: seconds(config.scanPeriod.max),
-            cooldownSeconds: seconds(config.balancing.cooldown),
+            scanPeriodMin: config.scanPeriod.min.inSeconds,
+            scanPeriodMax: config.scanPeriod.max.inSeconds,
+            cooldownSeconds: config.balancing.cooldown.inSeconds,
             preferredNodeMargin: config.balancing.margin,
             reserveFraction: config.migration.reserveMargin,
             budgetBytesPerSecond: config.migration.maxRateMBps * 1_048_576)
@@ -85,7 +85,6 @@ final class Balancer: @unchecked Sendable {
     /// Affinity that children inherited from numabalance's pin of their parent.
     var releases: [Action] = []
     let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
-    let pageSize = UInt64(max(sysconf(Int32(_SC_PAGESIZE)), 4096))
     /// Token buckets that live across rounds: the daemon's (key "") and one
     /// per policy with its own `memory.maxRateMBps` (never above the daemon's).
     var buckets: [String: TokenBucket] = [:]
@@ -154,7 +153,7 @@ final class Balancer: @unchecked Sendable {
 
     func pingWatchdog(now: Double) {
         guard settings.config.watchdog, let interval = environment.notifier.watchdogInterval else { return }
-        if now - lastWatchdog >= seconds(interval) / 2 {
+        if now - lastWatchdog >= interval.inSeconds / 2 {
             try? environment.notifier.watchdog()
             lastWatchdog = now
         }
@@ -180,9 +179,4 @@ final class Balancer: @unchecked Sendable {
         logger.notice("reloaded", metadata: ["generation": "\(next.generation)",
                                              "policyFiles": "\(next.policies.files.count)"])
     }
-
-}
-
-func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }

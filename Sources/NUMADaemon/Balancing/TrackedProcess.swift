@@ -47,6 +47,11 @@ struct TrackedProcess: Sendable {
     var threadsMovedAt: Double?
     /// The affinity numabalance set, to tell its own pin from the user's.
     var ownAffinity: CPUSet?
+
+    /// Placed by its policy (pin, preferred, interleave), not by the engine.
+    var isDirected: Bool {
+        standing == .balanced && [.pin, .preferred, .interleave].contains(policy.placement.mode)
+    }
 }
 
 extension SamplingOutcome {
