@@ -187,7 +187,7 @@ struct PolicyCommandTests {
         #expect(again.stderr.contains("no policy or policy file named test-pin"))
     }
 
-    @Test("apply refuses a group-writable file, a file not root's and a broken one: nothing installed")
+    @Test("apply refuses a group-writable file, a file not root's, a node not here and a broken one: nothing installed")
     func applyRefuses() throws {
         let dir = try folder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -212,6 +212,16 @@ struct PolicyCommandTests {
         #expect(notRoots.stderr.contains("refusing \(foreign): it is owned by uid"), "\(notRoots.stderr)")
         #expect(notRoots.stderr.contains("not root"), "\(notRoots.stderr)")
         #expect(!FileManager.default.fileExists(atPath: policies + "/foreign.yaml"))
+
+        // A node this machine does not have: its daemon would refuse the set, so nothing is installed.
+        let elsewhere = dir + "/elsewhere.yaml"
+        try write(policy(name: "test-pin", comm: "x", nodes: "[63]"), to: elsewhere)
+        let absent = try runCommand(numabalance, ["policy", "apply", elsewhere, "--policy-dir", policies,
+                                                  "--runtime-dir", runtime])
+        #expect(absent.status == 1)
+        #expect(absent.stderr.contains("\(elsewhere):8:11: placement.nodes[0]: node 63 does not exist on this machine"),
+                "\(absent.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: policies + "/elsewhere.yaml"))
 
         let broken = dir + "/broken.yaml"
         try write(policy(name: "test-pin", comm: "x").replacingOccurrences(of: "  nodes:", with: "  nodez:"),

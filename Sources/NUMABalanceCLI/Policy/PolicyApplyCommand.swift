@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NUMAModel
 import NUMAPolicy
+import NUMATopology
 
 /// `numabalance policy apply FILE...`: check, install atomically, reload the daemon, confirm.
 struct PolicyApplyCommand: ParsableCommand {
@@ -13,8 +14,10 @@ struct PolicyApplyCommand: ParsableCommand {
 
             1. each FILE must be a regular file owned by root and writable by no \
             one else (a policy decides what a root daemon does to every process);
-            2. each FILE must validate alone (errors as file:line:column: path: \
-            message, as `policy validate` prints them);
+            2. each FILE must validate alone, node numbers checked against this \
+            machine, whose daemon would refuse a node it does not have (errors as \
+            file:line:column: path: message, as `policy validate --topology-check` \
+            prints them);
             3. the folder as it would be (its current files, with these added or \
             replaced by name) must validate as one set: no policy name used twice, \
             no catch-all (match: {all: true}) before other policies.
@@ -79,6 +82,12 @@ struct PolicyApplyCommand: ParsableCommand {
             throw ExitCode(1)
         }
         // 2. Each file alone; the text read once, so what is checked is what is installed.
+        // The folder is this machine's: its daemon loads it against this topology.
+        let topology: Topology?
+        do { topology = try TopologyReader().read() } catch {
+            printError("warning: cannot read this machine's NUMA topology (\(error)): node numbers not checked")
+            topology = nil
+        }
         var sources: [(file: String, name: String, data: Data, policies: [Policy])] = []
         var failed = false
         for file in files {
@@ -88,7 +97,8 @@ struct PolicyApplyCommand: ParsableCommand {
                 continue
             }
             do {
-                let policies = try PolicyLoader.load(text: String(decoding: data, as: UTF8.self), file: file)
+                let policies = try PolicyLoader.load(text: String(decoding: data, as: UTF8.self), file: file,
+                                                     topology: topology)
                 sources.append((file, PolicyFolder.installedName(for: file), data, policies))
             } catch {
                 printError(error.description)
@@ -108,7 +118,7 @@ struct PolicyApplyCommand: ParsableCommand {
         var ordered: [(name: String, policies: () throws(ConfigErrorList) -> [Policy])] = []
         for name in existing where !replacing.contains(name) {
             ordered.append((name, { () throws(ConfigErrorList) in
-                try PolicyLoader.load(path: PolicyFolder.path(directory, name))
+                try PolicyLoader.load(path: PolicyFolder.path(directory, name), topology: topology)
             }))
         }
         for source in sources { ordered.append((source.name, { () throws(ConfigErrorList) in source.policies })) }
