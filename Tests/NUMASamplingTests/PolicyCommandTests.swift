@@ -330,6 +330,22 @@ struct PolicyCommandTests {
         let both = try runCommand(numabalance, ["exec", "--policy", file, "--membind", "0", "--", "/bin/true"])
         #expect(both.status == 2)
     }
+
+    @Test("exec --policy interleave and preferred: the command's memory policy, as numa_maps shows it",
+          arguments: [("interleave", "interleave:0"), ("preferred", "prefer:0")])
+    func execMemoryPolicy(mode: String, marker: String) throws {
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = dir + "/\(mode).yaml"
+        try write(policy(name: mode, comm: "x", mode: mode), to: file)
+        let script = "grep -c ' \(marker) ' /proc/self/numa_maps || true"
+        let plain = try runCommand("/bin/sh", ["-c", script])
+        #expect(plain.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "\(plain.stdout)")
+        let result = try runCommand(numabalance, ["exec", "--policy", file, "--", "/bin/sh", "-c", script])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect((Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 0,
+                "new mappings show \(marker): \(result.stdout)")
+    }
 }
 
 /// A control socket answering one request with a fixed reply, as the daemon would.
