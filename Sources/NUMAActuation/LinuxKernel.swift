@@ -24,7 +24,9 @@ public struct LinuxKernel: KernelInterface {
             let status = try procfs.status(pid)
             return .success(ProcessFacts(
                 identity: ProcessIdentity(pid: pid, startTime: stat.startTimeTicks), comm: stat.comm,
-                isKernelThread: stat.isKernelThread || status.isKernelThread, uids: status.uids,
+                // stat's PF_KTHREAD decides; status's guess (no mm) also fits a
+                // user process past exit_mm, which is exiting, not a kernel thread.
+                isKernelThread: stat.isKernelThread || (status.isKernelThread && !stat.isExiting), uids: status.uids,
                 isZombie: stat.state == "Z" || stat.state == "X", isExiting: stat.isExiting,
                 memsAllowed: status.memsAllowed))
         } catch {

@@ -113,6 +113,19 @@ struct JournalAndDryRunTests {
         }
     }
 
+    @Test("a process already exiting (PF_EXITING) when the act begins: exited, nothing changed")
+    func exitingAtTheGuard() {
+        let kernel = RecordingKernel()
+        kernel.addProcess(pid: 10)
+        kernel.state.withLock { $0.processes[10]?.isExiting = true }
+        let action = Action.setAffinity(SetAffinity(process: kernel.identity(10), cpus: CPUSet([2]), nodes: [1],
+                                                    reason: testReason))
+        let outcome = PlanRunner(actuator: LinuxActuator(kernel: kernel, options: options(kernel)), journal: nil, by: "test")
+            .run([action])[0].outcome
+        #expect(outcome.status == .exited, "\(outcome.summary)")
+        #expect(kernel.changes.isEmpty)
+    }
+
     @Test("a process gone between the plan and the act: exited, not failed")
     func goneBeforeTheAct() {
         let kernel = RecordingKernel()

@@ -64,7 +64,7 @@ extension Balancer {
             if outcome.status == .failed || outcome.status == .partial { totals.failures += 1 }
             environment.metrics.record(record)
             for identity in record.action.processes {
-                guard var entry = tracked[identity.pid], entry.identity == identity else { continue }
+                guard let entry = tracked[identity.pid], entry.identity == identity else { continue }
                 entry.lastAction = "\(record.action.kind): \(outcome.summary) [\(outcome.status.rawValue)]"
                 entry.lastReason = record.action.reason.description
                 if outcome.status == .failed { failedLastRound.insert(identity) }

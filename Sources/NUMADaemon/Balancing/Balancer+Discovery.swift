@@ -18,11 +18,15 @@ extension Balancer {
         let pids = procfs.pids()
         let alive = Set(pids)
         var gone = Set<ProcessIdentity>()
-        for (pid, entry) in tracked where !alive.contains(pid) {
-            gone.insert(entry.identity)
-            tracked[pid] = nil
+        // Keys only: walking the entries would copy every one of them.
+        for pid in Array(tracked.keys) where !alive.contains(pid) {
+            if let entry = tracked.removeValue(forKey: pid) { gone.insert(entry.identity) }
         }
+        for pid in Array(kernelThreads.keys) where !alive.contains(pid) { kernelThreads[pid] = nil }
         for pid in pids {
+            // A kernel thread stays one; its pid is checked again now and then,
+            // in case it exited and the pid went to a new process in between.
+            if let recheck = kernelThreads[pid], now < recheck { continue }
             if let known = tracked[pid], known.generation == settings.generation {
                 if known.standing == .small, now >= known.nextLook {
                     recheckSmall(pid: pid, known: known, now: now)
@@ -53,6 +57,9 @@ extension Balancer {
     /// Soon while it is young (a program allocates in its first seconds), rarely once it is not.
     func smallLookInterval(_ stat: TaskStat) -> Double { processAge(stat.startTimeTicks) < Self.youngSeconds ? 2 : 30 }
 
+    /// Seconds between two reads of a kernel thread's stat (only to notice its pid reused).
+    static let kernelThreadRecheck = 30.0
+
     /// A program's start-up: its allocations, its workers, its own affinity calls.
     static let youngSeconds = 60.0
 
@@ -62,7 +69,7 @@ extension Balancer {
     /// grown heap brings the next look forward: its workers, started after
     /// the look that found it settled, are placed at once, not a cool-down later.
     func recheckDirected(pid: Int32, known: TrackedProcess, now: Double) {
-        guard let last = known.last, !known.inFlight, processAge(known.identity.startTime) < Self.youngSeconds,
+        guard let last = known.last, !inFlight.contains(pid), processAge(known.identity.startTime) < Self.youngSeconds,
               let stat = try? procfs.stat(pid), stat.startTimeTicks == known.identity.startTime else { return }
         if stat.numThreads != last.threads.count || Self.stillAllocating(before: last.rssBytes, now: stat.rssBytes) {
             tracked[pid]?.nextLook = now
@@ -71,8 +78,14 @@ extension Balancer {
 
     /// Reads the cheap facts of one process and decides how it is treated.
     func examine(pid: Int32, now: Double) {
-        guard let stat = try? procfs.stat(pid), !stat.isKernelThread else {
+        guard let stat = try? procfs.stat(pid) else {
             tracked[pid] = nil
+            return
+        }
+        kernelThreads[pid] = nil
+        if stat.isKernelThread {
+            tracked[pid] = nil
+            kernelThreads[pid] = now + Self.kernelThreadRecheck
             return
         }
         let identity = ProcessIdentity(pid: pid, startTime: stat.startTimeTicks)

@@ -19,8 +19,8 @@ extension Balancer {
             case .observed(let report, _):
                 var observation = report.observation
                 let pid = observation.identity.pid
-                guard var entry = tracked[pid], entry.identity == observation.identity else { continue }
-                entry.inFlight = false
+                inFlight.remove(pid)
+                guard let entry = tracked[pid], entry.identity == observation.identity else { continue }
                 let firstRound = entry.last == nil && !entry.primed
                 let previousRSS = entry.last?.rssBytes ?? entry.foundRSS
                 let settlingReason = entry.settlingRounds < Self.settlingRoundsMax
@@ -64,8 +64,8 @@ extension Balancer {
                     tracked[pid]?.nextLook = now + engine.config.scanPeriodMax
                 }
             case .failed(let pid, let error, _):
-                guard var entry = tracked[pid] else { continue }
-                entry.inFlight = false
+                inFlight.remove(pid)
+                guard let entry = tracked[pid] else { continue }
                 switch error {
                 case .noSuchProcess, .kernelThread:
                     tracked[pid] = nil  // a vanished process is a normal event
@@ -220,7 +220,7 @@ extension Balancer {
     func explainGaps(_ observations: [Observation], planned: [Action]) {
         let target = settings.config.balancing.localityTarget
         for observation in observations {
-            guard var entry = tracked[observation.identity.pid], entry.identity == observation.identity else { continue }
+            guard let entry = tracked[observation.identity.pid], entry.identity == observation.identity else { continue }
             let spread = (observation.cpuShares ?? [:]).filter { $0.value > 0.15 }.count > 1
             if let locality = observation.locality, locality < target, spread, environment.mode == .standalone {
                 entry.note = "threads run on \((observation.cpuShares ?? [:]).filter { $0.value > 0.15 }.count) nodes; "

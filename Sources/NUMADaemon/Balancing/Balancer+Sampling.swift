@@ -19,16 +19,16 @@ extension Balancer {
         sampleTokensAt = now
         // A process due within a tenth of a second joins this round.
         let due = withGroupPartners(tracked.values.filter {
-            $0.standing == .balanced && !$0.inFlight && $0.nextLook <= now + 0.1
+            $0.standing == .balanced && !inFlight.contains($0.identity.pid) && $0.nextLook <= now + 0.1
         }).sorted { $0.nextLook < $1.nextLook }
-        let inFlight = tracked.values.contains { $0.inFlight }
+        let idle = inFlight.isEmpty
         for process in due {
             let cost = Double(process.lastSamples)
             // Always let one through when idle, so a budget smaller than one
             // round slows sampling down instead of stopping it.
-            guard sampleTokens >= cost || (!inFlight && process.identity == due.first?.identity) else { break }
+            guard sampleTokens >= cost || (idle && process.identity == due.first?.identity) else { break }
             sampleTokens -= cost
-            tracked[process.identity.pid]?.inFlight = true
+            inFlight.insert(process.identity.pid)
             pool.submit(pid: process.identity.pid, options: samplingOptions(for: process.policy)) { [weak self] outcome in
                 self?.inbox.withLock { $0.append(outcome) }
             }
@@ -47,7 +47,7 @@ extension Balancer {
         guard !wanted.isEmpty else { return due }
         let chosen = Set(due.map(\.identity.pid))
         let partners = tracked.values.filter { p in
-            p.standing == .balanced && !p.inFlight && !chosen.contains(p.identity.pid)
+            p.standing == .balanced && !inFlight.contains(p.identity.pid) && !chosen.contains(p.identity.pid)
                 && keys(p).contains(where: wanted.contains)
         }
         return due + partners

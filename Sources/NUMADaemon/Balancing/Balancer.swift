@@ -40,6 +40,12 @@ final class Balancer: @unchecked Sendable {
     var topology: Topology
     var topologyReadAt = 0.0
     var tracked: [Int32: TrackedProcess] = [:]
+    /// Pids handed to a sampler thread whose outcome has not come back: a
+    /// set, so the loop's "round complete?" never walks every process.
+    var inFlight = Set<Int32>()
+    /// Kernel threads seen in the listing, with when to check the pid again
+    /// (a server has hundreds; reading each one's stat every second is waste).
+    var kernelThreads: [Int32: Double] = [:]
     var lastListing = 0.0
     var sampleTokens: Double
     var sampleTokensAt = 0.0
@@ -115,9 +121,9 @@ final class Balancer: @unchecked Sendable {
             }
             if round == nil, now >= nextRoundAt { openRound(now: now) }
             let arrived = inbox.withLock { box in defer { box = [] }; return box }
-            for outcome in arrived { tracked[outcome.pid]?.inFlight = false }
+            for outcome in arrived { inFlight.remove(outcome.pid) }
             collected += arrived
-            if let started = round, !tracked.values.contains(where: \.inFlight) || now - started > Self.roundWait {
+            if let started = round, inFlight.isEmpty || now - started > Self.roundWait {
                 round = nil
                 nextRoundAt = started + engine.config.scanPeriodMin
                 let outcomes = collected

@@ -4,7 +4,10 @@ import NUMASampling
 
 /// What the daemon keeps of one process between rounds: who it is, which
 /// policy took it, when it is next looked at, and what was last done.
-struct TrackedProcess: Sendable {
+/// A class: the loop reads a few fields of every process each second, and a
+/// struct this size (its last observation, its policy) was copied whole at
+/// each read. Only the balancing thread touches it.
+final class TrackedProcess {
     enum Standing: String, Sendable, Codable {
         /// Sampled at its scan period; the engine or a policy places it.
         case balanced
@@ -26,7 +29,16 @@ struct TrackedProcess: Sendable {
     var generation: UInt64
     /// Monotonic seconds: the next sampling round, or the next look at a small process.
     var nextLook: Double
-    var inFlight = false
+
+    init(identity: ProcessIdentity, comm: String, standing: Standing, policy: Policy, generation: UInt64,
+         nextLook: Double) {
+        self.identity = identity
+        self.comm = comm
+        self.standing = standing
+        self.policy = policy
+        self.generation = generation
+        self.nextLook = nextLook
+    }
     /// Its CPU interval was started at discovery (the first round measures it).
     var primed = false
     /// Pages the last round queried: what the next round is charged in advance.
