@@ -53,6 +53,8 @@ public struct ProcessFacts: Hashable, Sendable {
     public var isZombie: Bool
     /// Exiting (PF_EXITING): its memory may already be gone.
     public var isExiting: Bool
+    /// Exiting or a zombie: nothing can be done to it any more (an exit, not a failure).
+    public var isExitingOrZombie: Bool { isExiting || isZombie }
     public var memsAllowed: [NodeID]
 
     public init(identity: ProcessIdentity, comm: String, isKernelThread: Bool = false,

@@ -244,7 +244,7 @@ struct PageMover {
         // whose memory is already gone: exiting, before a pidfd or its state tell.
         if error.errno == 22 {
             switch kernel.process(pid) {
-            case .success(let facts) where facts.isExiting || facts.isZombie: return .exited(pid: pid)
+            case .success(let facts) where facts.isExitingOrZombie: return .exited(pid: pid)
             case .failure(.noSuchProcess): return .exited(pid: pid)
             default: break
             }

@@ -12,7 +12,7 @@ public enum ProcessGuard {
         if pid == selfPID { return .failure(.refused(pid: pid, why: "it is numabalance itself")) }
         return kernel.process(pid).flatMap { facts in
             if facts.identity != identity { return .failure(.processChanged(expected: identity, found: facts.identity)) }
-            if facts.isZombie || facts.isExiting { return .failure(.exited(pid: pid)) }
+            if facts.isExitingOrZombie { return .failure(.exited(pid: pid)) }
             if facts.isKernelThread {
                 return .failure(.refused(pid: pid, why: "\(facts.comm) is a kernel thread: it has no user memory and its affinity is the kernel's"))
             }

@@ -76,7 +76,6 @@ extension Balancer {
                     entry.ownAffinity = s.a == identity ? s.aCPUs : s.bCPUs
                     entry.threadsMovedAt = now
                 }
-                tracked[identity.pid] = entry
             }
             var metadata: Logger.Metadata = [
                 "pid": "\(record.action.processes.first?.pid ?? 0)",

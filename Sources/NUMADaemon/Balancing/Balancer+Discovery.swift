@@ -71,8 +71,9 @@ extension Balancer {
     func recheckDirected(pid: Int32, known: TrackedProcess, now: Double) {
         guard let last = known.last, !inFlight.contains(pid), processAge(known.identity.startTime) < Self.youngSeconds,
               let stat = try? procfs.stat(pid), stat.startTimeTicks == known.identity.startTime else { return }
-        if stat.numThreads != last.threads.count || Self.stillAllocating(before: last.rssBytes, now: stat.rssBytes) {
-            tracked[pid]?.nextLook = now
+        if Self.settling(previousThreads: last.threads.count, previousRSS: last.rssBytes,
+                         threads: stat.numThreads, rss: stat.rssBytes) != nil {
+            known.nextLook = now
         }
     }
 

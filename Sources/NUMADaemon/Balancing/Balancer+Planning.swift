@@ -36,7 +36,6 @@ extension Balancer {
                 entry.last = observation
                 // Until the next plan says otherwise (a settled directive: its cool-down).
                 entry.nextLook = onRoundGrid(now + engine.config.scanPeriodMin)
-                tracked[pid] = entry
                 if let directive = entry.policy.directive(topology: topology) {
                     // Acted on at once (threads pinned early make its first
                     // touches local), then looked at again next round while it
@@ -45,7 +44,6 @@ extension Balancer {
                     if settlingReason == nil {
                         entry.nextLook = now + (entry.policy.balancing.cooldown ?? settings.config.balancing.cooldown).inSeconds
                     }
-                    tracked[pid] = entry
                     directed.append((observation, directive, entry.policy))
                 } else if firstRound {
                     // Its CPU baseline only: the engine would read the empty
@@ -78,7 +76,6 @@ extension Balancer {
                     entry.nextLook = now + engine.config.scanPeriodMax
                     entry.note = error.description
                 }
-                tracked[pid] = entry
             }
         }
         refreshTopology(now: now)
@@ -139,13 +136,17 @@ extension Balancer {
     /// its resident memory still growing, or its thread count changed since
     /// the last look.
     static func settling(previous: Observation?, previousRSS: UInt64?, now: Observation) -> String? {
-        if stillAllocating(before: previousRSS, now: now.rssBytes) {
-            return "resident \(mebibytes(previousRSS)) → \(mebibytes(now.rssBytes)) since the last look"
+        settling(previousThreads: previous?.threads.count, previousRSS: previousRSS,
+                 threads: now.threads.count, rss: now.rssBytes)
+    }
+
+    /// The same rule from counts alone (a stat read gives both).
+    static func settling(previousThreads: Int?, previousRSS: UInt64?, threads: Int, rss: UInt64) -> String? {
+        if stillAllocating(before: previousRSS, now: rss) {
+            return "resident \(mebibytes(previousRSS)) → \(mebibytes(rss)) since the last look"
         }
-        guard let previous else { return "first look, its threads counted once" }
-        if previous.threads.count != now.threads.count {
-            return "threads \(previous.threads.count) → \(now.threads.count) since the last look"
-        }
+        guard let previousThreads else { return "first look, its threads counted once" }
+        if previousThreads != threads { return "threads \(previousThreads) → \(threads) since the last look" }
         return nil
     }
 
@@ -230,7 +231,6 @@ extension Balancer {
             } else if let locality = observation.locality, locality >= target {
                 entry.note = nil
             }
-            tracked[observation.identity.pid] = entry
         }
     }
 

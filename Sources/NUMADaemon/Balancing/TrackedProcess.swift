@@ -29,16 +29,6 @@ final class TrackedProcess {
     var generation: UInt64
     /// Monotonic seconds: the next sampling round, or the next look at a small process.
     var nextLook: Double
-
-    init(identity: ProcessIdentity, comm: String, standing: Standing, policy: Policy, generation: UInt64,
-         nextLook: Double) {
-        self.identity = identity
-        self.comm = comm
-        self.standing = standing
-        self.policy = policy
-        self.generation = generation
-        self.nextLook = nextLook
-    }
     /// Its CPU interval was started at discovery (the first round measures it).
     var primed = false
     /// Pages the last round queried: what the next round is charged in advance.
@@ -59,6 +49,16 @@ final class TrackedProcess {
     var threadsMovedAt: Double?
     /// The affinity numabalance set, to tell its own pin from the user's.
     var ownAffinity: CPUSet?
+
+    init(identity: ProcessIdentity, comm: String, standing: Standing, policy: Policy, generation: UInt64,
+         nextLook: Double) {
+        self.identity = identity
+        self.comm = comm
+        self.standing = standing
+        self.policy = policy
+        self.generation = generation
+        self.nextLook = nextLook
+    }
 
     /// Placed by its policy (pin, preferred, interleave), not by the engine.
     var isDirected: Bool {
