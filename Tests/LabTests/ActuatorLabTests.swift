@@ -80,7 +80,7 @@ extension LabRun {
 }
 
 /// Pages per node of a numa_maps line ("N0=12 N1=4").
-func pagesByNode(_ numaMapsLine: String) -> [Int: UInt64] {
+func nodePageCounts(_ numaMapsLine: String) -> [Int: UInt64] {
     var result: [Int: UInt64] = [:]
     for token in numaMapsLine.split(separator: " ") where token.hasPrefix("N") {
         let parts = token.dropFirst().split(separator: "=")
@@ -151,7 +151,11 @@ extension LabTests {
             let run = try await ScriptRuns.rebalance.completedRun("2x2")
             let report = try run.rebalance("numa02spread-rebalance")
             print("ActuatorLab numa02spread 2x2: \(report.decision)")
+            #expect(report.exitCode == 0, "\(run.contents("numa02spread-rebalance.json"))")
+            #expect(try run.code("numa02spread-rebalance.rc") == 0)
             #expect(Set(try run.affinity("numa02spread-after").values) == ["1-3"], "the user's pin stays")
+            #expect(!report.actions.contains { $0.kind == "setAffinity" }, "rebalance planned an affinity: \(report.actions)")
+            #expect(!report.decision.isEmpty)
             // Whether this one "fits a node" is borderline here: the engine judges by CPU time, and
             // 4 emulated CPUs on 2 host cores measure about 2 CPUs of load for 3 busy threads. The
             // spread decision itself is checked in 4x1, where no such process fits a 1-CPU node.
@@ -176,8 +180,19 @@ extension LabTests {
             let before = try run.affinity("numa02fit-before")
             let restored = try run.affinity("numa02fit-restored")
             #expect(try run.affinity("numa02fit-after") != before, "rebalance changed no affinity to restore")
+            try #require(!restored.isEmpty)
             for (tid, cpus) in restored { #expect(before[tid] == nil || before[tid] == cpus, "thread \(tid): \(cpus)") }
             #expect(restored.values.allSatisfy { $0 == "0-3" })
+            // The old affinity here is every CPU, so a reset to all CPUs would
+            // look the same: the journal shows restore undid rebalance's own
+            // act (a `restored` line naming that setAffinity's id).
+            let pid = try #require(Int(run.trimmed("numa02fit.log").split(separator: "\n").first { $0.hasPrefix("ready pid=") }?
+                .dropFirst("ready pid=".count).prefix { $0.isNumber } ?? ""))
+            let journal = try LabJournal(run)
+            let pins = journal.outcomes(pid: pid, kinds: ["setAffinity"]).filter { $0.status == "done" }
+            try #require(!pins.isEmpty, "no setAffinity of pid \(pid) in the journal")
+            #expect(journal.entries.contains { $0.phase == "restored" && pins.map(\.id).contains($0.restores ?? "") },
+                    "no restored line for \(pins.map(\.id))")
         }
 
         @Test("2x2 shm-group: the SysV segment's pages move to node 1 and its policy shows in numa_maps")
@@ -190,7 +205,7 @@ extension LabTests {
                 #expect(!lines.isEmpty)
                 for line in lines {
                     #expect(line.contains(" prefer:1 "), "\(snapshot): \(line)")
-                    let pages = pagesByNode(line)
+                    let pages = nodePageCounts(line)
                     let total = pages.values.reduce(0, +)
                     #expect(total > 0 && Double(pages[1] ?? 0) >= 0.95 * Double(total), "\(snapshot): \(line)")
                 }
@@ -206,7 +221,7 @@ extension LabTests {
             #expect(lines.count == 1, "\(lines)")
             for line in lines {
                 #expect(line.contains(" prefer:1 "), "\(line)")
-                let pages = pagesByNode(line)
+                let pages = nodePageCounts(line)
                 #expect(Double(pages[1] ?? 0) >= 0.95 * Double(64 << 8), "\(line)")
             }
         }

@@ -18,25 +18,28 @@ struct Probe {
     var lines: [ProbeLine]
     var pids: [String]
 
-    /// Seconds until every process (or their mean) was at `target`.
-    /// When the target was reached for good: the first line of the last run
-    /// of lines at the target (a passing touch of it, such as two processes'
-    /// threads sharing the CPU of the node holding their memory, does not count).
-    func timeTo(_ target: Double, mean: Bool = false) -> Double? {
+    /// Seconds until every process (or their mean) was at `target` for good:
+    /// the first line of the probe's last run of lines at the target, and
+    /// only if that run is `hold` lines long — the probe ended by `--until`
+    /// (3 lines; 10 with --mean), not by running out of time on one line at
+    /// the target. A passing touch of the target (two processes' threads
+    /// sharing the CPU of the node holding their memory) does not count.
+    func timeTo(_ target: Double, mean: Bool = false, hold: Int? = nil) -> Double? {
         func atTarget(_ line: ProbeLine) -> Bool {
             guard line.locality.count == pids.count, !pids.isEmpty else { return false }
             let values = pids.compactMap { line.locality[$0] }
             return mean ? values.reduce(0, +) / Double(values.count) >= target : values.allSatisfy { $0 >= target }
         }
         var reached: Double?
+        var run = 0
         for line in lines.reversed() {
             guard atTarget(line) else { break }
             reached = line.t
+            run += 1
         }
-        return reached
+        return run >= (hold ?? (mean ? 10 : 3)) ? reached : nil
     }
 
-    var migratedPages: Int { lines.last?.migrated ?? 0 }
     var everOverfull: Bool { lines.contains(where: \.overfull) }
     var last: String { lines.last.map { "t=\($0.t) locality=\($0.locality) migrated=\($0.migrated)" } ?? "(no lines)" }
 }
@@ -46,6 +49,8 @@ struct DaemonStatusJSON: Decodable {
     struct Process: Decodable {
         var pid: Int32
         var comm: String
+        var standing: String
+        var policy: String
         var locality: Double?
         var note: String?
         var lastReason: String?
@@ -54,6 +59,7 @@ struct DaemonStatusJSON: Decodable {
     struct Totals: Decodable { var pagesMoved: Int }
 
     var mode: String
+    var actionInFlight: Bool
     var policyGeneration: UInt64
     var totals: Totals
     var processes: [Process]
@@ -77,12 +83,17 @@ extension LabRun {
 
     func trimmed(_ name: String) throws -> String { try text(name).trimmingCharacters(in: .whitespacesAndNewlines) }
 
-    /// Pages the daemon moved from a scenario's launch to the end of its
-    /// probe (it may act while the workload is still setting up), by its
-    /// own count: each page move_pages or migrate_pages reported moved.
-    /// (/proc/vmstat's pgmigrate_success also counts compaction's moves.)
+    /// Pages the daemon moved from a scenario's launch until it was idle
+    /// after the probe (it may act while the workload is still setting up),
+    /// by its own count: each page move_pages or migrate_pages reported moved.
+    /// Both statuses were taken with no action in flight (the script's
+    /// wait_idle), so a call still running is neither missed nor charged to
+    /// the next scenario. (/proc/vmstat's pgmigrate_success also counts
+    /// compaction's moves: a lower bound only.)
     func migratedPages(_ name: String) throws -> Int {
-        try daemonStatus(name).totals.pagesMoved - daemonStatus("\(name)-start").totals.pagesMoved
+        let start = try daemonStatus("\(name)-start"), end = try daemonStatus(name)
+        guard !end.actionInFlight else { throw LabFailure("\(name)-status.json was taken while the daemon acted") }
+        return end.totals.pagesMoved - start.totals.pagesMoved
     }
 
     /// pgmigrate_success over the same span: every migration in the guest.
@@ -111,26 +122,37 @@ private let pages64MiB = 16_384
 extension LabTests {
     @Suite("Daemon (issue 7)", .serialized)
     struct DaemonLabTests {
-        /// Each process (or group) fits one node: ≥ 90 % locality within the
-        /// stated time, ≤ 1.1× the misplaced pages moved, never a node with
-        /// more busy pinned threads than CPUs.
-        /// Misplaced pages: one process's 64 MiB (misplaced, numa01, thread-alloc), one
-        /// group's 32 MiB segment (shm-group: 2 groups × 32 MiB, 64 MiB in all).
-        @Test("standalone 2x2: misplaced, numa01, numa01-thread-alloc, shm-group reach 90 %",
-              arguments: [("misplaced", 60.0, pages64MiB), ("numa01", 90.0, pages64MiB),
-                          ("threadalloc", 90.0, pages64MiB), ("shm", 120.0, pages64MiB / 2)])
-        func standaloneFits(scenario: String, bound: Double, misplaced: Int) async throws {
-            let run = try await ScriptRuns.daemon.completedRun("2x2")
+        /// Each process fits one node: ≥ 90 % locality within the stated
+        /// time, 0.9–1.1× the misplaced pages moved, never a node with more
+        /// busy pinned threads than CPUs. Misplaced pages: one process's 64 MiB.
+        @Test("standalone 2x2: misplaced, numa01, numa01-thread-alloc reach 90 %",
+              arguments: [("misplaced", 60.0), ("numa01", 90.0), ("threadalloc", 90.0)])
+        func standaloneFits(scenario: String, bound: Double) async throws {
+            try Self.expectFixed(try await ScriptRuns.daemon.completedRun("2x2"), scenario, bound: bound, misplaced: pages64MiB)
+        }
+
+        /// Two groups of two sharing a 32 MiB segment each, all on node 0: one
+        /// group's segment must move (the group is the unit, not its members).
+        @Test("standalone 2x2: each shm group reaches 90 % with its segment")
+        func standaloneShmGroups() async throws {
+            try Self.expectFixed(try await ScriptRuns.daemon.completedRun("2x2"), "shm", bound: 120, misplaced: pages64MiB / 2)
+        }
+
+        static func expectFixed(_ run: LabRun, _ scenario: String, bound: Double, misplaced: Int) throws {
             let probe = try run.probe(scenario)
             let log = run.contents("standalone-daemon.log").suffix(3000)
             let reached = try #require(probe.timeTo(0.9), "\(scenario) never reached 90 %: \(probe.last)\n\(log)")
             let moved = try run.migratedPages(scenario)
             let setup = try run.setupSeconds(scenario)
+            let kernel = try run.vmstatMigrated(scenario)
             print("daemon 2x2 \(scenario): 90 % at \(reached) s after ready (\(String(format: "%.1f", reached + setup)) s after "
                 + "launch), \(moved) pages moved (\(String(format: "%.2f", Double(moved) / Double(misplaced)))× the misplaced; "
-                + "pgmigrate_success +\(try run.vmstatMigrated(scenario)))")
+                + "pgmigrate_success +\(kernel))")
+            // The probe ran 30 s past the bound: a late arrival fails here.
             #expect(reached <= bound)
+            #expect(moved >= misplaced * 9 / 10, "moved \(moved) pages for \(misplaced) misplaced")
             #expect(moved <= misplaced * 11 / 10, "moved \(moved) pages for \(misplaced) misplaced")
+            #expect(kernel >= misplaced * 9 / 10, "the kernel counted \(kernel) migrations for \(misplaced) misplaced")
             #expect(!probe.everOverfull, "a node ran more busy pinned threads than CPUs")
         }
 
@@ -170,7 +192,7 @@ extension LabTests {
             #expect(log.contains("numabalance.yaml:3:3"), "no file:line:column in the log: \(log.suffix(2000))")
         }
 
-        @Test("churn: 200 processes come and go; no crash, RSS under 100 MiB and not growing")
+        @Test("churn: 200 processes come and go; no crash, RSS under 100 MiB and not growing, none kept after exit")
         func churn() async throws {
             let run = try await ScriptRuns.daemon.completedRun("2x2")
             #expect(try run.code("churn-alive.rc") == 0)
@@ -181,8 +203,23 @@ extension LabTests {
             print("daemon RSS during churn: \(kib.map { "\($0 / 1024) MiB" })")
             #expect(kib.allSatisfy { $0 < 100 * 1024 })
             #expect(kib[2] - kib[1] < 8 * 1024, "RSS grew from \(kib[1]) to \(kib[2]) KiB in the second half")
-            let status = try run.daemonStatus("churn")
-            #expect(status.processes.count < 100, "exited processes still tracked: \(status.processes.count)")
+            let children = Set(try run.text("churn-pids.txt").split(whereSeparator: \.isWhitespace).compactMap { Int($0) })
+            try #require(children.count >= 200, "only \(children.count) churn processes started")
+            // The daemon really tracked them: sampled while they lived, its
+            // debug log names each in an "observed", "deferred" (still setting
+            // up: they live 4 s) or "decision" line; not missed for being brief.
+            let kinds: Set<Substring> = ["observed", "deferred", "decision"]
+            let named = Set(try run.text("standalone-daemon.log").split(separator: "\n").compactMap { line -> Int? in
+                let words = line.split(separator: " ")
+                guard words.contains(where: { kinds.contains($0) || kinds.contains($0.drop { $0 != ">" }.dropFirst()) })
+                else { return nil }
+                return words.first { $0.hasPrefix("pid=") }.flatMap { Int($0.dropFirst(4)) }
+            })
+            let seen = children.intersection(named)
+            print("churn: the daemon sampled \(seen.count) of \(children.count) short-lived processes")
+            #expect(seen.count >= children.count * 3 / 4, "the daemon sampled only \(seen.count) of the churn processes")
+            let kept = try run.daemonStatus("churn").processes.filter { children.contains(Int($0.pid)) }
+            #expect(kept.isEmpty, "exited processes still tracked: \(kept.map(\.pid).prefix(10))")
         }
 
         @Test("SIGTERM during a large move: exit 0 within 5 s, the move stopped between batches")
@@ -192,10 +229,18 @@ extension LabTests {
             let seconds = try #require(Double(run.trimmed("slowmove-daemon-stop-seconds.txt")))
             print("daemon stop during a move: \(seconds) s")
             #expect(seconds <= 5)
-            let atStop = try #require(Int(run.trimmed("slowmove-migrated-at-stop.txt")))
+            // Pages arriving on node 1 by numa_maps: the move was under way.
+            let atStop = try #require(Int(run.trimmed("slowmove-migrated-at-stop.txt")),
+                                      "no move began within 60 s: \(run.contents("slowmove-migrated-at-stop.txt"))")
             let total = try #require(Int(run.trimmed("slowmove-migrated-total.txt")))
-            #expect(atStop > 0, "no move was in flight when SIGTERM came")
+            #expect(atStop > 2048)
+            #expect(try run.daemonStatus("slowmove-at-stop").actionInFlight, "the daemon's status showed no act in flight")
             #expect(total < 4 * pages64MiB, "the whole 256 MiB moved: the stop came too late to test anything")
+            // The daemon's own record: the move it was in was cut short, not finished.
+            let pid = try #require(Int(run.trimmed("slowmove-pids.txt")))
+            let moves = try LabJournal(run).outcomes(pid: pid, kinds: ["movePages", "moveRanges"])
+            #expect(moves.contains { $0.status == "stopped" || $0.status == "partial" },
+                    "no stopped move in the journal: \(moves.map { "\($0.kind ?? "?") \($0.status ?? "?")" })")
         }
 
         @Test("kill -9, then a restart: the disabled kernel balancer is restored, the journal is read")
@@ -207,33 +252,51 @@ extension LabTests {
             let log = try run.text("restart-daemon.log")
             #expect(log.contains("restored kernel.numa_balancing=1"), "\(log.prefix(3000))")
             let journalLine = try #require(log.split(separator: "\n").first { $0.contains("journal read") })
-            #expect(!journalLine.contains("entries=0"), "\(journalLine)")
-            #expect(!journalLine.contains("coolingDown=0"), "nothing cools down after the restart: \(journalLine)")
+            func number(_ key: String) -> Int? {
+                journalLine.split(separator: " ").first { $0.hasPrefix(key + "=") }.flatMap { Int($0.dropFirst(key.count + 1)) }
+            }
+            let entries = try #require(number("entries"), "no entries= in \(journalLine)")
+            let coolingDown = try #require(number("coolingDown"), "no coolingDown= in \(journalLine)")
+            #expect(entries > 0, "\(journalLine)")
+            #expect(coolingDown > 0, "nothing cools down after the restart: \(journalLine)")
         }
 
         /// In hybrid mode the engine's CPU rows are the kernel's CPU faults, a
         /// decayed history: "accesses from the node the group runs on" once read
         /// them and found none, and the remote group's segment was never moved.
         /// Accesses now come from the threads' CPU time this round.
-        @Test("hybrid 2x2: the shm group the kernel leaves remote reaches 90 %")
+        /// The control: the kernel alone on the same workload in the same guest.
+        @Test("hybrid 2x2: the shm group reaches 90 % at least twice as fast as the kernel alone, by the daemon's acts")
         func hybridShm() async throws {
             let run = try await ScriptRuns.daemon.completedRun("2x2")
-            let probe = try run.probe("hybridshm")
-            print("daemon hybrid 2x2 shm-group: \(probe.last)")
+            let probe = try run.probe("hybridshm"), control = try run.probe("hybridshmkernel")
+            let window = 90.0   // the control probe's --seconds, and this test's bound
+            let kernel = control.timeTo(0.9)
+            print("daemon hybrid 2x2 shm-group: \(probe.last); the kernel alone: "
+                + (kernel.map { "90 % at \($0) s" } ?? "never 90 % in \(window) s (\(control.last))"))
             let reached = try #require(probe.timeTo(0.9), "never reached 90 %: \(probe.last)")
-            #expect(reached <= 90)
+            #expect(reached <= window)
+            // The margin: half the kernel's time, counted as the whole window
+            // where the kernel never gets there.
+            #expect(reached <= (kernel ?? window) / 2, "numabalance \(reached) s, the kernel alone \(kernel ?? window) s")
+            // It was the daemon: a segment policy or a move of the group's
+            // memory, journalled for one of its processes.
+            let journal = try LabJournal(run)
+            let pids = try run.trimmed("hybridshm-pids.txt").split(separator: ",").compactMap { Int($0) }
+            let acts = pids.flatMap { journal.outcomes(pid: $0, kinds: ["setObjectPolicy", "moveRanges", "movePages"]) }
+            #expect(acts.contains { $0.status == "done" || $0.status == "partial" }, "the daemon did not act on the group")
         }
 
         @Test("hybrid 2x2: numa02's pages are left to the kernel")
         func hybridNuma02() async throws {
             let run = try await ScriptRuns.daemon.completedRun("2x2")
-            let pid = try run.trimmed("hybridnuma02-pids.txt")
-            let journal = run.contents("journal.jsonl").split(separator: "\n")
-            let moves = journal.filter { line in
-                line.contains("\"phase\":\"outcome\"") && line.contains("\"pid\":\(pid),")
-                    && (line.contains("\"kind\":\"moveRanges\"") || line.contains("\"kind\":\"movePages\""))
-            }
-            #expect(moves.isEmpty, "the daemon moved numa02's pages in hybrid mode: \(moves.prefix(3))")
+            let pid = try #require(Int(run.trimmed("hybridnuma02-pids.txt")))
+            // The daemon saw it (sampled, with a locality), and chose not to move it.
+            let entry = try #require(run.daemonStatus("hybridnuma02").processes.first { Int($0.pid) == pid },
+                                     "numa02 not in the hybrid daemon's status")
+            #expect(entry.locality != nil, "numa02 was never sampled: \(entry)")
+            let moves = try LabJournal(run).outcomes(pid: pid, kinds: ["moveRanges", "movePages"])
+            #expect(moves.isEmpty, "the daemon moved numa02's pages in hybrid mode: \(moves.prefix(3).map(\.id))")
         }
 
         /// No process fits one node: the best possible locality (0.50), no node overfull.
@@ -258,8 +321,9 @@ extension LabTests {
             // moved 2.70× the misplaced pages here and overfilled a node).
             let reached = try #require(probe.timeTo(target, mean: mean),
                                        "\(scenario) never reached \(target): \(probe.last)\n\(log)")
-            #expect(reached <= 90)
-            #expect(moved <= misplaced * 11 / 10)
+            #expect(reached <= 90)   // the probe ran 120 s
+            #expect(moved >= misplaced * 9 / 10, "moved \(moved) pages for \(misplaced) misplaced")
+            #expect(moved <= misplaced * 11 / 10, "moved \(moved) pages for \(misplaced) misplaced")
             // misplaced is pinned by its user (numactl) to a one-CPU node: its main
             // thread, waking once a second to print, shares that CPU with the
             // sweeping one. The daemon places numa01 and shm-group.

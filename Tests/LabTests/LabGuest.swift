@@ -72,7 +72,12 @@ enum LabGuest {
     static let scriptsFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("Scripts")
 
-    static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+    /// The lab must run: under `Tests/run` (which sets NUMABALANCE_REQUIRE_LAB)
+    /// or any CI (CI set at all: runners say "true", "1" or "yes").
+    static var isRequired: Bool {
+        let environment = ProcessInfo.processInfo.environment
+        return environment["NUMABALANCE_REQUIRE_LAB"] == "1" || !(environment["CI"] ?? "").isEmpty
+    }
 
     /// Why the lab cannot run here, or nil when it can. numa-lab installs
     /// qemu itself, so root with apt-get is enough.
@@ -91,25 +96,32 @@ enum LabGuest {
     }
 
     /// The suite's condition: run when the lab is available; otherwise skip
-    /// with the reason printed, except in CI, where the tests run and fail.
+    /// with the reason printed, except where it is required (Tests/run, CI):
+    /// there the tests run and fail with the reason.
     static func shouldRun() -> Bool { decision }
 
     /// Decided (and the reason printed) once, though every test asks.
     private static let decision: Bool = {
         guard let reason = unavailability() else { return true }
-        if isCI { return true }
+        if isRequired { return true }
         print("LabTests skipped: \(reason)")
         return false
     }()
 
-    /// Fails the calling test (in CI) when the lab is unavailable.
+    /// Fails the calling test when the lab is unavailable (where it is required).
     static func requireAvailable() throws {
         if let reason = unavailability() {
-            throw LabFailure("the lab cannot run here: \(reason) (CI=true never skips the lab)")
+            throw LabFailure("the lab cannot run here: \(reason) (Tests/run and CI never skip the lab)")
         }
     }
 
-    /// Boots `topology`, runs `sh SCRIPT BIN_FOLDER` inside, and waits.
+    /// The sections of a script to run (Tests/mutants' choice), or none for all.
+    static var sections: [String] {
+        let only = ProcessInfo.processInfo.environment["NUMABALANCE_LAB_ONLY"] ?? ""
+        return only.isEmpty ? [] : [only]
+    }
+
+    /// Boots `topology`, runs `sh SCRIPT BIN_FOLDER [SECTIONS]` inside, and waits.
     /// $LAB_OUT comes back to <bin>/lab-out/<topology>, kept for inspection.
     /// `outName` names the folder under <bin>/lab-out (default: the topology),
     /// so that two suites booting the same topology keep their files apart.
@@ -125,7 +137,8 @@ enum LabGuest {
             "run", "--topology", topology, "--timeout", "\(timeoutSeconds)", "--out", out.path,
             "--console", out.appendingPathComponent("console.log").path,
             "--", "/bin/sh", scriptsFolder.appendingPathComponent(script).path, binFolder.path,
-        ]
+        ] + sections
+        if !sections.isEmpty { print("LabTests: \(script) runs only its sections \(sections[0]) (NUMABALANCE_LAB_ONLY)") }
         let stdoutFile = out.deletingLastPathComponent().appendingPathComponent("\(name).stdout")
         let stderrFile = out.deletingLastPathComponent().appendingPathComponent("\(name).stderr")
         _ = FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)

@@ -1,8 +1,6 @@
 // What the guest scripts bring back, decoded: numabalance's JSON, and the
-// ground truth counted from numa_maps over the sampler's eligible mappings.
+// ground truth counted from numa_maps by the tests' own reading.
 import Foundation
-import NUMAModel
-import NUMAProc
 
 /// `numabalance topology --json`.
 struct TopologyReport: Decodable {
@@ -35,18 +33,27 @@ struct InspectReport: Decodable {
     func node(_ id: Int) -> Node? { nodes.first { $0.id == id } }
 }
 
-/// Pages per node of one process, from a maps and numa_maps snapshot.
+/// Pages per node of one process, counted from its raw numa_maps by this
+/// file's own reading, not by the code under test (NUMAProc's parsers and
+/// its eligibility filter): every N<node>= of anonymous memory (heap, stack,
+/// anon=) and of shared memory (SysV, /dev/zero, /dev/shm); file pages, the
+/// code and libraries, are not the sampler's and are skipped.
 struct PagePlacementTruth {
     var pagesByNode: [Int: UInt64]
 
-    init(maps: String, numaMaps: String) throws {
-        let counts = exactPagesByNode(maps: try Maps.parse(maps), numaMaps: try NumaMaps.parse(numaMaps))
-        pagesByNode = Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) })
+    init(numaMaps: String) {
+        var pages: [Int: UInt64] = [:]
+        for line in numaMaps.split(separator: "\n") {
+            let shared = line.contains("SYSV") || line.contains("/dev/zero") || line.contains("/dev/shm")
+            guard !line.contains(" file=") || shared else { continue }
+            for (node, count) in nodePageCounts(String(line)) { pages[node, default: 0] += count }
+        }
+        pagesByNode = pages
     }
 
     /// A snapshot the guest script took with `snapshot PID NAME`.
     init(_ run: LabRun, snapshot name: String) throws {
-        try self.init(maps: try run.text("\(name)-maps.txt"), numaMaps: try run.text("\(name)-numa_maps.txt"))
+        self.init(numaMaps: try run.text("\(name)-numa_maps.txt"))
     }
 
     var totalPages: UInt64 { pagesByNode.values.reduce(0, +) }

@@ -43,6 +43,6 @@ actor LabRuns {
 
 /// Every lab check, in one serialized suite: its nested suites share the
 /// guests through LabRuns. Skipped (with the reason printed) where the lab
-/// cannot run, except with CI=true, where it runs and fails instead.
+/// cannot run, except under Tests/run or CI, where it runs and fails instead.
 @Suite("Lab: real multi-node guests", .serialized, .enabled("the lab needs root and QEMU") { LabGuest.shouldRun() })
 struct LabTests {}

@@ -28,17 +28,25 @@ extension LabTests {
             let pid = try run.trimmed("pin-pid.txt")
             #expect(plan.contains("policy lab-20-pin"), "\(plan)")
             #expect(plan.contains("pid \(pid)"), "\(plan)")
-            #expect(plan.contains("affinity") && plan.contains("node 1"), "no action listed:\n\(plan)")
-            #expect(try run.affinity("plan-after") == run.affinity("plan-before"))
+            #expect(plan.split(separator: "\n").contains { $0.contains("pid \(pid)") && $0.contains("set affinity to node 1 CPUs 2-3") },
+                    "no action listed for pid \(pid):\n\(plan)")
+            // Taken 3 s after plan returned: a policy it wrongly installed would have acted by then.
+            let affinityBefore = try run.affinity("plan-before")
+            try #require(!affinityBefore.isEmpty, "the workload's threads were not read")
+            #expect(try run.affinity("plan-after") == affinityBefore)
             let before = try run.nodePages("plan-before-pages.txt"), after = try run.nodePages("plan-after-pages.txt")
+            try #require(before.n0 + before.n1 > 0, "no pages read for the workload")
             #expect(abs(after.n1 - before.n1) < 64, "pages moved to node 1 during plan: \(before) → \(after)")
+            #expect(try run.daemonStatus("plan-after").policyGeneration == run.daemonStatus("plan-before").policyGeneration,
+                    "policy plan changed the daemon's policies")
         }
 
         @Test("policy apply of a pin policy: the daemon pins the workload to node 1 at once, numa_maps follows")
         func applyPin() async throws {
             let run = try await ScriptRuns.daemon.completedRun("2x2")
             #expect(try run.code("apply-20-pin.rc") == 0, "\(run.contents("apply-20-pin.txt"))")
-            #expect(try run.text("apply-20-pin.txt").contains("generation"))
+            #expect(try run.text("apply-20-pin.txt").contains("policy generation "), "\(run.contents("apply-20-pin.txt"))")
+            #expect(try run.text("apply-20-pin.txt").contains(" active: "), "\(run.contents("apply-20-pin.txt"))")
             // At once: the reload re-evaluates it in the next round. The pages
             // then follow at the emulated machine's copying speed.
             let threads = try #require(try run.seconds("pin-threads-seconds.txt"),
@@ -57,12 +65,24 @@ extension LabTests {
             #expect(try run.code("apply-30-ignore.rc") == 0, "\(run.contents("apply-30-ignore.txt"))")
             let fixed = try run.probe("notignored")
             #expect(fixed.timeTo(0.9) != nil, "the other workload was not fixed: \(fixed.last)")
+            // The ignored workload was alive, read and misplaced all along.
             let pages = try run.nodePages("ignored-after-pages.txt")
+            try #require(pages.n0 + pages.n1 > 0, "the ignored workload was gone or unread")
             #expect(Double(pages.n0) >= 0.95 * Double(pages.n0 + pages.n1), "the ignored workload's pages moved: \(pages)")
-            #expect(try run.affinity("ignored-after").values.allSatisfy { $0 == "2-3" })
-            let pid = try run.trimmed("ignored-pid.txt")
-            let acts = run.contents("journal.jsonl").split(separator: "\n").filter { $0.contains("\"pid\":\(pid),") }
-            #expect(acts.isEmpty, "the daemon acted on the ignored workload: \(acts.prefix(2))")
+            let affinity = try run.affinity("ignored-after")
+            try #require(!affinity.isEmpty, "the ignored workload's threads were not read")
+            #expect(affinity.values.allSatisfy { $0 == "2-3" })
+            let pid = try #require(Int(run.trimmed("ignored-pid.txt")))
+            // The daemon matched it to the ignore policy (not merely missed it)…
+            let entry = try #require(run.daemonStatus("notignored").processes.first { Int($0.pid) == pid },
+                                     "the ignored workload is not in the daemon's status")
+            #expect(entry.policy == "lab-30-ignore" && entry.standing == "ignored", "\(entry)")
+            // …and the journal, which exists and holds the other workload's acts, names it nowhere.
+            let journal = try LabJournal(run)
+            let other = try #require(Int(run.trimmed("notignored-pids.txt")))
+            #expect(!journal.mentions(pid: other).isEmpty, "the journal has no act on the workload that was fixed")
+            let acts = journal.mentions(pid: pid)
+            #expect(acts.isEmpty, "the daemon acted on the ignored workload: \(acts.prefix(2).map(\.id))")
         }
 
         @Test("an interleave policy: the existing pages spread within ±5 % of even")

@@ -31,6 +31,8 @@ extension Balancer {
 
     func act(_ actions: [Action], now: Double) {
         failedLastRound = []
+        // Shown at once; the publish after the act clears it.
+        shared.withLock { $0.status.actionInFlight = true }
         // Actions in order, run in stretches that share a budget.
         var start = 0
         while start < actions.count {

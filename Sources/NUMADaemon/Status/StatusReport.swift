@@ -60,6 +60,9 @@ public struct StatusReport: Codable, Sendable, Hashable {
     public var policyFiles: [String] = []
     public var capabilities: [String] = []
     public var uptimeSeconds = 0.0
+    /// An act is running: the totals do not yet count it (a migrate_pages
+    /// call adds its pages when it returns). Tests read totals when false.
+    public var actionInFlight = false
     public var totals = Totals()
     public var processes: [Process] = []
 
@@ -83,7 +86,8 @@ public struct StatusReport: Codable, Sendable, Hashable {
         lines.append("processes: \(totals.processesTracked) tracked, \(totals.processesBalanced) balanced; "
             + "rounds \(totals.rounds), pages queried \(totals.samples); actions \(totals.actions) "
             + "(\(totals.failures) failed or partial), \(totals.pagesMoved) pages moved; "
-            + String(format: "daemon CPU %.2f s", totals.daemonCPUSeconds))
+            + String(format: "daemon CPU %.2f s", totals.daemonCPUSeconds)
+            + (actionInFlight ? "; an action is in flight" : ""))
         let shown = processes.filter { $0.standing != "small" }
         if !shown.isEmpty {
             lines.append("")

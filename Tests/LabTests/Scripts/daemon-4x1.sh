@@ -7,9 +7,10 @@
 . "$(dirname "$0")/lab-lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
 begin_standalone || exit 1
-scenario misplaced 1 0.9 60 numactl --cpunodebind=2 "$w" misplaced --mib 64 --mem-node 0 --cpu-node 2
-scenario numa01 2 mean:0.47 60 "$w" numa01 --mib 64 --mem-node 0
-scenario shm 4 mean:0.47 90 "$w" shm-group --groups 2 --procs 2 --mib 32 --mem-node 0
+# Each probe runs 30 s past the test's bound (90 s).
+scenario misplaced 1 0.9 120 numactl --cpunodebind=2 "$w" misplaced --mib 64 --mem-node 0 --cpu-node 2 || exit 1
+scenario numa01 2 mean:0.47 120 "$w" numa01 --mib 64 --mem-node 0 || exit 1
+scenario shm 4 mean:0.47 120 "$w" shm-group --groups 2 --procs 2 --mib 32 --mem-node 0 || exit 1
 daemon_stop standalone
-cp "$nb/state/journal.jsonl" "$out/journal.jsonl" 2>/dev/null
+cp "$nb/state/journal.jsonl" "$out/journal.jsonl"
 mark end

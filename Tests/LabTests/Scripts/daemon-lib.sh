@@ -75,18 +75,41 @@ daemon_stop() {
 # status NAME: the daemon's status as JSON, into NAME-status.json.
 status() { "$bin/numabalance" status --json --runtime-dir "$nb/run" > "$out/$1-status.json" 2>&1; }
 
+# wait_idle: until the daemon's status says no action is in flight (its
+# totals then count every page its acts moved: a migrate_pages call adds
+# them only when it returns), 120 s at most; then pgmigrate_success too
+# must hold still for a second (the kernel counts a call's pages at its end).
+wait_idle() {
+    tries=0
+    until "$bin/numabalance" status --json --runtime-dir "$nb/run" 2>/dev/null | grep -q '"actionInFlight" *: *false'; do
+        tries=$((tries + 1))
+        if [ $tries -gt 1200 ]; then echo "lab: the daemon was still acting after 120 s" >&2; return 1; fi
+        sleep 0.1
+    done
+    a=$(sed -n 's/^pgmigrate_success //p' /proc/vmstat)
+    while :; do
+        sleep 1
+        b=$(sed -n 's/^pgmigrate_success //p' /proc/vmstat)
+        [ "$a" = "$b" ] && return 0
+        a=$b
+    done
+}
+
 # ready_pids FILE: the pids of every ready line, comma-separated.
 ready_pids() { sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$1" | paste -sd, -; }
 
 # scenario NAME COUNT TARGET SECONDS COMMAND...: starts a workload of COUNT
 # processes, probes their locality every second until all are at TARGET for
 # 3 s (mean:T: their mean at T for 10 s, since a passing touch of it is
-# easy where no process fits a node) or SECONDS pass (NAME-probe.jsonl), keeps the daemon's status, stops it.
+# easy where no process fits a node) or SECONDS pass (NAME-probe.jsonl);
+# once the daemon is idle, keeps its status and pgmigrate_success; stops it.
+# SECONDS is longer than the test's bound, so a late arrival fails the bound.
+# With no_daemon=1 (a control run of the kernel alone) no status is kept.
 scenario() {
     name=$1; count=$2; target=$3; seconds=$4; shift 4
     mark "$name-start"
     sed -n 's/^pgmigrate_success //p' /proc/vmstat > "$out/$name-migrated-start.txt"
-    status "$name-start"
+    [ "${no_daemon:-}" = 1 ] || status "$name-start"
     "$@" > "$out/$name.log" 2>&1 &
     workload=$!
     wait_ready "$out/$name.log" "$count" || return 1
@@ -100,8 +123,9 @@ scenario() {
     esac
     # shellcheck disable=SC2086
     nice -n 10 "$bin/numa-workload" probe --pids "$pids" --seconds "$seconds" $until > "$out/$name-probe.jsonl"
+    [ "${no_daemon:-}" = 1 ] || wait_idle || return 1
     sed -n 's/^pgmigrate_success //p' /proc/vmstat > "$out/$name-migrated-end.txt"
-    status "$name"
+    [ "${no_daemon:-}" = 1 ] || status "$name"
     stop "$workload"
     mark "$name-end"
 }

@@ -59,9 +59,12 @@ wait_for() {
 # --- pin: plan first (nothing may change), then apply.
 policy_file 20-pin "misplaced --mib 48( |$)" pin "  nodes: [1]"
 start pinw "$w" misplaced --mib 48 --mem-node 0 --cpu-node 0
-affinity "$pid" plan-before; node_pages "$pid" > "$out/plan-before-pages.txt"
+affinity "$pid" plan-before; node_pages "$pid" > "$out/plan-before-pages.txt"; status plan-before
 "$bin/numabalance" policy plan "$nb/20-pin.yaml" > "$out/plan.txt" 2>&1; echo $? > "$out/plan.rc"
-affinity "$pid" plan-after; node_pages "$pid" > "$out/plan-after-pages.txt"
+# A plan that wrongly installed its policy would show at the daemon's next
+# rounds, not the instant plan returns.
+sleep 3
+affinity "$pid" plan-after; node_pages "$pid" > "$out/plan-after-pages.txt"; status plan-after
 echo "$pid" > "$out/pin-pid.txt"
 since=$(now_s)
 apply_policy 20-pin

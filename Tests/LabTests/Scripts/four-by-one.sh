@@ -4,6 +4,9 @@
 . "$(dirname "$0")/lab-lib.sh"
 . "$(dirname "$0")/sampler-accuracy.sh"
 mark start
+# Nothing here may move pages but the checks themselves (numa-lab boots
+# with the kernel's balancer on).
+echo 0 > /proc/sys/kernel/numa_balancing
 describe_nodes
 "$bin/numabalance" topology --json > "$out/topology.json" 2> "$out/topology.err"
 echo $? > "$out/topology.rc"
@@ -13,7 +16,7 @@ mark topology
 # node 0 and already marked IPC_RMID; members attach by id after that.
 "$bin/numa-workload" shm-group --groups 2 --procs 2 --mib 32 > "$out/shm-group.log" 2>&1 &
 workload=$!
-wait_ready "$out/shm-group.log" 4
+wait_ready "$out/shm-group.log" 4 || exit 1
 mark shm-ready
 cat /proc/sysvipc/shm > "$out/shm-while-running.txt"
 stop "$workload"

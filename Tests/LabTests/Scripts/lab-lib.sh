@@ -3,6 +3,12 @@
 
 out=${LAB_OUT:?run me with numa-lab}
 bin=${1:?give the folder holding numabalance and numa-workload}
+# The sections to run, comma-separated (all when empty): Tests/mutants runs
+# one (NUMABALANCE_LAB_ONLY, passed on by the lab harness).
+only=${2:-}
+
+# want NAME: whether this run does the section NAME.
+want() { [ -z "$only" ] || case ",$only," in *",$1,"*) true ;; *) false ;; esac; }
 
 # mark NAME: the guest's uptime at this point, for the test's timings.
 mark() { echo "$1 $(cut -d' ' -f1 /proc/uptime)" >> "$out/marks.txt"; }

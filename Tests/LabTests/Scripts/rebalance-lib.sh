@@ -24,10 +24,11 @@ rebalance() {
 
 # start NAME COMMAND...: a workload in the background, its log in NAME.log;
 # sets $workload (its pid as the shell knows it) and $pid (the first ready line's).
+# A workload that never gets ready ends the script (the test reports why).
 start() {
     name=$1; shift
     "$@" > "$out/$name.log" 2>&1 &
     workload=$!
-    wait_ready "$out/$name.log" 1
+    wait_ready "$out/$name.log" 1 || exit 1
     pid=$(first_pid "$out/$name.log")
 }

@@ -15,7 +15,7 @@ mark topology
 # misplaced: 64 MiB first touched on node 0, both threads pinned to node 1.
 "$bin/numa-workload" misplaced --mib 64 --mem-node 0 --cpu-node 1 > "$out/misplaced.log" 2>&1 &
 workload=$!
-wait_ready "$out/misplaced.log" 1
+wait_ready "$out/misplaced.log" 1 || exit 1
 pid=$(first_pid "$out/misplaced.log")
 mark misplaced-ready
 snapshot "$pid" misplaced
@@ -37,7 +37,7 @@ stop "$workload"
 # split: 64 MiB in 64 KiB blocks, 70 % on node 0 and 30 % on node 1, idle.
 "$bin/numa-workload" split --mib 64 --share 0:0.7,1:0.3 --idle > "$out/split.log" 2>&1 &
 workload=$!
-wait_ready "$out/split.log" 1
+wait_ready "$out/split.log" 1 || exit 1
 pid=$(first_pid "$out/split.log")
 mark split-ready
 snapshot "$pid" split
@@ -59,7 +59,7 @@ mark sampler-checks
 # last, since it turns the kernel's balancer on for a moment.
 "$bin/numa-workload" misplaced --mib 32 --mem-node 0 --cpu-node 0 > "$out/writer.log" 2>&1 &
 writer=$!
-wait_ready "$out/writer.log" 1
+wait_ready "$out/writer.log" 1 || exit 1
 tiers "$(first_pid "$out/writer.log")"
 stop "$writer"
 mark tiers
