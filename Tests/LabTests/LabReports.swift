@@ -1,5 +1,5 @@
 // What the guest scripts bring back, decoded: numabalance's JSON, and the
-// ground truth counted from numa_maps by the tests' own reading.
+// ground truth counted from maps and numa_maps by the tests' own reading.
 import Foundation
 
 /// `numabalance topology --json`.
@@ -33,27 +33,44 @@ struct InspectReport: Decodable {
     func node(_ id: Int) -> Node? { nodes.first { $0.id == id } }
 }
 
-/// Pages per node of one process, counted from its raw numa_maps by this
-/// file's own reading, not by the code under test (NUMAProc's parsers and
-/// its eligibility filter): every N<node>= of anonymous memory (heap, stack,
-/// anon=) and of shared memory (SysV, /dev/zero, /dev/shm); file pages, the
-/// code and libraries, are not the sampler's and are skipped.
+/// Pages per node of one process's eligible memory (DESIGN.md: anonymous
+/// and shared memory, heap, stack and writable file mappings; not code or
+/// libraries mapped read-only, PROT_NONE, [vdso]/[vvar]/[vsyscall] or hugetlb),
+/// counted from a raw maps and numa_maps snapshot by this file's own reading,
+/// not by the code under test (NUMAProc's parsers and its eligibility filter).
 struct PagePlacementTruth {
     var pagesByNode: [Int: UInt64]
 
-    init(numaMaps: String) {
+    init(maps: String, numaMaps: String) {
+        // maps: "start-end perms offset dev inode [path]", keyed by start (hex).
+        var mappings: [Substring: (perms: Substring, path: Substring)] = [:]
+        for line in maps.split(separator: "\n") {
+            let fields = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
+            guard fields.count >= 5, let start = fields[0].split(separator: "-").first else { continue }
+            let path = fields.count == 6 ? fields[5].drop { $0 == " " } : ""
+            mappings[start] = (fields[1], path)
+        }
         var pages: [Int: UInt64] = [:]
         for line in numaMaps.split(separator: "\n") {
-            let shared = line.contains("SYSV") || line.contains("/dev/zero") || line.contains("/dev/shm")
-            guard !line.contains(" file=") || shared else { continue }
+            guard let start = line.split(separator: " ").first, let mapping = mappings[start],
+                  Self.eligible(perms: mapping.perms, path: mapping.path), !line.contains(" huge ") else { continue }
             for (node, count) in nodePageCounts(String(line)) { pages[node, default: 0] += count }
         }
         pagesByNode = pages
     }
 
+    static func eligible(perms: Substring, path: Substring) -> Bool {
+        guard perms.count >= 4, perms.prefix(3) != "---" else { return false }
+        if ["[vdso]", "[vvar]", "[vsyscall]"].contains(path) { return false }
+        let sharedMemory = path.hasPrefix("/SYSV") || path.hasPrefix("/dev/zero") || path.hasPrefix("/dev/shm/")
+            || path.hasPrefix("/memfd:")
+        let file = path.hasPrefix("/") && !sharedMemory
+        return !file || perms.dropFirst().first == "w"
+    }
+
     /// A snapshot the guest script took with `snapshot PID NAME`.
     init(_ run: LabRun, snapshot name: String) throws {
-        self.init(numaMaps: try run.text("\(name)-numa_maps.txt"))
+        self.init(maps: try run.text("\(name)-maps.txt"), numaMaps: try run.text("\(name)-numa_maps.txt"))
     }
 
     var totalPages: UInt64 { pagesByNode.values.reduce(0, +) }
