@@ -126,7 +126,7 @@ let package = Package(
                     dependencies: ["NUMAActuation", "NUMAModel", "NUMAProc", "NUMAPrivileges"],
                     swiftSettings: strict),
         .testTarget(name: "NUMADaemonTests",
-                    dependencies: ["NUMADaemon", "NUMAPolicy", "NUMAModel", "NUMAPrivileges",
+                    dependencies: ["NUMADaemon", "NUMAPolicy", "NUMAModel", "NUMAPrivileges", "NUMAActuation", "NUMAProc",
                                    .product(name: "Logging", package: "swift-log")],
                     swiftSettings: strict),
         // Boots real multi-node guests in QEMU (numa-lab); serialized, never skipped in CI.

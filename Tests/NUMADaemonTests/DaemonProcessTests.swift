@@ -4,6 +4,9 @@
 // so nothing on the host is changed.
 import Foundation
 import Glibc
+import NUMAActuation
+import NUMAModel
+import NUMAProc
 import Testing
 
 @Suite("numabalance run, as a process", .serialized)
@@ -46,8 +49,7 @@ struct DaemonProcessTests {
         var logText: String { SystemTestFiles.text(log) ?? "" }
     }
 
-    static func start(config extra: String = "") throws -> Daemon {
-        let folder = SystemTestFiles.temporaryFolder()
+    static func start(config extra: String = "", folder: String = SystemTestFiles.temporaryFolder()) throws -> Daemon {
         let notifyPath = folder + "/notify"
         let notify = SystemTestSockets.boundSocket(Array(notifyPath.utf8), type: Int32(SOCK_DGRAM.rawValue))
         var timeout = timeval(tv_sec: 1, tv_usec: 0)
@@ -136,6 +138,38 @@ struct DaemonProcessTests {
         #expect(status == 1)
         #expect(text.contains("another numabalance is running (pid \(first.process.processIdentifier)"), "\(text)")
         #expect(Self.stop(first).status == 0)
+    }
+
+    /// The journal a previous run left: an act that finished on this (live)
+    /// test process, one on a process long gone, and one a crash cut short.
+    /// At start the daemon reads it back: the live one cools down and its pin
+    /// is numabalance's own; the gone one is dropped; the cut one is named.
+    @Test("at start the journal is read back: cool-downs and own pins of live processes, interrupted acts named")
+    func journalReadAtStart() throws {
+        let folder = SystemTestFiles.temporaryFolder()
+        let me = try ProcFS().identity(getpid())
+        let gone = ProcessIdentity(pid: me.pid, startTime: me.startTime + 1)   // the same pid, another process
+        let pin = { (who: ProcessIdentity) in
+            Action.setAffinity(SetAffinity(process: who, cpus: CPUSet([0]), nodes: [NodeID(0)],
+                                           reason: Reason(rule: .cpuFollowsMemory, summary: "test")))
+        }
+        let journal = Journal.inDirectory(folder + "/state")
+        let now = Date().timeIntervalSince1970
+        for (id, who, finished) in [("a1", me, true), ("a2", gone, true), ("a3", me, false)] {
+            try journal.append(JournalEntry(id: id, phase: .intent, time: now, by: "test", action: pin(who)))
+            if finished {
+                try journal.append(JournalEntry(id: id, phase: .outcome, time: now, by: "test", action: pin(who),
+                                                outcome: ActionOutcome(status: .done, summary: "pinned")))
+            }
+        }
+        let daemon = try Self.start(folder: folder)
+        _ = daemon.waitFor("READY=1")
+        let line = daemon.logText.split(separator: "\n").first { $0.contains("journal read") }.map(String.init) ?? ""
+        #expect(Self.stop(daemon).status == 0)
+        #expect(line.contains("entries=5"), "\(line)")
+        #expect(line.contains("coolingDown=1"), "\(line)")
+        #expect(line.contains("ownPins=1"), "\(line)")
+        #expect(line.contains("interrupted=1"), "\(line)")
     }
 
     @Test("a broken config stops the start with file:line:column, exit 1")
