@@ -10,7 +10,11 @@ import Testing
 /// Real move_pages on this machine (one node here; the lab tests many).
 @Suite("Sampling a live process on this machine")
 struct LiveSamplingTests {
-    @Test("200 MiB touched by this process: every sampled page is on a node of this machine, matching numa_maps")
+    /// On one node every page is on node 0 and the interval is ≈ 0, so the
+    /// estimate's accuracy cannot be judged here: the lab's SamplerLabTests
+    /// judge it on 2- and 4-node splits. This checks the real move_pages
+    /// round: the range found, no failed page, pages only on nodes that exist.
+    @Test("200 MiB touched by this process: the round finds it, and every sampled page is on a node of this machine")
     func selfSample() throws {
         let size = 200 << 20
         let buffer = try #require(mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
@@ -25,9 +29,7 @@ struct LiveSamplingTests {
         let pid = getpid()
         let report = try ProcessSampler(topology: topology).observe(pid: pid, options: options)
         let pages = report.observation.pages
-        // Every node's 95 % interval within ±2 pp, from enough independent pages.
-        #expect(SamplePlanner.widestInterval(pages) <= 0.02)
-        #expect(pages.effectiveSampleSize >= 190)
+        #expect(pages.resident >= 190, "too few resident pages found in 200 MiB: \(pages.resident)")
         #expect(report.design.pages == pages.queried)
         #expect(pages.failed == 0)
         // The 200 MiB range is in the eligible set.
@@ -35,15 +37,9 @@ struct LiveSamplingTests {
         #expect(report.observation.ranges.contains { $0.start <= start && start < $0.end })
         #expect(report.observation.eligibleBytes >= UInt64(size))
 
-        let procfs = ProcFS()
-        let exact = exactPagesByNode(maps: try procfs.maps(pid), numaMaps: try procfs.numaMaps(pid))
-        let total = Double(exact.values.reduce(0, +))
-        for node in topology.nodeIDs {
-            let truth = Double(exact[node] ?? 0) / total
-            let estimate = pages.share(of: node) ?? 0
-            #expect(abs(truth - estimate) <= 0.02, "node \(node): estimate \(estimate) vs numa_maps \(truth)")
-        }
-        if topology.nodes.count == 1 { #expect(pages.share(of: topology.nodeIDs[0]) == 1) }
+        let nodes = Set(topology.nodeIDs)
+        #expect(pages.pagesByNode.keys.allSatisfy { nodes.contains($0) }, "pages on unknown nodes: \(pages.pagesByNode)")
+        #expect(pages.pagesByNode.values.reduce(0, +) == pages.resident)
     }
 
     @Test("a pid that does not exist is reported by number")
@@ -57,14 +53,14 @@ struct LiveSamplingTests {
         }
     }
 
-    @Test("a kernel thread is refused with its name")
+    /// kthreadd is pid 2 on Linux; a container may hide it (then skipped, and said).
+    @Test("a kernel thread is refused with its name",
+          .enabled("pid 2 is not a kernel thread here (a container hides it)") {
+              (try? ProcFS().stat(2))?.isKernelThread == true
+          })
     func kernelThread() throws {
         let topology = try TopologyReader().read()
-        // kthreadd is pid 2 on Linux.
-        guard let stat = try? ProcFS().stat(2), stat.isKernelThread else {
-            print("skipped: pid 2 is not a kernel thread here (containers may hide it)")
-            return
-        }
+        let stat = try ProcFS().stat(2)
         #expect(throws: SamplingError.kernelThread(pid: 2, comm: stat.comm)) {
             try ProcessSampler(topology: topology).observe(pid: 2)
         }
