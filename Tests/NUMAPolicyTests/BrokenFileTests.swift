@@ -20,13 +20,24 @@ import Testing
         let actual = errors(path: path, relative: relative)
         #expect(!actual.isEmpty, "\(name) loaded without error")
 
+        // The line and key path of each error, as this test's table states them.
+        let stated = try #require(BrokenFileExpectations.errors[name], "\(name) has no row in BrokenFileExpectations")
+        #expect(actual.map(\.location.line) == stated.map(\.line), "\(name): lines")
+        #expect(actual.map(\.path) == stated.map(\.keyPath), "\(name): key paths")
+
         let goldenPath = path.replacingOccurrences(of: ".yaml", with: ".expected")
         let rendered = actual.map(\.description).joined(separator: "\n") + "\n"
         if TestFiles.updateGolden {
+            // Rewritten for a person to read the diff, never a pass: the run fails.
             try rendered.write(toFile: goldenPath, atomically: true, encoding: .utf8)
+            Issue.record("golden files rewritten; read the diff, then rerun without NUMABALANCE_UPDATE_GOLDEN")
         }
         let expected = try String(contentsOfFile: goldenPath, encoding: .utf8)
         #expect(rendered == expected, "\(name): got\n\(rendered)")
+    }
+
+    @Test func everyBrokenFileHasItsStatedErrors() {
+        #expect(Set(BrokenFileExpectations.errors.keys) == Set(Self.names))
     }
 
     @Test func everyGoldenFileHasItsBrokenFile() throws {

@@ -20,6 +20,15 @@ import Testing
         ])
     }
 
+    /// A pin to a CPU-less node alone, with no cpuNodes, leaves its threads
+    /// nowhere to run (review F19: the golden file has this error too).
+    @Test func aPinToACPULessNodeAloneIsRefused() {
+        let errors = policyErrors(policyText(placement: "mode: pin, nodes: [2]"), topology: machine)
+        #expect(errors.count == 1)
+        #expect(errors.first?.contains("placement.nodes: node 2 has no CPUs (memory-only): pin needs CPUs") == true,
+                "\(errors)")
+    }
+
     @Test func memoryGoesOnlyToNodesWithMemory() {
         let errors = policyErrors(policyText(placement: "mode: interleave, nodes: [0, 1]"),
                                   topology: TestTopology.memorylessNode1)

@@ -18,8 +18,12 @@ enum TestFiles {
         return names.filter { $0.hasSuffix(".yaml") }.sorted()
     }
 
-    /// Set NUMABALANCE_UPDATE_GOLDEN=1 to rewrite the golden files (then read the diff).
-    static var updateGolden: Bool { ProcessInfo.processInfo.environment["NUMABALANCE_UPDATE_GOLDEN"] == "1" }
+    /// Set NUMABALANCE_UPDATE_GOLDEN=1 to rewrite the golden files (then read
+    /// the diff; the run fails). Never under CI, where the goldens are the check.
+    static var updateGolden: Bool {
+        let environment = ProcessInfo.processInfo.environment
+        return environment["NUMABALANCE_UPDATE_GOLDEN"] == "1" && (environment["CI"] ?? "").isEmpty
+    }
 }
 
 /// Two nodes with CPUs and a CPU-less memory node (a CXL expander).
