@@ -49,21 +49,29 @@ struct EngineRuleTests {
     @Test("user pin: respected, memory follows it")
     func userPin() {
         var engine = PlacementEngine()
+        var memoryTo1 = false
         for round in 1...3 {
             let plan = engine.plan(topology: topology,
                                    observations: [misplaced(owner: .user, allowed: node1, time: Double(round))],
                                    now: Double(round))
             #expect(Fixture.setAffinities(plan).isEmpty && Fixture.swaps(plan).isEmpty)
+            memoryTo1 = memoryTo1 || Fixture.memoryMoves(plan).contains { $0.reason.destination == 1 }
         }
+        #expect(memoryTo1, "the memory did not follow the user's pin to node 1")
     }
 
     @Test("cpuset: threads never placed outside the cgroup's CPUs")
     func cpuset() {
         var engine = PlacementEngine()
-        let o = misplaced(allowed: node1, cpuset: node1)
-        let plan = engine.plan(topology: topology, observations: [o], now: 1)
-        #expect(Fixture.setAffinities(plan).allSatisfy { $0.cpus.isSubset(of: node1) })
-        #expect(!Fixture.setAffinities(plan).contains { $0.cpus == node0 })
+        var memoryTo1 = false
+        for round in 1...3 {
+            let o = misplaced(allowed: node1, cpuset: node1, time: Double(round))
+            let plan = engine.plan(topology: topology, observations: [o], now: Double(round))
+            #expect(Fixture.setAffinities(plan).allSatisfy { $0.cpus.isSubset(of: node1) })
+            memoryTo1 = memoryTo1 || Fixture.memoryMoves(plan).contains { $0.reason.destination == 1 }
+        }
+        // The threads cannot go to their memory: the memory comes to them.
+        #expect(memoryTo1, "the memory did not follow threads held on node 1 by their cpuset")
     }
 
     @Test("reserve: no move takes a node below high watermark + 1/32")
@@ -140,6 +148,9 @@ struct EngineRuleTests {
                                 cpusPerNode: 1)
         let second = engine.plan(topology: oneCPU, observations: [b], now: 2)
         #expect(!Fixture.setAffinities(second).contains { $0.nodes == [NodeID(1)] })
+        // b was judged, not missed: held back (deferred) or given its memory instead.
+        #expect(second.deferred.contains { $0.process == b.identity } || !Fixture.memoryMoves(second).isEmpty,
+                "b was neither deferred nor served: \(second.actions)")
     }
 
     @Test("own pins: two processes pinned to one node that then grow: one goes to the node with room, in its cool-down")
@@ -211,7 +222,8 @@ struct EngineRuleTests {
     @Test("cool-down: a process acted on is left alone")
     func cooldown() {
         var engine = PlacementEngine()
-        _ = engine.plan(topology: topology, observations: [misplaced()], now: 1)
+        let first = engine.plan(topology: topology, observations: [misplaced()], now: 1)
+        #expect(!Fixture.setAffinities(first).isEmpty, "the first plan did not act: nothing to cool down")
         // Not applied: the observation is the same, but the engine waits.
         let plan = engine.plan(topology: topology, observations: [misplaced(time: 2)], now: 2)
         #expect(Fixture.setAffinities(plan).isEmpty)

@@ -27,19 +27,27 @@ struct PropertyTests {
         }
     }
 
-    @Test("capacity: a plan never puts more runnable threads on a node than its CPUs")
+    @Test("capacity: a plan never puts more runnable threads on a node than its CPUs, one node or a set")
     func capacity() async {
+        let placements = CaseTally(), sets = CaseTally()
         await propertyCheck(count: 40, input: Self.seeds, Self.nodes, Self.cpus, Self.processes) { seed, n, c, p in
             var rounds = Rounds(RandomMachine.make(seed: seed, nodes: n, cpusPerNode: c, processes: p))
             let machine = rounds.machine
             rounds.run(4) { _, observations, plan in
-                checkCapacity(plan, observations, cpusPerNode: c, nodes: n, machine: machine)
+                let counted = checkCapacity(plan, observations, cpusPerNode: c, nodes: n, machine: machine)
+                placements.add(counted.placements)
+                sets.add(counted.sets)
             }
         }
+        // Not vacuous: the random machines did get thread placements, node sets among them.
+        #expect(placements.total > 0, "no plan placed any thread")
+        #expect(sets.total > 0, "no plan placed threads over a node set")
     }
 
+    /// Checks one plan; returns how many placements it checked, and how many over node sets.
+    @discardableResult
     private func checkCapacity(_ plan: Plan, _ observations: [Observation], cpusPerNode c: Int, nodes n: Int,
-                               machine: RandomMachine) {
+                               machine: RandomMachine) -> (placements: Int, sets: Int) {
         var before = Array(repeating: 0, count: n)
         var loads: [ProcessIdentity: [Int]] = [:]
         for o in observations {
@@ -49,13 +57,28 @@ struct PropertyTests {
         }
         var after = before
         var movedOnto = Set<Int>(), swappedOnto = Set<Int>()
+        var placements = 0, sets = 0
         func send(_ process: ProcessIdentity, to node: Int) {
             guard let load = loads[process] else { return }
             for k in 0..<n { after[k] -= load[k] }
             after[node] += load.reduce(0, +)
         }
+        // Over a node set the scheduler balances the threads within the set,
+        // where the other nodes' own loads leave room: the set as a whole must
+        // have the CPUs (checked below, set by set, with what else runs there).
+        var setsPlaced: [(nodes: [Int], load: Int)] = []
+        func spread(_ process: ProcessIdentity, over nodes: [Int]) {
+            guard let load = loads[process], !nodes.isEmpty else { return }
+            for k in 0..<n { after[k] -= load[k] }
+            setsPlaced.append((nodes, load.reduce(0, +)))
+        }
         for action in plan.actions {
+            if case .setAffinity = action { placements += 1 }
+            if case .swap = action { placements += 1 }
             switch action {
+            case .setAffinity(let a) where a.nodes.count > 1:
+                spread(a.process, over: a.nodes.map(\.rawValue))
+                sets += 1
             case .setAffinity(let a) where a.nodes.count == 1 && a.reason.rule == .swap:
                 // A group's side of a swap goes as one affinity per member: held to
                 // the swap's rule (no fuller than before), like a .swap action.
@@ -73,16 +96,32 @@ struct PropertyTests {
         }
         for k in movedOnto { #expect(after[k] <= c * 1000, "node \(k) overfilled: \(machine)") }
         for k in swappedOnto { #expect(after[k] <= max(c * 1000, before[k]), "node \(k) overfilled by a swap: \(machine)") }
+        // The sets' loads fit when they can be spread (Hall's condition): for
+        // every group of nodes, what must run inside it (its nodes' own loads,
+        // and the sets wholly inside it) fits the group's room, a node's room
+        // being its CPUs, or what it already ran (a user's own overfill).
+        if !setsPlaced.isEmpty {
+            for mask in 1..<(1 << n) {
+                let inside = (0..<n).filter { mask & (1 << $0) != 0 }
+                let must = inside.reduce(0) { $0 + after[$1] }
+                    + setsPlaced.filter { $0.nodes.allSatisfy { mask & (1 << $0) != 0 } }.reduce(0) { $0 + $1.load }
+                let room = inside.reduce(0) { $0 + max(c * 1000, before[$1]) }
+                #expect(must <= room, "nodes \(inside) overfilled by node sets: \(machine)")
+            }
+        }
+        return (placements, sets)
     }
 
     @Test("reserve: memory moves never take a node below high watermark + margin")
     func reserve() async {
+        let moves = CaseTally()
         await propertyCheck(count: 40, input: Self.seeds, Self.nodes, Self.cpus, Self.processes) { seed, n, c, p in
             var machine = RandomMachine.make(seed: seed, nodes: n, cpusPerNode: c, processes: p)
             machine.world.memPerNode = 1 << 30   // small nodes: the reserve binds
             var rounds = Rounds(machine)
             rounds.run(4) { topology, _, plan in
                 var incoming = Array(repeating: 0.0, count: n)
+                moves.add(Fixture.memoryMoves(plan).count)
                 for action in plan.actions {
                     switch action {
                     case .movePages(let m): incoming[m.to.rawValue] += Double(m.bytes)
@@ -99,10 +138,12 @@ struct PropertyTests {
                 }
             }
         }
+        #expect(moves.total > 0, "no plan moved memory: the reserve was never put to the test")
     }
 
     @Test("no ping-pong: no range moves twice within the cool-down")
     func noPingPong() async {
+        let moves = CaseTally()
         await propertyCheck(count: 30, input: Self.seeds, Self.nodes, Self.cpus, Self.processes) { seed, n, c, p in
             var rounds = Rounds(RandomMachine.make(seed: seed, nodes: n, cpusPerNode: c, processes: p))
             var moved: [String: Double] = [:]
@@ -117,6 +158,7 @@ struct PropertyTests {
                     case .setObjectPolicy(let o): keys = [o.objectKey]
                     default: break
                     }
+                    moves.add(keys.count)
                     for key in keys {
                         if let last = moved[key] { #expect(rounds.now - last >= 30, "\(key) moved twice: \(rounds.machine)") }
                         moved[key] = rounds.now
@@ -129,25 +171,30 @@ struct PropertyTests {
                 #expect(range.movedByEngine <= Double(range.bytes) * 1.000001, "\(rounds.machine)")
             }
         }
+        #expect(moves.total > 0, "no range was ever moved")
     }
 
     @Test("every reason's localities are shares: between 0 and 1")
     func localitiesAreShares() async {
+        let values = CaseTally()
         await propertyCheck(count: 30, input: Self.seeds, Self.nodes, Self.cpus, Self.processes) { seed, n, c, p in
             var rounds = Rounds(RandomMachine.make(seed: seed, nodes: n, cpusPerNode: c, processes: p))
             let machine = rounds.machine
             rounds.run(6) { _, _, plan in
                 for reason in plan.actions.map(\.reason) {
                     for value in [reason.localityBefore, reason.expectedLocality].compactMap({ $0 }) {
+                        values.add(1)
                         #expect(value >= 0 && value <= 1.000001, "\(reason): \(machine)")
                     }
                 }
             }
         }
+        #expect(values.total > 0, "no reason carried a locality")
     }
 
     @Test("cpusets and user pins are never violated")
     func cpusetsAndPins() async {
+        let checked = CaseTally()
         await propertyCheck(count: 40, input: Self.seeds, Self.nodes, Self.cpus, Self.processes) { seed, n, c, p in
             var rounds = Rounds(RandomMachine.make(seed: seed, nodes: n, cpusPerNode: c, processes: p))
             var random = SimRandom(seed: seed ^ 0xC0FFEE)
@@ -174,6 +221,7 @@ struct PropertyTests {
                     default: break
                     }
                 }
+                checked.add(placements.count)
                 for (process, cpus) in placements {
                     guard let o = byID[process] else { continue }
                     #expect(o.affinityOwner != .user, "a user's pin was changed: \(rounds.machine)")
@@ -181,6 +229,34 @@ struct PropertyTests {
                 }
             }
         }
+        #expect(checked.total > 0, "no plan placed a thread: pins and cpusets were never put to the test")
+    }
+
+    /// The positive half the safety properties lack: an engine that plans
+    /// nothing fails here. Hard bind puts every process beside its memory
+    /// (locality 1); the engine must get within the margin in 12 rounds,
+    /// moving at most 1.1× the bytes that must move (none when the threads
+    /// can go to their memory's node).
+    @Test("a misplaced process that fits a node ends within 0.05 of hard bind's locality, moving ≤ 1.1× the misplaced bytes")
+    func misplacedConverges() async {
+        let cases = CaseTally()
+        await propertyCheck(count: 40, input: Self.seeds, Self.nodes, Self.cpus, Self.processes) { seed, n, c, p in
+            guard let (machine, misplaced) = RandomMachine.oneMisplaced(seed: seed, nodes: n, cpusPerNode: c, processes: p)
+            else { return }
+            cases.add(1)
+            var rounds = Rounds(machine)
+            rounds.run(12) { _, _, _ in }
+            let world = rounds.machine.world
+            let moved = world.ranges.reduce(0.0) { $0 + $1.movedByEngine }
+            // The misplaced process's own locality (the machine's would hide one process among many).
+            let threads = world.processes.last?.threads ?? []
+            let cpu = threads.reduce(0.0) { $0 + $1.cpuLastRound }
+            let locality = cpu > 0 ? threads.reduce(0.0) { $0 + $1.cpuLastRound * world.threadLocality($1) } / cpu : 0
+            #expect(locality >= 1 - 0.05, "locality \(locality): \(machine)")
+            #expect(world.locality >= 1 - 0.05, "the machine's locality \(world.locality): \(machine)")
+            #expect(moved <= 1.1 * Double(misplaced) + 1, "moved \(moved) for \(misplaced) misplaced: \(machine)")
+        }
+        #expect(cases.total >= 20, "only \(cases.total) machines had a misplaced process")
     }
 
     @Test("steady state: a balanced system, observed and re-observed, yields empty plans")

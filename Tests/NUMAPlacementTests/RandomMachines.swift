@@ -1,4 +1,5 @@
 import NUMAModel
+import Synchronization
 @testable import NUMAPlacement
 @testable import NUMASimulation
 
@@ -62,6 +63,50 @@ struct RandomMachine: Sendable, CustomStringConvertible {
         }
         return RandomMachine(world: b.world, seed: seed)
     }
+}
+
+extension RandomMachine {
+    /// A balanced machine plus one misplaced process that fits a node: its
+    /// memory on one node, its threads (all busy) on another that has room
+    /// for them. Returns the machine and the bytes that must move to reach
+    /// the best static placement: none when the memory's node has room for
+    /// the threads (they go there), else the process's memory.
+    static func oneMisplaced(seed: UInt64, nodes: Int, cpusPerNode: Int, processes: Int)
+        -> (machine: RandomMachine, misplacedBytes: UInt64)?
+    {
+        var random = SimRandom(seed: seed)
+        func pick(_ n: Int) -> Int { Int(random.next() % UInt64(max(1, n))) }
+        var b = WorldBuilder(nodes: nodes, cpusPerNode: cpusPerNode, memPerNode: 4 << 30)
+        var free = Array(repeating: cpusPerNode, count: nodes)
+        for _ in 0..<processes {
+            let home = pick(nodes)
+            guard free[home] > 1 else { continue }   // leave room somewhere for the misplaced one
+            let count = 1 + pick(free[home] - 1)
+            free[home] -= count
+            let memory = b.ranges(bytes: UInt64(1 + pick(4)) << 26, on: home)
+            let threads = (0..<count).map { _ in WorldBuilder.ThreadSpec(node: home, accesses: memory, weights: b.uniform(memory)) }
+            b.process(comm: "balanced", threads: threads, ranges: memory)
+        }
+        let memoryNode = pick(nodes)
+        guard let runNode = (0..<nodes).filter({ $0 != memoryNode && free[$0] >= 1 }).max(by: { free[$0] < free[$1] })
+        else { return nil }
+        let count = 1 + pick(free[runNode])
+        let bytes = UInt64(1 + pick(4)) << 26
+        let memory = b.ranges(bytes: bytes, on: memoryNode)
+        let threads = (0..<count).map { _ in WorldBuilder.ThreadSpec(node: runNode, accesses: memory, weights: b.uniform(memory)) }
+        b.process(comm: "misplaced", threads: threads, ranges: memory)
+        var world = b.world
+        world.schedule()
+        return (RandomMachine(world: world, seed: seed), free[memoryNode] >= count ? 0 : bytes)
+    }
+}
+
+/// Counts across the cases of a property check, so that a property of what
+/// the plans do cannot pass on plans that do nothing.
+final class CaseTally: Sendable {
+    private let count = Mutex(0)
+    func add(_ n: Int) { count.withLock { $0 += n } }
+    var total: Int { count.withLock { $0 } }
 }
 
 /// Rounds of the engine on a random machine: every process sampled every
