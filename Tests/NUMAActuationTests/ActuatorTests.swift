@@ -47,7 +47,10 @@ struct ActuatorTests {
         #expect(record.outcome.pagesMoved == 10_000)
         let batches = kernel.state.withLock { $0.moveBatches }
         #expect(batches.first == 4096, "16 MiB to start")
-        #expect(batches.dropFirst().allSatisfy { $0 == 500 || $0 < 500 }, "\(batches)")
+        // About a quarter of a second each at the measured 2,000 pages/s: 500
+        // pages, the last batch whatever is left.
+        #expect(batches.dropFirst().dropLast().allSatisfy { (400...500).contains($0) }, "\(batches)")
+        #expect((batches.last ?? 0) <= 500, "\(batches)")
         #expect(batches.reduce(0, +) == 10_000)
         #expect(PageMover.nextBatch(pages: 100, seconds: 0, current: 64, limit: 1000) == 64)
         #expect(PageMover.nextBatch(pages: 1, seconds: 10, current: 64, limit: 1000) == 256)

@@ -87,12 +87,9 @@ import Testing
         let numa = try NumaMaps.parse(try Fixture.text("host/self-numa_maps"))
         #expect(Set(numa.map(\.start)).isSubset(of: Set(maps.map(\.start))))
         let pages = exactPagesByNode(maps: maps, numaMaps: numa)
-        let eligibleStarts = Set(maps.filter(\.isEligibleForSampling).map(\.start))
-        let expected = numa.filter { eligibleStarts.contains($0.start) }
-            .reduce(UInt64(0)) { $0 + ($1.pagesByNode[0] ?? 0) }
-        #expect(pages[0] == expected)
-        #expect(expected > 0)
-        #expect(pages.keys.allSatisfy { $0 == 0 })
+        // Counted by hand from the two files (the 11 anonymous, heap, stack and
+        // writable file mappings; not the code, the libraries' text, [vvar], [vdso]).
+        #expect(pages == [0: 56])
     }
 
     @Test func hugePagesAreCountedInBasePages() {

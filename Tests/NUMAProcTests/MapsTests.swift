@@ -98,15 +98,21 @@ import Testing
 
     @Test func everyTruncationThrowsOrParsesAPrefix() throws {
         let text = try Fixture.text("proc/123/maps")
+        let full = try Maps.parse(text)
+        var parsed = 0
         for cut in Fixture.cuts(of: text, step: 13) {
             // A cut inside the path leaves a valid, shorter path: that is the
             // only way a cut line can parse, and then every earlier line is intact.
+            let whole = Fixture.completeLines(cut)
             do {
                 let maps = try Maps.parse(cut)
-                #expect(maps.count >= 1)
+                parsed += 1
+                #expect(maps.count == whole || maps.count == whole + 1, "\(maps.count) entries from \(whole) lines")
+                #expect(Array(maps.prefix(whole)) == Array(full.prefix(whole)), "cut at \(cut.utf8.count) bytes")
             } catch {
-                #expect(error.line != nil)
+                #expect(error.line == whole + 1, "the error names line \(error.line ?? 0), the cut one is \(whole + 1)")
             }
         }
+        #expect(parsed > 0, "no cut parsed: the prefix check never ran")
     }
 }

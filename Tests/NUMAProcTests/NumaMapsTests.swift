@@ -104,15 +104,22 @@ import Testing
         #expect(throws: ProcParseError.self) { _ = try NumaMaps.parse("2000 default N0=1\n" + line) }
     }
 
-    @Test func cutsThrowOrGiveEntries() throws {
+    @Test func cutsThrowOrGiveAPrefix() throws {
         let text = try Fixture.text("proc/123/numa_maps")
+        let full = try NumaMaps.parse(text)
+        var parsed = 0
         for cut in Fixture.cuts(of: text, step: 17) {
+            let whole = Fixture.completeLines(cut)
             do {
                 let entries = try NumaMaps.parse(cut)
-                #expect(!entries.isEmpty)
+                parsed += 1
+                // The whole lines as in the full parse; the cut one, if it reads, last.
+                #expect(entries.count == whole || entries.count == whole + 1, "\(entries.count) entries from \(whole) lines")
+                #expect(Array(entries.prefix(whole)) == Array(full.prefix(whole)), "cut at \(cut.utf8.count) bytes")
             } catch {
-                #expect(error.line != nil)
+                #expect(error.line == whole + 1, "the error names line \(error.line ?? 0), the cut one is \(whole + 1)")
             }
         }
+        #expect(parsed > 0, "no cut parsed: the prefix check never ran")
     }
 }

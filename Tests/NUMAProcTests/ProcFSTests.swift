@@ -173,7 +173,12 @@ import Testing
 
     @Test(.enabled(if: FileManager.default.fileExists(atPath: "/proc/self/sched"), "no CONFIG_SCHED_DEBUG"))
     func ownSched() throws {
-        _ = try proc.sched(me)
-        _ = try proc.sched(me, tid: me)
+        // Judged against the raw file: the numa lines are there exactly when
+        // the parse says so, and a current_node line gives a node.
+        let text = try String(contentsOfFile: "/proc/self/sched", encoding: .utf8)
+        let sched = try proc.sched(me)
+        #expect(sched.hasNUMALines == (text.contains("mm->numa_scan_seq") || text.contains("current_node=")))
+        if text.contains("current_node=") { #expect(sched.currentNode != nil, "\(text.suffix(300))") }
+        #expect(try proc.sched(me, tid: me).hasNUMALines == sched.hasNUMALines)
     }
 }

@@ -51,12 +51,16 @@ struct SamplerPoolTests {
         defer { pool.stop() }
         var options = SamplingOptions()
         options.cpuInterval = .milliseconds(20)
+        // A first round goes to the sampler of the node of the CPU the process
+        // (its main thread, asleep while the tests run) last ran on.
+        let here = topology.node(ofCPU: try ProcFS().stat(getpid()).processor)
         guard case .observed(let report, let node) = await pool.observe(pid: getpid(), options: options) else {
             Issue.record("sampling this process failed")
             return
         }
         #expect(report.observation.identity.pid == getpid())
         #expect(topology.node(node)?.hasCPUs == true)
+        #expect(node == here, "sampled by node \(node)'s sampler; the process ran on node \(String(describing: here))")
         // The second round of the same process measures CPU since the first: no wait.
         let start = monotonicSeconds()
         options.cpuInterval = .seconds(5)
