@@ -64,7 +64,7 @@ struct NodeSetTests {
     }
 
     @Test("shm-group on 4x1: each group of two one-thread processes gets two nodes; its segment is interleaved over them")
-    func shmGroup() {
+    func shmGroup() throws {
         func member(_ pid: Int32, group: UInt64, node: Int, allowed: CPUSet, owner: AffinityOwner?, time: Double) -> Observation {
             var o = Fixture.process(pid: pid, pages: [[0: 64]], threadNodes: [node], allowed: allowed, owner: owner,
                                     shared: "\(group)", time: time, cpusPerNode: 1)
@@ -83,9 +83,11 @@ struct NodeSetTests {
         #expect(sets.count == 4)
         #expect(sets[10] == sets[11] && sets[20] == sets[21])
         #expect(sets[10].map { $0.intersection(sets[20] ?? CPUSet([])).isEmpty } == true)
+        // Each group's set has its two nodes (else the rounds below cannot be built).
+        let a = try #require(sets[10].flatMap { $0.ids.count == 2 ? $0 : nil }, "group 1's set: \(sets)")
+        let b = try #require(sets[20].flatMap { $0.ids.count == 2 ? $0 : nil }, "group 2's set: \(sets)")
         var interleaves: [SetObjectPolicy] = []
         for t in 2...3 {
-            let a = sets[10] ?? all, b = sets[20] ?? all
             let plan = engine.plan(topology: oneCPU, observations: [
                 member(10, group: 1, node: a.ids[0], allowed: a, owner: .numabalance, time: Double(t)),
                 member(11, group: 1, node: a.ids[1], allowed: a, owner: .numabalance, time: Double(t)),
