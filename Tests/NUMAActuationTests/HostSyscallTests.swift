@@ -1,6 +1,6 @@
 // The real syscalls on this host (one node, two CPUs): affinity of a child
-// process set, journalled and restored; move_pages to node 0 for real; a
-// dry run that leaves the child as it was.
+// process set, journalled and restored; move_pages' page query for real
+// (nothing can move on one node); a dry run that leaves the child as it was.
 import Foundation
 import NUMAActuation
 import NUMAModel

@@ -29,7 +29,13 @@ final class RecordingKernel: KernelInterface {
         /// Processes whose memory is gone (past exit_mm): move_pages says EINVAL.
         var memoryGone: Set<Int32> = []
         var migratedCounter: UInt64 = 0
+        /// Shared objects can be opened (else every open is refused, EPERM);
+        /// their pages live in pid 0's table (the caller's address space).
+        var objectsOpen = false
     }
+
+    /// Where an opened shared object's window starts in "our" address space.
+    static let objectBase: UInt64 = 0x7000_0000_0000
 
     let pageSize: UInt64 = 4096
     let state = Mutex(State())
@@ -155,7 +161,24 @@ final class RecordingKernel: KernelInterface {
 
     func openSharedObject(pid: Int32, mapping: Mapping, window: Range<UInt64>) -> Result<any SharedObjectView, SyscallError> {
         log("open object \(pid)", changes: true)
-        return .failure(SyscallError("open of /proc/\(pid)/map_files", errno: 1))
+        guard state.withLock({ $0.objectsOpen }) else {
+            return .failure(SyscallError("open of /proc/\(pid)/map_files", errno: 1))
+        }
+        return .success(FakeObjectView(kernel: self, base: Self.objectBase + window.lowerBound,
+                                       length: UInt64(window.count), objectPageOffset: window.lowerBound / pageSize))
+    }
+
+    /// mbind over a window: MPOL_MF_MOVE_ALL moves its pages to the policy's
+    /// first node (interleave is left to move_pages, as the setter does).
+    func mbind(base: UInt64, length: UInt64, policy: MemoryPolicySpec, moveShared: Bool) {
+        log("mbind \(policy)\(moveShared ? " MPOL_MF_MOVE_ALL" : "")", changes: true)
+        guard moveShared, let node = policy.nodes.sorted().first else { return }
+        state.withLock { s in
+            for (address, _) in s.pages[0] ?? [:] where address >= base && address < base + length {
+                s.pages[0]?[address] = Int32(node.rawValue)
+                s.migratedCounter += 1
+            }
+        }
     }
 
     func migratedPagesCounter() -> UInt64? { state.withLock { $0.migratedCounter } }
@@ -172,5 +195,26 @@ struct FakeWatch: ProcessWatch {
     let kernel: RecordingKernel
     let pid: Int32
     var hasExited: Bool { kernel.state.withLock { $0.processes[pid] == nil } }
+    func close() {}
+}
+
+/// A window of a shared object, its pages in the kernel's pid 0 table.
+struct FakeObjectView: SharedObjectView {
+    let kernel: RecordingKernel
+    let base: UInt64
+    let length: UInt64
+    let objectPageOffset: UInt64
+
+    func residentPages() -> Result<[Int], SyscallError> {
+        let page = kernel.pageSize
+        let pages = kernel.state.withLock { $0.pages[0] ?? [:] }
+        return .success((0..<Int(length / page)).filter { pages[base + UInt64($0) * page] != nil })
+    }
+    func populate(pages: [Int]) {}
+    func policy() -> Result<MemoryPolicySpec, SyscallError> { .success(MemoryPolicySpec(mode: .default)) }
+    func applyPolicy(_ policy: MemoryPolicySpec, moveShared: Bool) -> Result<Void, SyscallError> {
+        kernel.mbind(base: base, length: length, policy: policy, moveShared: moveShared)
+        return .success(())
+    }
     func close() {}
 }

@@ -27,13 +27,25 @@ import Testing
 
         let goldenPath = path.replacingOccurrences(of: ".yaml", with: ".expected")
         let rendered = actual.map(\.description).joined(separator: "\n") + "\n"
-        if TestFiles.updateGolden {
+        switch TestFiles.goldenUpdate() {
+        case .off: break
+        case .refusedUnderCI:
+            Issue.record("NUMABALANCE_UPDATE_GOLDEN is not honoured under CI: the golden files are the check")
+        case .rewrite:
             // Rewritten for a person to read the diff, never a pass: the run fails.
             try rendered.write(toFile: goldenPath, atomically: true, encoding: .utf8)
-            Issue.record("golden files rewritten; read the diff, then rerun without NUMABALANCE_UPDATE_GOLDEN")
+            Issue.record("golden files rewritten; rerun without NUMABALANCE_UPDATE_GOLDEN")
         }
         let expected = try String(contentsOfFile: goldenPath, encoding: .utf8)
         #expect(rendered == expected, "\(name): got\n\(rendered)")
+    }
+
+    @Test func goldenUpdateIsRefusedUnderAnyCI() {
+        #expect(TestFiles.goldenUpdate([:]) == .off)
+        #expect(TestFiles.goldenUpdate(["NUMABALANCE_UPDATE_GOLDEN": "1"]) == .rewrite)
+        for ci in ["true", "1", "yes"] {
+            #expect(TestFiles.goldenUpdate(["NUMABALANCE_UPDATE_GOLDEN": "1", "CI": ci]) == .refusedUnderCI)
+        }
     }
 
     @Test func everyBrokenFileHasItsStatedErrors() {

@@ -18,11 +18,14 @@ enum TestFiles {
         return names.filter { $0.hasSuffix(".yaml") }.sorted()
     }
 
-    /// Set NUMABALANCE_UPDATE_GOLDEN=1 to rewrite the golden files (then read
-    /// the diff; the run fails). Never under CI, where the goldens are the check.
-    static var updateGolden: Bool {
-        let environment = ProcessInfo.processInfo.environment
-        return environment["NUMABALANCE_UPDATE_GOLDEN"] == "1" && (environment["CI"] ?? "").isEmpty
+    /// What NUMABALANCE_UPDATE_GOLDEN=1 asks for here: a rewrite (then read
+    /// the diff; the run still fails), or a refusal under CI (CI set to
+    /// anything), where the golden files are the check.
+    enum GoldenUpdate: Equatable { case off, rewrite, refusedUnderCI }
+
+    static func goldenUpdate(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> GoldenUpdate {
+        guard !(environment["NUMABALANCE_UPDATE_GOLDEN"] ?? "").isEmpty else { return .off }
+        return (environment["CI"] ?? "").isEmpty ? .rewrite : .refusedUnderCI
     }
 }
 

@@ -13,8 +13,6 @@ enum Fixture {
         try String(contentsOfFile: path(name), encoding: .utf8)
     }
 
-    /// Every prefix of `text` cut in the middle of a line (at each byte of
-    /// the first `limit` and then every `step`-th byte), for truncation tests.
     /// How many whole lines (ending in a newline) a cut keeps.
     static func completeLines(_ cut: String) -> Int { cut.utf8.filter { $0 == UInt8(ascii: "\n") }.count }
 
@@ -23,6 +21,8 @@ enum Fixture {
         cut.lastIndex(of: "\n").map { String(cut[...$0]) } ?? ""
     }
 
+    /// Every prefix of `text` cut in the middle of a line (at each byte of
+    /// the first `limit` and then every `step`-th byte), for truncation tests.
     static func cuts(of text: String, step: Int = 7, limit: Int = 64) -> [String] {
         let bytes = Array(text.utf8)
         var result: [String] = []

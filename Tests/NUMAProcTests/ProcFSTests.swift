@@ -178,7 +178,13 @@ import Testing
         let text = try String(contentsOfFile: "/proc/self/sched", encoding: .utf8)
         let sched = try proc.sched(me)
         #expect(sched.hasNUMALines == (text.contains("mm->numa_scan_seq") || text.contains("current_node=")))
-        if text.contains("current_node=") { #expect(sched.currentNode != nil, "\(text.suffix(300))") }
+        // current_node=N as the file prints it, and one entry per numa_faults line.
+        let lines = text.split(separator: "\n")
+        if let line = lines.first(where: { $0.hasPrefix("current_node=") }),
+           let node = Int(line.dropFirst("current_node=".count).prefix { $0.isNumber }) {
+            #expect(sched.currentNode == NodeID(node), "\(line)")
+        }
+        #expect(sched.nodeFaults.count == lines.filter { $0.hasPrefix("numa_faults node=") }.count)
         #expect(try proc.sched(me, tid: me).hasNUMALines == sched.hasNUMALines)
     }
 }

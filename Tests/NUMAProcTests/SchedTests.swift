@@ -82,26 +82,32 @@ import Testing
     @Test func cutsThrowOrParseAPrefix() throws {
         let text = try Fixture.text("proc/123/sched")
         let full = try Sched.parse(text)
-        var parsed = 0
+        var parsed = 0, keyed = 0
         for cut in Fixture.cuts(of: text, step: 9) {
+            let whole = Fixture.complete(cut).split(separator: "\n")
             do {
                 let got = try Sched.parse(cut)
                 parsed += 1
                 // Every line whole in the cut reads as in the full file; only
                 // the cut line itself may read short.
-                let whole = Fixture.complete(cut).split(separator: "\n")
                 let keys = Set(whole.map { $0.split(separator: ":").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" })
-                if keys.contains("mm->numa_scan_seq") { #expect(got.scanSeq == full.scanSeq) }
+                if keys.contains("mm->numa_scan_seq") { keyed += 1; #expect(got.scanSeq == full.scanSeq) }
                 if keys.contains("numa_pages_migrated") { #expect(got.pagesMigrated == full.pagesMigrated) }
                 if keys.contains("numa_preferred_nid") { #expect(got.preferredNode == full.preferredNode) }
                 if keys.contains("total_numa_faults") { #expect(got.totalFaults == full.totalFaults) }
+                if whole.contains(where: { $0.hasPrefix("current_node=") }) {
+                    #expect(got.currentNode == full.currentNode && got.groupID == full.groupID, "\(got)")
+                }
                 let faults = whole.filter { $0.hasPrefix("numa_faults node=") }.count
                 #expect(Array(got.nodeFaults.prefix(faults)) == Array(full.nodeFaults.prefix(faults)))
                 #expect(got.nodeFaults.count <= faults + 1)
             } catch {
-                #expect(error.line != nil || error.reason == "empty")
+                // Only the cut line can be wrong.
+                let cutLine = Fixture.completeLines(cut) + 1
+                #expect(error.line == cutLine, "line \(error.line ?? 0) of a cut in line \(cutLine): \(error)")
             }
         }
+        #expect(keyed > 0, "no parsed cut held the numa keys: the prefix check never ran on them")
         #expect(parsed > 0, "no cut parsed: the prefix check never ran")
     }
 }

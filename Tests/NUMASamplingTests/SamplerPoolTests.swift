@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import NUMAModel
 import NUMAProc
@@ -66,6 +67,41 @@ struct SamplerPoolTests {
         options.cpuInterval = .seconds(5)
         _ = await pool.observe(pid: getpid(), options: options)
         #expect(monotonicSeconds() - start < 4)
+    }
+
+    /// The CPUs this process may run on (a container's cpuset may hold fewer than are online).
+    static let ourCPUs = CPUMask.affinity(of: getpid())?.ids ?? []
+
+    /// A child started on one CPU (taskset, then exec sleep) last ran there:
+    /// one per CPU, so a pool that sends every round to one sampler fails.
+    @Test("a process that ran on CPU k is sampled by node k's sampler, for every CPU",
+          .enabled("needs two CPUs to run on and taskset(1)") {
+              ourCPUs.count >= 2 && access("/usr/bin/taskset", X_OK) == 0
+          })
+    func routesByTheCPUItRanOn() async throws {
+        let topology = try splitTopology()
+        let pool = try SamplerPool(sampler: ProcessSampler(topology: topology))
+        defer { pool.stop() }
+        var options = SamplingOptions()
+        options.cpuInterval = .milliseconds(20)
+        for cpu in Self.ourCPUs {
+            let child = Process()
+            child.executableURL = URL(fileURLWithPath: "/usr/bin/taskset")
+            child.arguments = ["-c", "\(cpu)", "/bin/sleep", "30"]
+            try child.run()
+            // SIGKILL: the child may inherit a mask that blocks SIGTERM.
+            defer { kill(child.processIdentifier, SIGKILL); child.waitUntilExit() }
+            let pid = child.processIdentifier
+            // Until taskset has exec'd sleep, on its CPU.
+            let deadline = monotonicSeconds() + 5
+            while (try? ProcFS().stat(pid).comm) != "sleep", monotonicSeconds() < deadline { usleep(10_000) }
+            #expect(try ProcFS().stat(pid).processor == cpu)
+            guard case .observed(_, let node) = await pool.observe(pid: pid, options: options) else {
+                Issue.record("sampling the child on CPU \(cpu) failed")
+                continue
+            }
+            #expect(node == NodeID(cpu), "the child on CPU \(cpu) was sampled by node \(node)'s sampler")
+        }
     }
 
     @Test("a vanished pid is an outcome, not a crash, and the pool keeps working")

@@ -1,0 +1,53 @@
+// A shared object's policy set through the actuator over the recording
+// kernel: the pages already resident move with it (the lab checks the real
+// mbind on shm-group and a shared anonymous mapping).
+@testable import NUMAActuation
+import NUMAModel
+import NUMAProc
+import Testing
+
+@Suite("Shared object policy over a recording kernel")
+struct ObjectPolicyTests {
+    /// pid 10 maps a 64-page /dev/shm file, every page resident on node 0.
+    static func kernelWithObject() -> (RecordingKernel, SetObjectPolicy) {
+        let kernel = RecordingKernel()
+        kernel.addProcess(pid: 0)   // our own address space, where the object is mapped
+        kernel.addProcess(pid: 10)
+        let mapping = Mapping(start: 0x10000, end: 0x10000 + 64 * 4096, shared: true, device: "00:01", inode: 5,
+                              path: "/dev/shm/segment")
+        kernel.addPages(pid: 0, start: RecordingKernel.objectBase, count: 64, node: 0)
+        kernel.state.withLock { s in
+            s.maps[10] = [mapping]
+            s.objectsOpen = true
+        }
+        let action = SetObjectPolicy(objectKey: "shmem:00:01:5", via: kernel.identity(10),
+                                     ranges: [AddressRange(start: mapping.start, end: mapping.end)],
+                                     policy: .preferred, nodes: [1], moveExisting: true, bytes: 64 * 4096,
+                                     reason: testReason)
+        return (kernel, action)
+    }
+
+    @Test("a move that fits the budget is one mbind with MPOL_MF_MOVE_ALL: every resident page moves, no move_pages")
+    func mbindMovesTheResidentPages() {
+        let (kernel, action) = Self.kernelWithObject()
+        let record = LinuxActuator(kernel: kernel, options: options(kernel)).perform(.setObjectPolicy(action))
+        #expect(record.outcome.status == .done, "\(record.outcome)")
+        #expect(record.outcome.pagesMoved == 64, "\(record.outcome)")
+        #expect(kernel.nodes(of: 0) == [1: 64])
+        let changes = kernel.changes
+        #expect(changes.filter { $0.hasPrefix("mbind") } == ["mbind prefer:1 MPOL_MF_MOVE_ALL"], "\(changes)")
+        #expect(!changes.contains { $0.hasPrefix("move_pages") }, "\(changes)")
+    }
+
+    @Test("a move bigger than the budget: mbind sets the policy, move_pages moves the pages in batches")
+    func overBudgetGoesByMovePages() {
+        let (kernel, action) = Self.kernelWithObject()
+        let record = LinuxActuator(kernel: kernel, options: options(kernel, rate: 16 * 4096))
+            .perform(.setObjectPolicy(action))
+        #expect(record.outcome.pagesMoved == 64, "\(record.outcome)")
+        #expect(kernel.nodes(of: 0) == [1: 64])
+        let changes = kernel.changes
+        #expect(changes.filter { $0.hasPrefix("mbind") } == ["mbind prefer:1"], "\(changes)")
+        #expect(changes.filter { $0.hasPrefix("move_pages") }.count >= 2, "\(changes)")
+    }
+}
