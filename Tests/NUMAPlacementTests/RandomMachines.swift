@@ -49,11 +49,20 @@ struct RandomMachine: Sendable, CustomStringConvertible {
         var random = SimRandom(seed: seed)
         func pick(_ n: Int) -> Int { Int(random.next() % UInt64(max(1, n))) }
         var b = WorldBuilder(nodes: nodes, cpusPerNode: cpusPerNode, memPerNode: 4 << 30)
+        _ = addLocal(processes, to: &b, nodes: nodes, cpusPerNode: cpusPerNode, keeping: 0, pick: pick)
+        return RandomMachine(world: b.world, seed: seed)
+    }
+
+    /// Up to `processes` processes, each on one node with room for its
+    /// threads (leaving `keeping` CPUs of a node free), all its memory there.
+    /// Returns the CPUs left free on each node.
+    static func addLocal(_ processes: Int, to b: inout WorldBuilder, nodes: Int, cpusPerNode: Int, keeping: Int,
+                         pick: (Int) -> Int) -> [Int] {
         var free = Array(repeating: cpusPerNode, count: nodes)
         for _ in 0..<processes {
             let home = pick(nodes)
-            guard free[home] > 0 else { continue }
-            let count = 1 + pick(free[home])
+            guard free[home] > keeping else { continue }
+            let count = 1 + pick(free[home] - keeping)
             free[home] -= count
             let memory = b.ranges(bytes: UInt64(1 + pick(4)) << 26, on: home)
             let threads = (0..<count).map { _ in
@@ -61,7 +70,7 @@ struct RandomMachine: Sendable, CustomStringConvertible {
             }
             b.process(comm: "balanced", threads: threads, ranges: memory)
         }
-        return RandomMachine(world: b.world, seed: seed)
+        return free
     }
 }
 
@@ -77,16 +86,8 @@ extension RandomMachine {
         var random = SimRandom(seed: seed)
         func pick(_ n: Int) -> Int { Int(random.next() % UInt64(max(1, n))) }
         var b = WorldBuilder(nodes: nodes, cpusPerNode: cpusPerNode, memPerNode: 4 << 30)
-        var free = Array(repeating: cpusPerNode, count: nodes)
-        for _ in 0..<processes {
-            let home = pick(nodes)
-            guard free[home] > 1 else { continue }   // leave room somewhere for the misplaced one
-            let count = 1 + pick(free[home] - 1)
-            free[home] -= count
-            let memory = b.ranges(bytes: UInt64(1 + pick(4)) << 26, on: home)
-            let threads = (0..<count).map { _ in WorldBuilder.ThreadSpec(node: home, accesses: memory, weights: b.uniform(memory)) }
-            b.process(comm: "balanced", threads: threads, ranges: memory)
-        }
+        // A CPU of each node kept, so that the misplaced one has room somewhere.
+        let free = addLocal(processes, to: &b, nodes: nodes, cpusPerNode: cpusPerNode, keeping: 1, pick: pick)
         let memoryNode = pick(nodes)
         guard let runNode = (0..<nodes).filter({ $0 != memoryNode && free[$0] >= 1 }).max(by: { free[$0] < free[$1] })
         else { return nil }
