@@ -111,19 +111,17 @@ public struct Journal: Sendable {
 }
 
 extension Journal {
-    /// Who set `current`, the affinity a process has now: numabalance, when
-    /// its latest affinity action on this very process set exactly that and
-    /// was not undone; else nil (the engine then tells a user's pin from none).
-    public func affinityOwner(of identity: ProcessIdentity, current: CPUSet) -> AffinityOwner? {
+    /// The affinity numabalance last set on this very process and did not
+    /// undo; nil when none. PinOwnership.owner compares it with what the
+    /// threads have now.
+    public func ownAffinity(of identity: ProcessIdentity) -> CPUSet? {
         guard let entries = try? read().entries else { return nil }
         let undone = Set(entries.compactMap(\.restores))
         for entry in entries.reversed() where entry.phase == .outcome && !undone.contains(entry.id) {
             guard let action = entry.action, entry.outcome?.status == .done else { continue }
             switch action {
-            case .setAffinity(let a) where a.process == identity:
-                return a.cpus == current ? .numabalance : nil
-            case .swap(let s) where s.a == identity || s.b == identity:
-                return (s.a == identity ? s.aCPUs : s.bCPUs) == current ? .numabalance : nil
+            case .setAffinity(let a) where a.process == identity: return a.cpus
+            case .swap(let s) where s.a == identity || s.b == identity: return s.a == identity ? s.aCPUs : s.bCPUs
             default: continue
             }
         }

@@ -149,7 +149,8 @@ struct ObjectPolicySetter {
             return "not permitted: \(error); attaching another user's SysV segment needs read permission on it or CAP_IPC_OWNER"
         }
         if error.operation.hasPrefix("open of /proc") {
-            return "not permitted: \(error); /proc/PID/map_files needs CAP_CHECKPOINT_RESTORE (Linux 5.9+) or CAP_SYS_ADMIN"
+            return "not permitted: \(error); /proc/PID/map_files needs CAP_CHECKPOINT_RESTORE (Linux 5.9+) or CAP_SYS_ADMIN, "
+                + "and CAP_DAC_READ_SEARCH for another user's process (the folder is mode 0500)"
         }
         return "not permitted: \(error); MPOL_MF_MOVE_ALL (moving pages several processes map) needs CAP_SYS_NICE"
     }

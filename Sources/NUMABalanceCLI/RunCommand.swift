@@ -22,14 +22,16 @@ struct RunCommand: ParsableCommand {
             in flight and exits 0. Talks to systemd through $NOTIFY_SOCKET \
             (Type=notify: READY, STATUS, RELOADING, STOPPING, WATCHDOG).
 
-            Mode: standalone when kernel.numa_balancing is 0, else hybrid (the \
+            Mode: standalone when kernel.numa_balancing is 0 or 2 (tiering only: \
+            the kernel then leaves pages between DRAM nodes alone), else hybrid (the \
             kernel keeps placing pages per thread). kernelBalancing: disable sets it \
             to 0 while running and restores it at exit, or at the next start after \
             a crash.
 
             Needs root, or: CAP_SYS_PTRACE (other users' processes), CAP_SYS_NICE \
             (shared pages, others' affinity), CAP_IPC_OWNER (SysV segments), \
-            CAP_CHECKPOINT_RESTORE (shared anonymous memory through map_files) and, \
+            CAP_CHECKPOINT_RESTORE with CAP_DAC_READ_SEARCH (shared anonymous memory \
+            through map_files, another user's folder being mode 0500) and, \
             with kernelBalancing: disable, CAP_SYS_ADMIN. It drops every other \
             capability at start and sets no_new_privs.
 

@@ -78,15 +78,43 @@ public struct RangePlacement: Hashable, Sendable, Codable {
     /// The shared object the range maps, if any (its `key`).
     public var sharedObject: String?
     public var pagesByNode: [NodeID: Int]
+    /// Samples of the range that found no page (never touched, or swapped out).
+    public var notResident: Int
 
-    public init(start: UInt64, end: UInt64, sharedObject: String?, pagesByNode: [NodeID: Int]) {
+    public init(start: UInt64, end: UInt64, sharedObject: String?, pagesByNode: [NodeID: Int],
+                notResident: Int = 0) {
         self.start = start
         self.end = end
         self.sharedObject = sharedObject
         self.pagesByNode = pagesByNode
+        self.notResident = notResident
     }
 
+    enum CodingKeys: String, CodingKey { case start, end, sharedObject, pagesByNode, notResident }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        start = try c.decode(UInt64.self, forKey: .start)
+        end = try c.decode(UInt64.self, forKey: .end)
+        sharedObject = try c.decodeIfPresent(String.self, forKey: .sharedObject)
+        pagesByNode = try c.decode([NodeID: Int].self, forKey: .pagesByNode)
+        notResident = try c.decodeIfPresent(Int.self, forKey: .notResident) ?? 0
+    }
+
+    /// The mapping's virtual size: what it reserves, not what it holds.
     public var bytes: UInt64 { end - start }
+
+    /// Sampled resident share of the range (1 when nothing was sampled).
+    public var residentFraction: Double {
+        let resident = pagesByNode.values.reduce(0, +)
+        let seen = resident + notResident
+        return seen > 0 ? Double(resident) / Double(seen) : 1
+    }
+
+    /// What the range holds: its size × its sampled resident share. A JVM heap
+    /// reserving 32 GiB with 2 GiB touched is 2 GiB here: the bytes a move,
+    /// the reserve and the budget are charged.
+    public var residentBytes: UInt64 { UInt64(Double(bytes) * residentFraction) }
 }
 
 /// The kernel balancer's own per-node fault counts for a process (summed
@@ -155,6 +183,12 @@ public struct Observation: Hashable, Sendable, Codable {
     /// Sampled resident pages written during the interval, per node (the
     /// opt-in soft-dirty tier); nil when the tier was not used.
     public var writtenPagesByNode: [NodeID: Int]?
+    /// Affinities of threads that differ from the main thread's
+    /// (`allowedCPUs`), each once: per-thread pins. Empty when all agree.
+    public var threadAffinities: [CPUSet] = []
+
+    /// Every distinct affinity among the threads, the main thread's first.
+    public var affinities: [CPUSet] { [allowedCPUs] + threadAffinities }
 
     public init(identity: ProcessIdentity, comm: String, time: Double, intervalSeconds: Double,
                 pages: PagePlacement, ranges: [RangePlacement] = [], threads: [ThreadActivity],
@@ -183,6 +217,19 @@ public struct Observation: Hashable, Sendable, Codable {
         self.sharedObjects = sharedObjects
         self.kernelFaults = kernelFaults
         self.events = events
+    }
+
+    /// Sampled resident share of the eligible memory; nil when nothing was
+    /// sampled. Sparse heaps reserve far more than they touch.
+    public var residentFraction: Double? {
+        let seen = pages.resident + pages.notResident
+        return seen > 0 ? Double(pages.resident) / Double(seen) : nil
+    }
+
+    /// Resident bytes of the sampled memory: eligible bytes × resident share
+    /// (VmRSS when nothing was sampled).
+    public var residentBytes: UInt64 {
+        residentFraction.map { UInt64(Double(eligibleBytes) * $0) } ?? rssBytes
     }
 
     /// CPU seconds of the interval per node, from each thread's last CPU.

@@ -5,6 +5,15 @@ public enum PlacementMode: String, Hashable, Sendable, Codable, CaseIterable {
     /// kernel.numa_balancing ≠ 0: the kernel places pages per thread; numabalance
     /// places processes and groups and sets the policy of shared objects.
     case hybrid
+
+    /// The mode for a kernel.numa_balancing value (nil: the sysctl is absent).
+    /// Only bit 0 (NUMA_BALANCING_NORMAL) makes the kernel place pages between
+    /// nodes with CPUs; 2 alone (NUMA_BALANCING_MEMORY_TIERING) scans only
+    /// pages on slower, CPU-less tiers and skips the top tier, so private
+    /// pages between DRAM nodes are numabalance's to place: standalone.
+    public init(numaBalancing value: Int?) {
+        self = (value ?? 0) & 1 == 1 ? .hybrid : .standalone
+    }
 }
 
 /// The rule that decided an action or a deferral. The raw values name the

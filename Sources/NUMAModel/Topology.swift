@@ -28,10 +28,23 @@ public struct Topology: Hashable, Sendable, Codable {
     /// `distances[i][j]` is the distance from `nodes[i]` to `nodes[j]`
     /// (positions in `nodes`, not node ids, which may be sparse).
     public var distances: [[Int]]
+    /// CPUs isolated from the scheduler's balancing (isolcpus, in
+    /// /sys/devices/system/cpu/isolated): numabalance never puts threads there.
+    public var isolatedCPUs: CPUSet
 
-    public init(nodes: [Node], distances: [[Int]]) {
+    public init(nodes: [Node], distances: [[Int]], isolatedCPUs: CPUSet = CPUSet()) {
         self.nodes = nodes.sorted { $0.id < $1.id }
         self.distances = distances
+        self.isolatedCPUs = isolatedCPUs
+    }
+
+    enum CodingKeys: String, CodingKey { case nodes, distances, isolatedCPUs }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(nodes: try c.decode([Node].self, forKey: .nodes),
+                  distances: try c.decode([[Int]].self, forKey: .distances),
+                  isolatedCPUs: try c.decodeIfPresent(CPUSet.self, forKey: .isolatedCPUs) ?? CPUSet())
     }
 
     public var nodeIDs: [NodeID] { nodes.map(\.id) }

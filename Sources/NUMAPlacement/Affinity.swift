@@ -19,7 +19,7 @@ extension PlacementRound {
             for i in units.memberRange(u) {
                 let p = units.members[i]
                 let k = target[u]
-                let cpus = nodes.cpus(ofNode: k, within: input.cpusetCPUs(p))
+                let cpus = nodes.cpus(ofNode: k, within: input.limit(p, nodes))
                 remember(p, cpus: cpus, node: k, expected: localityOn(u, k))
                 guard cpus != input.allowedCPUs(p) else { continue }
                 actions.append(.setAffinity(SetAffinity(process: identity(p), cpus: cpus, nodes: [nodes.ids[k]],
@@ -32,8 +32,8 @@ extension PlacementRound {
 
     private mutating func emitSwap(_ u: Int, _ v: Int, reason: Reason) {
         let a = units.leader(u), b = units.leader(v)
-        let cpusA = nodes.cpus(ofNode: target[u], within: input.cpusetCPUs(a))
-        let cpusB = nodes.cpus(ofNode: target[v], within: input.cpusetCPUs(b))
+        let cpusA = nodes.cpus(ofNode: target[u], within: input.limit(a, nodes))
+        let cpusB = nodes.cpus(ofNode: target[v], within: input.limit(b, nodes))
         remember(a, cpus: cpusA, node: target[u], expected: localityOn(u, target[u]))
         remember(b, cpus: cpusB, node: target[v], expected: localityOn(v, target[v]))
         actions.append(.swap(SwapProcesses(a: identity(a), aCPUs: cpusA, aNode: nodes.ids[target[u]],
@@ -79,7 +79,7 @@ extension PlacementRound {
             let p = units.members[i]
             guard ownPin(p) != nil else { continue }
             let all = NodeMask(all: nodes.count).intersection(nodes.cpuNodes)
-            let cpus = nodes.cpus(of: all, within: input.cpusetCPUs(p))
+            let cpus = nodes.cpus(of: all, within: input.limit(p, nodes))
             state[slot[p]].engineAffinity = nil
             state[slot[p]].placedNode = nil
             markActed(p, expected: input.locality[p])

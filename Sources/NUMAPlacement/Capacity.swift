@@ -54,18 +54,23 @@ public enum Capacity {
                             sourceCapacity: sourceCapacity, destinationCapacity: destinationCapacity)
     }
 
-    /// Below this (milli-CPUs) a sleeping thread counts as no load: 5 % of a CPU.
+    /// A thread below this (milli-CPUs, 5 % of a CPU) is a light one.
     public static let idleThreadLoad = 50
 
     /// Runnable load of one thread in milli-CPUs: a thread found runnable
-    /// wants a whole CPU; otherwise its share of the interval.
+    /// wants a whole CPU; otherwise its share of the interval, however small
+    /// (200 threads at 4 % are four CPUs of work).
     public static func runnableLoad(cpuSeconds: Double, intervalSeconds: Double, state: Character) -> Int {
         if state == "R" { return 1000 }
         guard intervalSeconds > 0, cpuSeconds > 0 else { return 0 }
-        let load = min(1000, Int(cpuSeconds / intervalSeconds * 1000 + 0.5))
-        // A thread that is nearly always asleep (a launcher's main thread, a
-        // timer) needs no CPU of its own: counting it would make two busy
-        // threads and their idle parent "not fit" a node of two CPUs.
-        return load < idleThreadLoad ? 0 : load
+        return min(1000, Int(cpuSeconds / intervalSeconds * 1000 + 0.5))
+    }
+
+    /// What a process's light threads add to its load: their sum, less one
+    /// light thread's worth when it also has busy ones. A launcher's idle
+    /// main thread beside two busy workers must not make them "not fit" a
+    /// node of two CPUs; many light threads together are real load.
+    public static func lightLoad(_ sum: Int, besideBusy: Bool) -> Int {
+        besideBusy ? max(0, sum - idleThreadLoad) : sum
     }
 }

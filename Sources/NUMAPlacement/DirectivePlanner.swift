@@ -74,8 +74,7 @@ private struct Planner {
         }
         cpuNodes = unique(directive.cpuNodes).filter { topology.node($0)?.hasCPUs == true }
         limit = o.cpusetCPUs ?? topology.allCPUs
-        let seen = o.pages.resident + o.pages.notResident
-        residentFraction = seen > 0 ? Double(o.pages.resident) / Double(seen) : 1
+        residentFraction = o.residentFraction ?? 1
     }
 
     var rule: PlacementRule {
@@ -193,9 +192,9 @@ private struct Planner {
         if memoryNodes.count == 1 {
             let target = memoryNodes[0]
             let away = privateRanges.filter { share(of: target, in: $0.pagesByNode) < 1 && $0.pagesByNode.values.contains { $0 > 0 } }
-            let bytes = away.reduce(0.0) { $0 + Double($1.bytes) * (1 - share(of: target, in: $1.pagesByNode)) }
+            let bytes = away.reduce(0.0) { $0 + Double($1.residentBytes) * (1 - share(of: target, in: $1.pagesByNode)) }
             moves = away.isEmpty ? [] : [(target, away.map { AddressRange(start: $0.start, end: $0.end) },
-                                          UInt64(bytes * residentFraction))]
+                                          UInt64(bytes))]
         } else {
             // Interleave spreads every private range; pin and preferred over
             // several nodes spread only the ranges with pages off them.
@@ -227,7 +226,9 @@ private struct Planner {
         let chunk = DirectivePlanner.chunkBytes
         for range in ranges {
             // A range the sample missed is estimated from the whole process.
-            let counts = range.pagesByNode.values.contains { $0 > 0 } ? range.pagesByNode : o.pages.pagesByNode
+            let sampled = range.pagesByNode.values.contains { $0 > 0 }
+            let counts = sampled ? range.pagesByNode : o.pages.pagesByNode
+            let resident = sampled ? range.residentFraction : residentFraction
             var start = range.start
             while start < range.end {
                 let end = min(range.end, (start / chunk + 1) * chunk)
@@ -238,12 +239,12 @@ private struct Planner {
                 } else {
                     lists[slot].append(AddressRange(start: start, end: end))
                 }
-                bytes[slot] += Double(end - start) * (1 - share(of: node, in: counts))
+                bytes[slot] += Double(end - start) * resident * (1 - share(of: node, in: counts))
                 k += 1
                 start = end
             }
         }
-        return (0..<n).map { (memoryNodes[$0], lists[$0], UInt64(bytes[$0] * residentFraction)) }
+        return (0..<n).map { (memoryNodes[$0], lists[$0], UInt64(bytes[$0])) }
     }
 
     /// No ranges in the observation: everything off the node moves (migrate_pages), one node only.

@@ -28,9 +28,13 @@ public struct PlacementEngine: Sendable {
     /// One round: update the statistics of the observed processes, form
     /// groups, place threads, then memory, then set each process's scan period.
     /// `failedMigrations` are processes whose last moves the actuator could not
-    /// carry out (their scan period backs off).
+    /// carry out (their scan period backs off). `nodeBusy`: each node's
+    /// measured busy CPU time over the last interval, in milli-CPUs (from
+    /// /proc/stat); what the engine was not given (processes under a policy,
+    /// small ones, kernel threads, interrupts) then counts on its node too.
     public mutating func plan(topology: Topology, observations: [Observation], now: Double,
-                              failedMigrations: Set<ProcessIdentity> = []) -> Plan
+                              failedMigrations: Set<ProcessIdentity> = [],
+                              nodeBusy: [NodeID: Int] = [:]) -> Plan
     {
         let nodes = NodeTable(topology: topology, reserveFraction: config.reserveFraction)
         // Take the state out so the round owns it uniquely (no copy on write).
@@ -51,7 +55,7 @@ public struct PlacementEngine: Sendable {
             working.update(slot: slots[p], from: input, process: p, now: now, decayed: &decayed)
         }
         var round = PlacementRound(config: config, nodes: nodes, input: input, state: consume working, slot: slots,
-                                   decayed: decayed, now: now)
+                                   decayed: decayed, now: now, nodeBusy: nodeBusy)
         round.placeTasks()
         round.emitThreadActions()
         round.placeMemory()

@@ -55,12 +55,13 @@ extension PlacementRound {
             case .none: destination = nil
             case .node(let d):
                 destination = counts.remoteShare(from: d) >= config.minRemoteShare && accessesFrom(u, d) ? d : nil
-            case .spread(let mask): destination = spread?.destination(for: counts, bytes: range.bytes, within: mask)
+            case .spread(let mask): destination = spread?.destination(for: counts, bytes: range.residentBytes, within: mask)
             case .even: destination = nil
             }
             let (rangeSlot, passes) = state[slot[p]].view(rangeStart: range.start, destination: destination)
             guard let d = destination else { continue }
-            let bytes = UInt64(Double(range.bytes) * counts.remoteShare(from: d))
+            // What the range holds off d, not what it reserves (a sparse heap).
+            let bytes = UInt64(Double(range.residentBytes) * counts.remoteShare(from: d))
             if heldBack(bytes, passes: passes, range: rangeSlot, of: p, plan: &plan) { continue }
             guard units.memoryNodes[u].contains(d), reserve.allows(bytes, to: d) else { plan.reserve += bytes; continue }
             guard state.budget.spend(bytes) else { plan.budget += bytes; continue }
@@ -181,7 +182,8 @@ extension PlacementRound {
             let wanted = off >= config.minRemoteShare
             let (rangeSlot, passes) = state[slot[p]].view(rangeStart: range.start, destination: wanted ? marker : nil)
             guard wanted else { continue }
-            let bytes = UInt64(Double(range.bytes) * off)
+            let bytes = UInt64(Double(range.residentBytes) * off)
+            let resident = range.residentFraction
             if heldBack(bytes, passes: passes, range: rangeSlot, of: p, plan: &plan) { continue }
             let perNode = bytes / UInt64(list.count)
             guard list.allSatisfy({ reserve.allows(perNode, to: $0) }) else { plan.reserve += bytes; continue }
@@ -194,7 +196,7 @@ extension PlacementRound {
                 let d = list[i % list.count]
                 // What of the chunk is not on d yet, as the range's sample says
                 // (a range all on d: its chunks for d have nothing to move).
-                let away = UInt64(Double(end - start) * counts.remoteShare(from: d))
+                let away = UInt64(Double(end - start) * resident * counts.remoteShare(from: d))
                 if away > 0 {
                     _ = reserve.book(away, to: d)
                     plan.add(range: AddressRange(start: start, end: end), bytes: away, to: d, from: counts, nodes: nodes)
@@ -279,8 +281,9 @@ struct RangeMoves {
         moves[index].bytes += bytes
         let remote = counts.total - counts.pages[d]
         guard remote > 0 else { return }
+        // In doubles: bytes × pages can pass 2^64 for a huge range.
         for k in 0..<nodeCount where k != d {
-            movedFrom[index][k] += bytes * UInt64(counts.pages[k]) / UInt64(remote)
+            movedFrom[index][k] += UInt64(Double(bytes) * Double(counts.pages[k]) / Double(remote))
         }
     }
 }

@@ -101,7 +101,7 @@ extension PlacementRound {
             let shares = loadShares(u, over: list)
             for i in units.memberRange(u) {
                 let p = units.members[i]
-                let cpus = nodes.cpus(of: set, within: input.cpusetCPUs(p))
+                let cpus = nodes.cpus(of: set, within: input.limit(p, nodes))
                 state[slot[p]].engineAffinity = cpus
                 state[slot[p]].placedNode = nil
                 state[slot[p]].placedNodes = list

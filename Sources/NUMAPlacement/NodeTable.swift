@@ -32,6 +32,11 @@ struct NodeMask: Hashable, Sendable {
         return mask
     }
 
+    mutating func formUnion(_ other: NodeMask) {
+        low |= other.low
+        high |= other.high
+    }
+
     var isEmpty: Bool { low == 0 && high == 0 }
     var count: Int { low.nonzeroBitCount + high.nonzeroBitCount }
 
@@ -41,10 +46,12 @@ struct NodeMask: Hashable, Sendable {
 /// The topology as the engine uses it for one round: per-node arrays by
 /// position, capacities in milli-CPUs, memory reserves in bytes.
 struct NodeTable: Sendable {
+    let topology: Topology
     let ids: [NodeID]
     let count: Int
     let cpus: [CPUSet]
-    /// Runnable load a node holds without queueing: CPUs × 1000.
+    /// Runnable load a node holds without queueing: CPUs × 1000, isolated
+    /// CPUs (isolcpus) not counted.
     let capacity: [Int]
     let memTotal: [UInt64]
     let memFree: [UInt64]
@@ -62,10 +69,14 @@ struct NodeTable: Sendable {
     private let nodeOfCPU: [Int]
 
     init(topology: Topology, reserveFraction: Double) {
+        self.topology = topology
         ids = topology.nodes.map(\.id)
         count = ids.count
         cpus = topology.nodes.map(\.cpus)
-        capacity = topology.nodes.map { $0.cpus.count * 1000 }
+        let isolated = topology.isolatedCPUs
+        capacity = topology.nodes.map { node in
+            (isolated.isEmpty ? node.cpus.count : node.cpus.ids.filter { !isolated.contains($0) }.count) * 1000
+        }
         distances = topology.distances
         memTotal = topology.nodes.map(\.memTotalBytes)
         memFree = topology.nodes.map(\.memFreeBytes)
@@ -114,13 +125,14 @@ struct NodeTable: Sendable {
         return mask
     }
 
-    /// The CPUs of node k, within `limit` (the cgroup's cpuset).
+    /// The CPUs of node k, within `limit` (PinOwnership.limit: the cpuset
+    /// less isolated CPUs).
     func cpus(ofNode k: Int, within limit: CPUSet?) -> CPUSet {
         guard let limit else { return cpus[k] }
         return cpus[k].intersection(limit)
     }
 
-    /// The CPUs of the nodes in `mask`, within `limit` (the cgroup's cpuset).
+    /// The CPUs of the nodes in `mask`, within `limit` (PinOwnership.limit).
     func cpus(of mask: NodeMask, within limit: CPUSet?) -> CPUSet {
         let list = mask.indices(upTo: count)
         if list.count == 1 {

@@ -44,7 +44,7 @@ struct PlacementRound {
     var budgetWaiting = Set<Int>()
 
     init(config: PlacementConfig, nodes: NodeTable, input: RoundInput, state: EngineState, slot: [Int],
-         decayed: DecayedRows, now: Double)
+         decayed: DecayedRows, now: Double, nodeBusy: [NodeID: Int] = [:])
     {
         self.config = config
         self.nodes = nodes
@@ -65,6 +65,13 @@ struct PlacementRound {
             }
         }
         Self.spreadWithinSets(state.processes, load: &load, capacity: nodes.capacity)
+        // Load the engine does not know of: measured busy time beyond the
+        // processes it knows, from a quarter of a CPU (below it: timers,
+        // /proc reads, a shell).
+        for (id, busy) in nodeBusy {
+            guard let k = nodes.position(of: id), busy - load[k] >= PlacementConfig.unseenLoadFloor else { continue }
+            load[k] = busy
+        }
         nodeLoad = load
         loadBefore = load
         reserve = MemoryReserve(nodes: nodes)

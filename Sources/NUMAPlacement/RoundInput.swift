@@ -110,6 +110,7 @@ struct RoundInput {
         if case .some = all[o].kernelFaults?.groupID { hinted = true }
         if sharesMemory || hinted || !all[o].sharedObjects.isEmpty { groupable.append(p) }
         var processLoad = 0
+        var light = 0, lightNode = -1, lightMost = 0
         let interval = all[o].intervalSeconds
         for t in all[o].threads.indices {
             guard let id = all[o].threads[t].node, let k = nodes.position(of: id) else { continue }
@@ -120,12 +121,22 @@ struct RoundInput {
                                                  state: all[o].threads[t].state)
             load[base + k] += runnable
             processLoad += runnable
+            if runnable < Capacity.idleThreadLoad {
+                light += runnable
+                if runnable > lightMost { lightMost = runnable; lightNode = k }
+            }
+        }
+        // Light threads beside busy ones: one light thread's worth is forgiven
+        // (Capacity.lightLoad), taken from the node of the busiest light one.
+        let forgiven = light - Capacity.lightLoad(light, besideBusy: processLoad > light)
+        if forgiven > 0, lightNode >= 0 {
+            let cut = min(forgiven, load[base + lightNode])
+            load[base + lightNode] -= cut
+            processLoad -= cut
         }
         // Locality from what the sampler saw, before any kernel statistics replace the rows.
         locality[p] = localityOfRows(base)
-        let seen = sampled + all[o].pages.notResident
-        let resident = seen > 0
-            ? UInt64(Double(all[o].eligibleBytes) * Double(sampled) / Double(seen)) : all[o].rssBytes
+        let resident = all[o].residentBytes
         if sampled > 0 {
             let perSample = Double(resident) / Double(sampled)
             for k in 0..<n where pages[base + k] > 0 { bytes[base + k] = UInt64(perSample * Double(pages[base + k])) }
@@ -141,11 +152,15 @@ struct RoundInput {
         let cpuset = all[o].cpusetCPUs.map { masks.nodes(of: $0) } ?? nodes.cpuNodes
         threadNodes[p] = cpuset.intersection(nodes.cpuNodes)
         memoryNodes[p] = all[o].allowedNodes.isEmpty ? nodes.memoryNodes : masks.nodes(of: all[o].allowedNodes)
-        let affinity = masks.nodes(of: all[o].allowedCPUs)
+        var affinity = masks.nodes(of: all[o].allowedCPUs)
+        for other in all[o].threadAffinities { affinity.formUnion(masks.nodes(of: other)) }
         affinityNodes[p] = affinity
-        userPinned[p] = Self.isUserPin(owner: all[o].affinityOwner, cpusetNodes: cpuset, affinity: affinity) {
-            engineAffinity(all[o].identity) != all[o].allowedCPUs
-        }
+        // The caller's judgement (the daemon's journal) when given, else the
+        // same rule with the engine's own pins standing in for the journal.
+        let owner = all[o].affinityOwner ?? PinOwnership.owner(
+            affinities: all[o].affinities, cpuset: all[o].cpusetCPUs, own: engineAffinity(all[o].identity),
+            topology: nodes.topology)
+        userPinned[p] = owner == .user
     }
 
     /// Hybrid mode: the kernel's per-node faults replace the sampled rows.
@@ -174,20 +189,6 @@ struct RoundInput {
         return sum / (Double(pageTotal) * Double(cpuTotal))
     }
 
-    /// The user's pin is respected; numabalance's own is its to change.
-    /// Unknown owner: a narrower affinity the engine did not set is the user's.
-    private static func isUserPin(owner: AffinityOwner?, cpusetNodes: NodeMask, affinity: NodeMask,
-                                  notSetByEngine: () -> Bool) -> Bool
-    {
-        switch owner {
-        case .user: return true
-        case .unrestricted, .numabalance: return false
-        case nil:
-            if affinity == cpusetNodes || cpusetNodes.intersection(affinity) == cpusetNodes { return false }
-            return notSetByEngine()
-        }
-    }
-
     func row<T>(_ values: [T], _ p: Int) -> ArraySlice<T> {
         values[(p * nodeCount)..<((p + 1) * nodeCount)]
     }
@@ -202,6 +203,10 @@ struct RoundInput {
     func ranges(_ p: Int) -> [RangePlacement] { observations[order[p]].ranges }
     func allowedCPUs(_ p: Int) -> CPUSet { observations[order[p]].allowedCPUs }
     func cpusetCPUs(_ p: Int) -> CPUSet? { observations[order[p]].cpusetCPUs }
+    /// The CPUs numabalance may give p (PinOwnership.limit).
+    func limit(_ p: Int, _ nodes: NodeTable) -> CPUSet {
+        PinOwnership.limit(cpuset: observations[order[p]].cpusetCPUs, topology: nodes.topology)
+    }
 }
 
 /// Node masks of CPU sets and node lists, computed once per distinct value:

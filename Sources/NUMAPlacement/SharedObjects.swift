@@ -12,12 +12,14 @@ extension PlacementRound {
         var via: Int?
         var viaRanges: [AddressRange] = []
         var objectBytes: UInt64 = 0
+        var absent = 0
         for i in units.memberRange(u) {
             let p = units.members[i]
             for range in input.ranges(p) where range.sharedObject == key {
                 let counts = RangeCounts(range, nodes: nodes)
                 for k in 0..<n { pages[k] += counts.pages[k] }
                 total += counts.total
+                absent += range.notResident
                 if via == nil || via == p {
                     via = p
                     viaRanges.append(AddressRange(start: range.start, end: range.end))
@@ -39,7 +41,10 @@ extension PlacementRound {
         var wanted = NodeMask()
         for k in nodesWanted { wanted.insert(k) }
         state.objects[key] = ObjectMemory(candidate: wanted, seenAt: now, movedAt: lastMove)
-        let bytes = UInt64(Double(objectBytes) * share)
+        // Resident bytes, as every member's sample saw the object: a segment
+        // reserved large and partly touched is charged what it holds.
+        let residentShare = Double(total) / Double(total + absent)
+        let bytes = UInt64(Double(objectBytes) * residentShare * share)
         if MigrationFilter.recentlyMoved(lastMove, now: now, window: config.cooldownSeconds) {
             postpone(via, rule: .noPingPong, summary: "shared object \(key) moved within the cool-down", bytes: bytes)
             return

@@ -187,7 +187,7 @@ extension PlacementRound {
                                destinationCapacity: nodes.capacity[c]) else { return }
         let wider = units.memberRange(u).contains { i in
             let member = units.members[i]
-            return !input.allowedCPUs(member).isSubset(of: nodes.cpus(ofNode: c, within: input.cpusetCPUs(member)))
+            return !input.allowedCPUs(member).isSubset(of: nodes.cpus(ofNode: c, within: input.limit(member, nodes)))
         }
         guard wider else { return }
         var reason = moveReason(u, to: c, preferred: p, rule: .consolidate)

@@ -42,6 +42,7 @@ public enum Capability: String, CaseIterable, Sendable {
     case sysNice = "CAP_SYS_NICE"
     case ipcOwner = "CAP_IPC_OWNER"
     case checkpointRestore = "CAP_CHECKPOINT_RESTORE"
+    case dacReadSearch = "CAP_DAC_READ_SEARCH"
     case sysAdmin = "CAP_SYS_ADMIN"
 
     public var value: cap_value_t {
@@ -51,6 +52,7 @@ public enum Capability: String, CaseIterable, Sendable {
         case .ipcOwner: CAP_IPC_OWNER
         case .checkpointRestore: 40  // CAP_CHECKPOINT_RESTORE, Linux 5.9; older headers lack it.
         case .sysAdmin: CAP_SYS_ADMIN
+        case .dacReadSearch: CAP_DAC_READ_SEARCH
         }
     }
 }
@@ -121,7 +123,8 @@ extension Privileges {
     /// MPOL_MF_MOVE_ALL and for nodes outside the target's cpuset;
     /// CAP_SYS_PTRACE for moving another user's pages; CAP_IPC_OWNER for
     /// another user's SysV segment; CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN
-    /// for /proc/PID/map_files. Empty when nothing is missing.
+    /// for /proc/PID/map_files, with CAP_DAC_READ_SEARCH when the process is
+    /// another user's. Empty when nothing is missing.
     public func shortfalls(for action: Action, owners: [Int32: TargetOwner]) -> [CapabilityShortfall] {
         var result: [CapabilityShortfall] = []
         func need(_ caps: [Capability], _ why: String) {
@@ -163,6 +166,12 @@ extension Privileges {
             } else {
                 need([.checkpointRestore, .sysAdmin],
                      "opening /proc/\(a.via.pid)/map_files (the only way to map \(a.objectKey) from outside)")
+                // map_files is a mode-0500 folder owned by the process's user:
+                // searching another user's needs DAC_READ_SEARCH as well.
+                if isOthers(a.via.pid) {
+                    need([.dacReadSearch],
+                         "searching /proc/\(a.via.pid)/map_files of \(who(a.via.pid)), another user's (a mode-0500 folder)")
+                }
             }
         }
         return result

@@ -69,15 +69,23 @@ public enum PlacementEstimator {
     public static func ranges(sampler: AddressSampler, addresses: [UInt64],
                               statuses: [Int32]) -> [RangePlacement] {
         var counts: [Int: [NodeID: Int]] = [:]
-        for (address, status) in zip(addresses, statuses) where status >= 0 {
-            guard let region = sampler.region(ofAddress: address) else { continue }
-            counts[region, default: [:]][NodeID(Int(status)), default: 0] += 1
+        // Per range too: what a move of the range is charged is its resident share.
+        var absent: [Int: Int] = [:]
+        for (address, status) in zip(addresses, statuses) {
+            guard status >= 0 || PageStatus.isNotResident(status),
+                  let region = sampler.region(ofAddress: address) else { continue }
+            if status >= 0 {
+                counts[region, default: [:]][NodeID(Int(status)), default: 0] += 1
+            } else {
+                absent[region, default: 0] += 1
+            }
         }
+        // Ranges with a resident sample only: one with none has nothing to move.
         return counts.keys.sorted().map { index in
             let region = sampler.regions[index]
             return RangePlacement(start: region.start, end: region.end,
                                   sharedObject: region.sharedObject,
-                                  pagesByNode: counts[index] ?? [:])
+                                  pagesByNode: counts[index] ?? [:], notResident: absent[index] ?? 0)
         }
     }
 }

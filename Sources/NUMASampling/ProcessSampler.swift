@@ -93,13 +93,14 @@ public struct ProcessSampler: Sendable {
                                      merged.bytes += b.bytes
                                      return merged
                                  })
-        let observation = Observation(
+        var observation = Observation(
             identity: identity, comm: stat.comm,
             time: monotonicSeconds(), intervalSeconds: interval, pages: pages, ranges: ranges,
             threads: activity, allowedCPUs: status.cpusAllowed, allowedNodes: status.memsAllowed,
             rssBytes: status.vmRSSBytes ?? 0, eligibleBytes: sampler.totalPages * pageSize,
             hugePageBytes: huge, sharedObjects: objects.keys.sorted().compactMap { objects[$0] },
             kernelFaults: faults, events: events, cpusetCPUs: cpuset, writtenPagesByNode: written)
+        observation.threadAffinities = ThreadCPUSampler.otherAffinities(cpuAfter, main: status.cpusAllowed)
         return SamplingReport(observation: observation, probeSeconds: round.probeSeconds,
                               design: round.design, mapsSeconds: mapsSeconds,
                               tiers: AccessTiers(kernelHintFaults: faultTier, softDirty: writesNote ?? "off"),

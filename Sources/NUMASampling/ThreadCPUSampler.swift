@@ -7,6 +7,9 @@ public struct ThreadReading: Hashable, Sendable {
     public var cpuTicks: UInt64
     public var processor: Int
     public var state: Character
+    /// The thread's own CPU affinity (threads may each have one: per-vCPU
+    /// pins); nil when it could not be read.
+    public var affinity: CPUSet? = nil
 }
 
 /// The CPU side of locality: each thread's CPU time over an interval,
@@ -28,10 +31,29 @@ public struct ThreadCPUSampler: Sendable {
         for tid in try procfs.threadIDs(pid) {
             guard let stat = try? procfs.taskStat(pid, tid) else { continue }
             result[tid] = ThreadReading(cpuTicks: stat.cpuTicks, processor: stat.processor,
-                                        state: stat.state)
+                                        state: stat.state, affinity: affinity(pid: pid, tid: tid))
         }
         if result.isEmpty, !procfs.exists(pid) { throw .noSuchProcess(pid: pid) }
         return result
+    }
+
+    /// sched_getaffinity on the live system (one syscall, no file); the
+    /// task's status file under a fixture root.
+    func affinity(pid: Int32, tid: Int32) -> CPUSet? {
+        if procfs.root == "/proc" { return CPUMask.affinity(of: tid) }
+        guard let text = try? procfs.read(pid, "task/\(tid)/status"),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }) else { return nil }
+        return try? CPUSet(listFormat: String(line.dropFirst("Cpus_allowed_list:".count)).trimmingWhitespace())
+    }
+
+    /// Per-thread pins: the affinities that differ from the main thread's, each once.
+    public static func otherAffinities(_ readings: [Int32: ThreadReading], main: CPUSet) -> [CPUSet] {
+        var seen: [CPUSet] = []
+        for tid in readings.keys.sorted() {
+            guard let set = readings[tid]?.affinity, set != main, !seen.contains(set) else { continue }
+            seen.append(set)
+        }
+        return seen
     }
 
     /// Activity between two readings. A thread born in the interval counts

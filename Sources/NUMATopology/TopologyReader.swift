@@ -59,7 +59,15 @@ public struct TopologyReader: Sendable {
                               highWatermarkBytes: high))
             distances.append(row)
         }
-        return Topology(nodes: nodes, distances: distances)
+        return Topology(nodes: nodes, distances: distances, isolatedCPUs: isolatedCPUs())
+    }
+
+    /// isolcpus: CPUs out of the scheduler's balancing, given to no process
+    /// by default. Empty when the file is absent or empty.
+    func isolatedCPUs() -> CPUSet {
+        guard let text = readIfPresent(sysRoot + "/devices/system/cpu/isolated"),
+              let ids = try? parseIDList(text.trimmingWhitespace()) else { return CPUSet() }
+        return CPUSet(ids)
     }
 
     private func singleNodeTopology() throws(TopologyError) -> Topology {

@@ -173,8 +173,9 @@ extension LabTests {
         func capabilities() async throws {
             let run = try await ScriptRuns.daemon.completedRun("2x2")
             let caps = try run.text("standalone-caps.txt")
-            // CAP_IPC_OWNER 15, CAP_SYS_PTRACE 19, CAP_SYS_NICE 23, CAP_CHECKPOINT_RESTORE 40.
-            let kept = String(format: "%016llx", (1 << 15) | (1 << 19) | (1 << 23) | (1 << 40))
+            // CAP_DAC_READ_SEARCH 2, CAP_IPC_OWNER 15, CAP_SYS_PTRACE 19, CAP_SYS_NICE 23,
+            // CAP_CHECKPOINT_RESTORE 40.
+            let kept = String(format: "%016llx", (1 << 2) | (1 << 15) | (1 << 19) | (1 << 23) | (1 << 40))
             #expect(caps.contains("CapEff:\t\(kept)"), "\(caps)")
             #expect(caps.contains("CapBnd:\t\(kept)"), "\(caps)")
             #expect(caps.contains("NoNewPrivs:\t1"), "\(caps)")

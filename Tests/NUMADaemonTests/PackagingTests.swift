@@ -82,7 +82,7 @@ import Testing
         #expect(value("Type") == "notify")
         #expect(value("NoNewPrivileges") == "yes")
         #expect(value("CapabilityBoundingSet")?.split(separator: " ").sorted()
-            == ["CAP_CHECKPOINT_RESTORE", "CAP_IPC_OWNER", "CAP_SYS_ADMIN", "CAP_SYS_NICE", "CAP_SYS_PTRACE"])
+            == ["CAP_CHECKPOINT_RESTORE", "CAP_DAC_READ_SEARCH", "CAP_IPC_OWNER", "CAP_SYS_ADMIN", "CAP_SYS_NICE", "CAP_SYS_PTRACE"])
         for forbidden in ["ProtectKernelTunables", "ProtectProc", "ProcSubset", "PrivatePIDs", "PrivateIPC", "PrivateNetwork",
                           "SystemCallFilter"] {
             #expect(value(forbidden) == nil, "\(forbidden)= would break the daemon")

@@ -21,6 +21,20 @@ struct SamplerPoolTests {
         return Topology(nodes: nodes, distances: distances)
     }
 
+    @Test("per-thread pins are read thread by thread: the pool's pinned threads show beside the main thread's affinity")
+    func perThreadAffinities() throws {
+        let topology = try splitTopology()
+        let cpus = topology.allCPUs
+        try #require(cpus.count >= 2, "needs two CPUs for a one-CPU pin to differ from the main thread's")
+        let pool = try SamplerPool(sampler: ProcessSampler(topology: topology))
+        defer { pool.stop() }
+        let readings = try ThreadCPUSampler(procfs: ProcFS()).read(pid: getpid())
+        let main = try ProcFS().status(getpid()).cpusAllowed
+        let others = ThreadCPUSampler.otherAffinities(readings, main: main)
+        for cpu in cpus { #expect(others.contains(CPUSet([cpu])), "no thread pinned to CPU \(cpu) in \(others)") }
+        #expect(!others.contains(main))
+    }
+
     @Test("one thread per node with CPUs, pinned to them (affinity read back), named, none on CPU-less nodes")
     func pinned() throws {
         let topology = try splitTopology()

@@ -25,9 +25,8 @@ struct OperatorPlan {
         }
         var actions: [Action] = []
         let before = o.locality
-        let limit = cpuset?.cpus ?? topology.allCPUs
-        let pinnedByUser = o.affinityOwner == .user
-            || (o.affinityOwner == nil && !limit.isSubset(of: o.allowedCPUs))
+        let limit = PinOwnership.limit(cpuset: cpuset?.cpus ?? o.cpusetCPUs, topology: topology)
+        let pinnedByUser = SpreadInterleave.isUserPinned(o, topology: topology)
         if target.hasCPUs, !pinnedByUser {
             let cpus = target.cpus.intersection(limit)
             guard !cpus.isEmpty else {
@@ -69,11 +68,7 @@ struct OperatorPlan {
     }
 
     /// Resident bytes of the sampled memory: eligible bytes × resident share of the sample.
-    static func residentBytes(_ o: Observation) -> UInt64 {
-        let seen = o.pages.resident + o.pages.notResident
-        guard seen > 0 else { return o.rssBytes }
-        return UInt64(Double(o.eligibleBytes) * Double(o.pages.resident) / Double(seen))
-    }
+    static func residentBytes(_ o: Observation) -> UInt64 { o.residentBytes }
 
     /// Bytes that may arrive on a node: free above its high watermark plus the margin.
     static func room(_ node: Node, fraction: Double) -> UInt64 {

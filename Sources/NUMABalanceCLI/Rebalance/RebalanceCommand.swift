@@ -33,7 +33,8 @@ struct RebalanceCommand: AsyncParsableCommand {
             Permissions: your own processes need nothing; another user's need \
             CAP_SYS_PTRACE (pages) and CAP_SYS_NICE (affinity); shared objects need \
             CAP_SYS_NICE (MPOL_MF_MOVE_ALL) and, unless SysV, CAP_CHECKPOINT_RESTORE \
-            or CAP_SYS_ADMIN (/proc/PID/map_files). A missing one is named.
+            or CAP_SYS_ADMIN (/proc/PID/map_files), with CAP_DAC_READ_SEARCH for \
+            another user's. A missing one is named.
 
             Exit status:
               0  done, or nothing to do

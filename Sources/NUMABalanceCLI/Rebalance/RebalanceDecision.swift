@@ -44,7 +44,7 @@ extension RebalanceReport {
             return "threads to CPUs \(affinity.cpus): \(affinity.reason.summary)"
         }
         if let node = memoryNodes.sorted().first, memoryNodes.count == 1 {
-            let pin = before.affinityOwner == .user || before.cpusetCPUs.map { !$0.isSubset(of: before.allowedCPUs) } ?? false
+            let pin = before.affinityOwner == .user  // judged by PinOwnership when sampled
             return "memory follows the threads to node \(node)"
                 + (pin ? ": their affinity (CPUs \(before.allowedCPUs)) is the user's pin and is respected" : "")
                 + " (" + (actions.first?.reason.summary ?? "") + ")"

@@ -150,11 +150,10 @@ struct RebalanceSession {
         return waiting >= 1 << 20 && Double(waiting) >= 0.05 * Double(max(resident, 1))
     }
 
-    /// kernel.numa_balancing 0 (or absent): standalone; else hybrid.
+    /// The mode kernel.numa_balancing gives (PlacementMode(numaBalancing:)).
     static func kernelMode(procRoot: String = "/proc") -> PlacementMode {
         let value = (try? ProcFS(root: procRoot).readSystem("sys/kernel/numa_balancing"))?.trimmingWhitespace()
-        guard let value, value != "0" else { return .standalone }
-        return .hybrid
+        return PlacementMode(numaBalancing: value.flatMap { Int($0) })
     }
 }
 
@@ -215,7 +214,8 @@ struct RebalanceSampling {
     private func annotate(_ observation: Observation) -> Observation {
         var o = observation
         o.cpusetCPUs = kernel.cpuset(observation.identity.pid)?.cpus
-        o.affinityOwner = journal.affinityOwner(of: o.identity, current: o.allowedCPUs)
+        o.affinityOwner = PinOwnership.owner(affinities: o.affinities, cpuset: o.cpusetCPUs,
+                                             own: journal.ownAffinity(of: o.identity), topology: topology)
         return o
     }
 }

@@ -93,7 +93,7 @@ enum SpreadInterleave {
         // The threads stay on the nodes their memory is spread over (all of
         // them if the user pinned them elsewhere or they already are).
         let cpus = nodes.compactMap(topology.node).reduce(CPUSet()) { $0.union($1.cpus) }
-            .intersection(observation.cpusetCPUs ?? topology.allCPUs)
+            .intersection(PinOwnership.limit(cpuset: observation.cpusetCPUs, topology: topology))
         var threads: [Action] = []
         if !cpus.isEmpty, cpus != observation.allowedCPUs, !isUserPinned(observation, topology: topology) {
             var reason = first.reason
@@ -105,11 +105,11 @@ enum SpreadInterleave {
         return threads + others + moves
     }
 
-    /// A pin narrower than the cgroup's CPUs that numabalance did not set.
+    /// A user's pin (PinOwnership), as the session judged it, or by the rule.
     static func isUserPinned(_ observation: Observation, topology: Topology) -> Bool {
-        let limit = observation.cpusetCPUs ?? topology.allCPUs
-        return observation.affinityOwner == .user
-            || (observation.affinityOwner == nil && !limit.isSubset(of: observation.allowedCPUs))
+        let owner = observation.affinityOwner ?? PinOwnership.owner(
+            affinities: observation.affinities, cpuset: observation.cpusetCPUs, own: nil, topology: topology)
+        return owner == .user
     }
 
     /// Whether the actions hold a spread of memory (then no later round re-spreads it).

@@ -29,8 +29,9 @@ extension Balancer {
                 entry.lastSamples = max(256, report.design.pages)
                 totals.rounds += 1
                 totals.samples += report.design.pages
-                observation.affinityOwner = entry.ownAffinity.map { $0 == observation.allowedCPUs ? .numabalance : .user }
-                if entry.ownAffinity == nil { observation.affinityOwner = nil }
+                observation.affinityOwner = PinOwnership.owner(
+                    affinities: observation.affinities, cpuset: observation.cpusetCPUs, own: entry.ownAffinity,
+                    topology: topology)
                 observation.groupHint = Self.groupHint(entry.policy, observation: observation)
                 if entry.policy.placement.group == .none { observation.sharedObjects = [] }
                 entry.last = observation
@@ -82,7 +83,7 @@ extension Balancer {
         var actions: [Action] = []
         if !autoObservations.isEmpty {
             let plan = engine.plan(topology: topology, observations: autoObservations, now: now,
-                                   failedMigrations: failedLastRound)
+                                   failedMigrations: failedLastRound, nodeBusy: nodeBusy(now: now))
             for scan in plan.scans where tracked[scan.process.pid]?.identity == scan.process {
                 tracked[scan.process.pid]?.nextLook = onRoundGrid(scan.nextScan)
             }
@@ -234,9 +235,59 @@ extension Balancer {
         }
     }
 
+    /// Each node's busy milli-CPUs since the last plan (all of the machine:
+    /// processes under a policy, small ones, kernel threads, interrupts).
+    func nodeBusy(now: Double) -> [NodeID: Int] {
+        guard let times = try? TopologyReader().cpuTimes() else { return [:] }
+        let threads = ThreadCPUSampler(procfs: ProcFS())
+        let own = (try? threads.read(pid: selfPID)) ?? [:]
+        defer { cpuTimesAtLastPlan = times; ownThreadsAtLastPlan = own; lastPlanAt = now }
+        guard !cpuTimesAtLastPlan.isEmpty, now > lastPlanAt else { return [:] }
+        let busy = Self.busyMilliCPUs(TopologyReader.utilization(topology: topology, before: cpuTimesAtLastPlan,
+                                                                 after: times), topology: topology)
+        var ownMillis: [NodeID: Int] = [:]
+        for thread in threads.activity(before: ownThreadsAtLastPlan, after: own, topology: topology) {
+            guard let node = thread.node else { continue }
+            ownMillis[node, default: 0] += Int(thread.cpuSeconds / (now - lastPlanAt) * 1000 + 0.5)
+        }
+        return Self.otherLoad(busy: busy, own: ownMillis)
+    }
+
+    static func busyMilliCPUs(_ utilization: [NodeUtilization], topology: Topology) -> [NodeID: Int] {
+        var result: [NodeID: Int] = [:]
+        for u in utilization {
+            guard let node = topology.node(u.node) else { continue }
+            result[u.node] = Int(u.busyFraction * Double(node.cpus.count) * 1000 + 0.5)
+        }
+        return result
+    }
+
+    /// Busy time less the daemon's own: its sampling is not a workload's.
+    static func otherLoad(busy: [NodeID: Int], own: [NodeID: Int]) -> [NodeID: Int] {
+        busy.reduce(into: [:]) { result, entry in result[entry.key] = max(0, entry.value - (own[entry.key] ?? 0)) }
+    }
+
     func refreshTopology(now: Double) {
         guard now - topologyReadAt >= 5 else { return }
         topologyReadAt = now
-        if let fresh = try? TopologyReader().read(), fresh.nodeIDs == topology.nodeIDs { topology = fresh }
+        if let fresh = try? TopologyReader().read() { topology = Self.refreshed(topology, with: fresh) }
+    }
+
+    /// Free memory and watermarks (so the reserve) as read now. A node list
+    /// that changed (hotplug) keeps the nodes the engine knows by position,
+    /// with the fresh figures of those still there and no room on one gone.
+    static func refreshed(_ known: Topology, with fresh: Topology) -> Topology {
+        if fresh.nodeIDs == known.nodeIDs { return fresh }
+        var result = known
+        for i in result.nodes.indices {
+            if let now = fresh.node(result.nodes[i].id) {
+                result.nodes[i].memTotalBytes = now.memTotalBytes
+                result.nodes[i].memFreeBytes = now.memFreeBytes
+                result.nodes[i].highWatermarkBytes = now.highWatermarkBytes
+            } else {
+                result.nodes[i].memFreeBytes = 0
+            }
+        }
+        return result
     }
 }

@@ -39,6 +39,12 @@ final class Balancer: @unchecked Sendable {
     var engine: PlacementEngine
     var topology: Topology
     var topologyReadAt = 0.0
+    /// /proc/stat's per-CPU times at the last plan: each node's busy time
+    /// since then is load the engine must count (NodeBusy).
+    var cpuTimesAtLastPlan: [CPUTimes] = []
+    /// The daemon's own threads then: its own CPU time is not a workload's.
+    var ownThreadsAtLastPlan: [Int32: ThreadReading] = [:]
+    var lastPlanAt = 0.0
     var tracked: [Int32: TrackedProcess] = [:]
     /// Pids handed to a sampler thread whose outcome has not come back: a
     /// set, so the loop's "round complete?" never walks every process.

@@ -163,7 +163,7 @@ public enum Daemon {
             let found = try kernelSwitch.disable()
             logger.notice("kernel balancer disabled while running", metadata: ["found": "\(found)"])
         }
-        return (kernelSwitch.read() ?? 0) == 0 ? .standalone : .hybrid
+        return PlacementMode(numaBalancing: kernelSwitch.read())
     }
 
     static func restoreKernelBalancing(_ kernelSwitch: KernelBalancingSwitch, setting: KernelBalancing,

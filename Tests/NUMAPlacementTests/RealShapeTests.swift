@@ -1,0 +1,199 @@
+import NUMAModel
+@testable import NUMAPlacement
+import Testing
+
+/// Shapes real servers have and the lab's own workloads lacked (issue 14):
+/// each test fails on the engine as it was before its fix.
+@Suite("Real server shapes")
+struct RealShapeTests {
+    let node0 = Fixture.cpus(of: [0])
+    let node1 = Fixture.cpus(of: [1])
+    let all = Fixture.cpus(of: [0, 1])
+
+    /// A JVM-like heap: one mapping reserving `reserved`, of which the sample
+    /// found `resident` pages (all on node 0) and `absent` untouched ones.
+    func sparseHeap(pid: Int32 = 10, reserved: UInt64, resident: Int, absent: Int, threadNodes: [Int],
+                    allowed: CPUSet, owner: AffinityOwner, time: Double) -> Observation {
+        var o = Fixture.process(pid: pid, pages: [[0: resident]], rangeBytes: reserved, threadNodes: threadNodes,
+                                allowed: allowed, owner: owner, time: time)
+        o.ranges[0].notResident = absent
+        o.pages.notResident = absent
+        o.rssBytes = UInt64(Double(reserved) * Double(resident) / Double(resident + absent))
+        return o
+    }
+
+    @Test("a sparse heap is charged what it holds: 32 GiB reserved, 2 GiB touched, moves 2 GiB to a node with 16 GiB free")
+    func sparseHeapChargedResidentBytes() throws {
+        let topology = Fixture.topology(nodes: 2, memory: 32 << 30, free: 16 << 30)
+        let reserved: UInt64 = 32 << 30
+        // 60 of 960 samples resident: 2 GiB of the 32.
+        let touched = Double(reserved) * 60 / 960
+        var engine = PlacementEngine()
+        var moved: MovePages?
+        for round in 1...2 {
+            let o = sparseHeap(reserved: reserved, resident: 60, absent: 900, threadNodes: [1, 1],
+                               allowed: node1, owner: .user, time: Double(round))
+            let plan = engine.plan(topology: topology, observations: [o], now: Double(round))
+            #expect(!plan.deferred.contains { $0.reason.rule == .reserve }, "round \(round): \(plan.deferred)")
+            for case .movePages(let m) in plan.actions { moved = m }
+        }
+        let move = try #require(moved, "the 2 GiB never moved (deferred for lack of room?)")
+        #expect(move.to == 1)
+        #expect(Double(move.bytes) <= touched * 1.01 && Double(move.bytes) >= touched * 0.99,
+                "charged \(move.bytes) bytes for \(UInt64(touched)) resident")
+        // The budget (1 GiB/s by default) is charged 2 GiB: two seconds, not 32.
+        #expect((move.reason.seconds ?? 99) < 3, "\(move.reason)")
+        #expect(engine.state.budget.tokens > -Double(2 << 30), "budget drained: \(engine.state.budget.tokens)")
+    }
+
+    @Test("a sparse shared segment is charged its resident share too")
+    func sparseObjectChargedResidentBytes() throws {
+        let topology = Fixture.topology(nodes: 2, memory: 32 << 30, free: 16 << 30)
+        let reserved: UInt64 = 16 << 30
+        var engine = PlacementEngine()
+        var policy: SetObjectPolicy?
+        for round in 1...3 {
+            let members = [Int32(10), 11].map { pid in
+                var o = Fixture.process(pid: pid, pages: [[0: 30]], rangeBytes: reserved, threadNodes: [1, 1],
+                                        allowed: node1, owner: .user, shared: "42", time: Double(round))
+                o.ranges[0].notResident = 450
+                o.pages.notResident = 450
+                return o
+            }
+            let plan = engine.plan(topology: topology, observations: members, now: Double(round))
+            for case .setObjectPolicy(let p) in plan.actions { policy = p }
+        }
+        let set = try #require(policy, "the segment's policy was never set")
+        // 30 of 480 samples resident: 1 GiB of 16.
+        let touched = Double(reserved) / 16
+        #expect(Double(set.bytes) <= touched * 1.05, "charged \(set.bytes) for \(UInt64(touched)) resident")
+    }
+
+    // MARK: pins judged by CPU
+
+    /// Two threads, one on each node, memory all on node 0; no owner given,
+    /// so the engine judges it by the one rule.
+    func spanning(allowed: CPUSet, threadPins: [CPUSet] = [], cpuset: CPUSet? = nil, time: Double) -> Observation {
+        var o = Fixture.process(pid: 20, pages: [[0: 40], [0: 40]], threadNodes: [0, 1], allowed: allowed,
+                                cpuset: cpuset, owner: nil, time: time)
+        o.threadAffinities = threadPins
+        return o
+    }
+
+    func affinityActions(_ observations: (Double) -> Observation, topology: Topology = Fixture.topology(nodes: 2))
+        -> [Action]
+    {
+        var engine = PlacementEngine()
+        var acts: [Action] = []
+        for round in 1...4 {
+            let plan = engine.plan(topology: topology, observations: [observations(Double(round))], now: Double(round))
+            acts += plan.actions.filter {
+                switch $0 {
+                case .setAffinity, .swap: true
+                default: false
+                }
+            }
+        }
+        return acts
+    }
+
+    @Test("taskset -c 0,4 (one CPU on each node) is the user's pin: never widened or gathered")
+    func cpuLevelPinSpanningNodes() {
+        let pin = CPUSet([0, 4])
+        #expect(PinOwnership.owner(affinities: [pin], cpuset: nil, own: nil, topology: Fixture.topology(nodes: 2)) == .user)
+        let acts = affinityActions { spanning(allowed: pin, time: $0) }
+        #expect(acts.isEmpty, "the user's CPUs 0,4 were changed: \(acts)")
+    }
+
+    @Test("per-thread pins (libvirt's vCPU pins): the process is the user's, whatever the main thread's affinity")
+    func perThreadPins() {
+        let topology = Fixture.topology(nodes: 2)
+        #expect(PinOwnership.owner(affinities: [all, CPUSet([1]), CPUSet([5])], cpuset: nil, own: nil,
+                                   topology: topology) == .user)
+        let acts = affinityActions { spanning(allowed: all, threadPins: [CPUSet([1]), CPUSet([5])], time: $0) }
+        #expect(acts.isEmpty, "per-thread pins overwritten: \(acts)")
+    }
+
+    @Test("a cpuset handed out CPU by CPU (Kubernetes' static CPU manager): its CPUs are kept")
+    func cpuLevelCpuset() {
+        let exclusive = CPUSet([2, 3, 4, 5])
+        let topology = Fixture.topology(nodes: 2)
+        #expect(PinOwnership.owner(affinities: [exclusive], cpuset: exclusive, own: nil, topology: topology) == .user)
+        // A cpuset of whole nodes is a container's node assignment: the engine places within it.
+        #expect(PinOwnership.owner(affinities: [node1], cpuset: node1, own: nil, topology: topology) == .unrestricted)
+        let acts = affinityActions { spanning(allowed: exclusive, cpuset: exclusive, time: $0) }
+        #expect(acts.isEmpty, "the pod's exclusive CPUs were narrowed: \(acts)")
+    }
+
+    @Test("isolated CPUs (isolcpus) are never given; the housekeeping set counts as unrestricted")
+    func isolatedCPUs() {
+        var topology = Fixture.topology(nodes: 2)
+        topology.isolatedCPUs = CPUSet([3, 7])
+        let housekeeping = CPUSet([0, 1, 2, 4, 5, 6])
+        #expect(PinOwnership.owner(affinities: [housekeeping], cpuset: nil, own: nil, topology: topology) == .unrestricted)
+        let acts = affinityActions({ spanning(allowed: housekeeping, time: $0) }, topology: topology)
+        let given = acts.compactMap { if case .setAffinity(let a) = $0 { a.cpus } else { nil } }
+        #expect(!given.isEmpty, "the unrestricted process was not placed: \(acts)")
+        #expect(given.allSatisfy { !$0.contains(3) && !$0.contains(7) && !$0.isEmpty }, "\(given)")
+    }
+
+    @Test("numabalance's own pin is its own, also as a narrowed cpuset left it; a changed one is the user's")
+    func ownPin() {
+        let topology = Fixture.topology(nodes: 2)
+        #expect(PinOwnership.owner(affinities: [node0], cpuset: nil, own: node0, topology: topology) == .numabalance)
+        // The cgroup's cpuset shrank to CPUs 0-1: the kernel cut the pin to match.
+        let narrowed = CPUSet([0, 1])
+        #expect(PinOwnership.owner(affinities: [narrowed], cpuset: CPUSet([0, 1, 4, 5]), own: node0,
+                                   topology: topology) == .numabalance)
+        // The user re-pinned it after numabalance: theirs now.
+        #expect(PinOwnership.owner(affinities: [CPUSet([2])], cpuset: nil, own: node0, topology: topology) == .user)
+        #expect(PinOwnership.owner(affinities: [all], cpuset: nil, own: node0, topology: topology) == .unrestricted)
+    }
+
+    // MARK: load the engine never saw
+
+    @Test("64 threads at 3 % each are two CPUs of work: the process is placed, not invisible")
+    func manyLightThreads() {
+        let topology = Fixture.topology(nodes: 2)
+        var engine = PlacementEngine()
+        var placed = false
+        for round in 1...3 {
+            var o = Fixture.process(pid: 30, pages: [[0: 40], [0: 40]], threadNodes: [1], allowed: all,
+                                    time: Double(round))
+            o.threads = (0..<64).map { i in
+                ThreadActivity(tid: 3000 + Int32(i), cpuSeconds: 0.03, lastCPU: 4 + i % 4, node: 1, state: "S")
+            }
+            let plan = engine.plan(topology: topology, observations: [o], now: Double(round))
+            placed = placed || !plan.actions.isEmpty
+        }
+        #expect(placed, "64 threads at 3 % were taken for no load: nothing placed")
+        #expect(Capacity.lightLoad(64 * 30, besideBusy: false) == 1920)
+        // An idle launcher beside two busy workers still fits two CPUs.
+        #expect(Capacity.lightLoad(10, besideBusy: true) == 0)
+    }
+
+    @Test("a node busy with load the engine was not given (a pinned service) takes no threads; memory follows instead")
+    func unseenLoadCounts() {
+        let topology = Fixture.topology(nodes: 2)
+        var engine = PlacementEngine()
+        var threadMoves: [SetAffinity] = []
+        var memoryToNode1 = false
+        for round in 1...3 {
+            let o = Fixture.process(pid: 40, pages: [[0: 40], [0: 40]], threadNodes: [1, 1], allowed: all,
+                                    time: Double(round))
+            // Node 0's four CPUs are all busy with processes under a policy.
+            let plan = engine.plan(topology: topology, observations: [o], now: Double(round),
+                                   nodeBusy: [0: 4000, 1: 2000])
+            threadMoves += Fixture.setAffinities(plan).filter { $0.cpus.contains(0) }
+            memoryToNode1 = memoryToNode1 || Fixture.memoryMoves(plan).contains {
+                switch $0 {
+                case .movePages(let m): m.to == 1
+                case .moveRanges(let m): m.to == 1
+                default: false
+                }
+            }
+        }
+        #expect(threadMoves.isEmpty, "threads sent onto a full node: \(threadMoves)")
+        #expect(memoryToNode1, "the memory did not follow the threads to node 1")
+    }
+}
