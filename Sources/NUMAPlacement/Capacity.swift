@@ -57,6 +57,16 @@ public enum Capacity {
     /// A thread below this (milli-CPUs, 5 % of a CPU) is a light one.
     public static let idleThreadLoad = 50
 
+    /// A process (or group) using less CPU than this is left where it is,
+    /// threads and memory: it hardly accesses its memory (the kernel, which
+    /// migrates on access, would not move it either), and pinning idle
+    /// daemons, a postmaster, a supervisor buys nothing. Its load still counts.
+    public static let placedLoadFloor = idleThreadLoad
+
+    /// Whether a process or unit with this load accesses its memory enough
+    /// to be placed, and to tie itself to others through an object it maps.
+    public static func accesses(load: Int) -> Bool { load >= placedLoadFloor }
+
     /// Runnable load of one thread in milli-CPUs: a thread found runnable
     /// wants a whole CPU; otherwise its share of the interval, however small
     /// (200 threads at 4 % are four CPUs of work).

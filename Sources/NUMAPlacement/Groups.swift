@@ -115,11 +115,26 @@ struct UnitTable {
         let all = input.observations
         for p in input.groupable {
             let index = input.order[p]
-            for object in all[index].sharedObjects { link(object.key, p, &byObject, &forest) }
-            for range in all[index].ranges { if let key = range.sharedObject { link(key, p, &byObject, &forest) } }
+            // Tied through an object only while it accesses it, as the kernel
+            // forms numa_group from shared faults: a supervisor or postmaster
+            // that keeps every segment attached and idle ties nobody.
+            if Self.accessesObjects(p, input: input) {
+                for object in all[index].sharedObjects { link(object.key, p, &byObject, &forest) }
+                for range in all[index].ranges { if let key = range.sharedObject { link(key, p, &byObject, &forest) } }
+            }
             if let hint = all[index].groupHint { link(hint, p, &byHint, &forest) }
             if let group = all[index].kernelFaults?.groupID { link(group, p, &byKernelGroup, &forest) }
         }
+    }
+
+    /// Its CPU time this round says it accesses memory; in hybrid mode the
+    /// kernel's shared faults say so too.
+    static func accessesObjects(_ p: Int, input: RoundInput) -> Bool {
+        guard Capacity.accesses(load: input.totalLoad[p]) else { return false }
+        if input.usesKernelFaults[p], let kernel = input.observations[input.order[p]].kernelFaults {
+            return kernel.sharedFaults > 0 || kernel.privateFaults == 0
+        }
+        return true
     }
 
     private static func link<K: Hashable>(_ key: K, _ p: Int, _ seen: inout [K: Int], _ forest: inout UnionFind) {
@@ -170,6 +185,8 @@ struct UnitTable {
                     weighted += l * w
                     weight += w
                 }
+                // Only the objects its accessing members use are the group's.
+                guard Self.accessesObjects(p, input: input) else { continue }
                 for range in input.ranges(p) {
                     if let key = range.sharedObject, !keys.contains(key) { keys.append(key) }
                 }

@@ -14,7 +14,8 @@ extension PlacementRound {
                 for key in keys { placeObject(key, unit: u, target: target) }
             }
             for i in units.memberRange(u) {
-                placePrivate(units.members[i], unit: u, target: target)
+                let p = units.members[i]
+                placePrivate(p, unit: u, target: units.isGroup(u) ? privateTarget(p, unit: u, unitTarget: target) : target)
             }
         }
     }
@@ -22,7 +23,7 @@ extension PlacementRound {
     /// Units with memory off their target, by misplaced bytes, then pid.
     private func memoryOrder() -> [Int] {
         var wanting: [(unit: Int, remote: Double)] = []
-        for u in 0..<units.count where units.totalLoad[u] > 0 {
+        for u in 0..<units.count where Capacity.accesses(load: units.totalLoad[u]) {
             let total = units.totalBytes(u)
             // Memory already where the threads are sent: nothing to look at
             // (the filter's views need no clearing: they count only when seen
@@ -35,6 +36,33 @@ extension PlacementRound {
             }
         }
         return wanting.sorted { $0.remote != $1.remote ? $0.remote > $1.remote : $0.unit < $1.unit }.map(\.unit)
+    }
+
+    /// Where a group member's private pages go: after its own threads, as the
+    /// kernel always lets private faults migrate. The group's decision moves
+    /// its shared objects; a member's own pin, or its threads on a node the
+    /// group spans, keep its private memory with it.
+    func privateTarget(_ p: Int, unit u: Int, unitTarget: MemoryTarget) -> MemoryTarget {
+        if case .even = unitTarget { return unitTarget }  // threads spread over the set: memory evenly too
+        let n = nodes.count
+        let memory = input.memoryNodes[p].intersection(nodes.memoryNodes)
+        // Where its threads run this round (most of its load), within its pin if it has one.
+        var best = -1, bestLoad = 0, total = 0
+        for k in 0..<n {
+            let load = input.load[p * n + k]
+            total += load
+            if load > bestLoad, memory.contains(k) { best = k; bestLoad = load }
+        }
+        if input.userPinned[p] {
+            let pins = input.affinityNodes[p].intersection(memory).indices(upTo: n)
+            if pins.count == 1 { return .node(pins[0]) }
+            return best >= 0 && pins.contains(best) && Double(bestLoad) >= Double(total) * config.settledLoadShare
+                ? .node(best) : .none
+        }
+        // Moved with its group this round: its threads go to the group's node.
+        if target[u] >= 0, movable[u] { return .node(target[u]) }
+        guard best >= 0, Double(bestLoad) >= Double(total) * config.settledLoadShare else { return .none }
+        return .node(best)
     }
 
     /// Private ranges of process p (and, for a process alone, the shared
@@ -54,7 +82,8 @@ extension PlacementRound {
             switch target {
             case .none: destination = nil
             case .node(let d):
-                destination = counts.remoteShare(from: d) >= config.minRemoteShare && accessesFrom(u, d) ? d : nil
+                let accessed = isGroup ? input.threadMillis[p * nodes.count + d] > 0 || self.target[u] == d : accessesFrom(u, d)
+                destination = counts.remoteShare(from: d) >= config.minRemoteShare && accessed ? d : nil
             case .spread(let mask): destination = spread?.destination(for: counts, bytes: range.residentBytes, within: mask)
             case .even: destination = nil
             }

@@ -63,7 +63,7 @@ enum MemoryTarget: Equatable {
 extension PlacementRound {
     /// The node(s) a unit's memory should live on this round.
     func memoryTarget(_ u: Int) -> MemoryTarget {
-        guard units.totalLoad[u] > 0 else { return .none }
+        guard Capacity.accesses(load: units.totalLoad[u]) else { return .none }
         let memoryNodes = units.memoryNodes[u].intersection(nodes.memoryNodes)
         if units.isPinned(u) {
             let pins = units.pinnedNodes[u].intersection(memoryNodes)

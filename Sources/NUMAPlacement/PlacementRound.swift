@@ -141,7 +141,7 @@ struct PlacementRound {
                 }
             }
             if group, let choice { state.groupPreferred[leaderIdentity] = choice }
-            movable[u] = units.totalLoad[u] > 0 && units.pinnedNodes[u].isEmpty && !units.threadNodes[u].isEmpty
+            movable[u] = Capacity.accesses(load: units.totalLoad[u]) && units.pinnedNodes[u].isEmpty && !units.threadNodes[u].isEmpty
         }
     }
 

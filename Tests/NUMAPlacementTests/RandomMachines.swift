@@ -159,11 +159,21 @@ extension Observation {
     /// Runnable load of the process on each node (positions = node ids here).
     func loadByNode(count: Int) -> [Int] {
         var load = Array(repeating: 0, count: count)
+        var light = 0, busy = false, lightest = (node: -1, load: 0)
         for thread in threads {
             guard let node = thread.node?.rawValue, node < count else { continue }
-            load[node] += Capacity.runnableLoad(cpuSeconds: thread.cpuSeconds, intervalSeconds: intervalSeconds,
-                                                state: thread.state)
+            let one = Capacity.runnableLoad(cpuSeconds: thread.cpuSeconds, intervalSeconds: intervalSeconds,
+                                            state: thread.state)
+            load[node] += one
+            if one < Capacity.idleThreadLoad {
+                light += one
+                if one > lightest.load { lightest = (node, one) }
+            } else {
+                busy = true
+            }
         }
+        // DESIGN's load: one light thread beside busy ones (an idle launcher) needs no CPU.
+        if busy, lightest.node >= 0 { load[lightest.node] -= min(light, Capacity.idleThreadLoad, load[lightest.node]) }
         return load
     }
 }

@@ -196,4 +196,78 @@ struct RealShapeTests {
         #expect(threadMoves.isEmpty, "threads sent onto a full node: \(threadMoves)")
         #expect(memoryToNode1, "the memory did not follow the threads to node 1")
     }
+
+    // MARK: groups from access, private memory with its own threads
+
+    /// A process whose ranges map the given objects (nil: private), all pages
+    /// on node 0, with busy threads on `threadNodes` (or one idle thread).
+    func mapping(pid: Int32, objects: [String?], threadNodes: [Int], busy: Bool = true, pages: [Int] = [],
+                 allowed: CPUSet? = nil, owner: AffinityOwner = .unrestricted, time: Double,
+                 topology: Topology) -> Observation {
+        let rows = objects.indices.map { i in [i < pages.count ? pages[i] : 0: 40] }
+        var o = Fixture.process(pid: pid, pages: rows, threadNodes: threadNodes, busy: busy,
+                                allowed: allowed ?? topology.allCPUs, owner: owner, time: time, cpusPerNode: 2)
+        for i in objects.indices { o.ranges[i].sharedObject = objects[i] }
+        o.sharedObjects = []
+        return o
+    }
+
+    @Test("a supervisor keeping every segment attached and idle ties no groups together and is left alone")
+    func supervisorTiesNothing() {
+        let topology = Fixture.topology(nodes: 2, cpus: 2)
+        var engine = PlacementEngine()
+        var acts: [Action] = []
+        for round in 1...4 {
+            let t = Double(round)
+            let observations = [
+                mapping(pid: 50, objects: ["A", "B"], threadNodes: [0], busy: false, time: t, topology: topology),
+                mapping(pid: 51, objects: ["A"], threadNodes: [0], time: t, topology: topology),
+                mapping(pid: 52, objects: ["A"], threadNodes: [0], time: t, topology: topology),
+                mapping(pid: 53, objects: ["B"], threadNodes: [1], time: t, topology: topology),
+                mapping(pid: 54, objects: ["B"], threadNodes: [1], time: t, topology: topology),
+            ]
+            acts += engine.plan(topology: topology, observations: observations, now: t).actions
+        }
+        let onParent = acts.filter { action in
+            switch action {
+            case .setAffinity(let a): a.process.pid == 50
+            case .swap(let s): s.a.pid == 50 || s.b.pid == 50
+            case .movePages(let m): m.process.pid == 50
+            case .moveRanges(let m): m.process.pid == 50
+            case .setObjectPolicy: false
+            }
+        }
+        #expect(onParent.isEmpty, "the idle supervisor was acted on: \(onParent)")
+        // Group B runs on node 1 (node 0's two CPUs are group A's): its segment follows it there.
+        let bToNode1 = acts.contains { if case .setObjectPolicy(let p) = $0 { p.objectKey == "B" && p.nodes == [1] } else { false } }
+        #expect(bToNode1, "segment B did not follow its group to node 1: \(acts)")
+        let aMoved = acts.contains { if case .setObjectPolicy(let p) = $0 { p.objectKey == "A" } else { false } }
+        #expect(!aMoved, "segment A, already with its group, was moved: \(acts)")
+    }
+
+    @Test("a group member's private memory stays with its own threads, whatever another member's pin says")
+    func privateMemoryFollowsItsOwnThreads() {
+        let topology = Fixture.topology(nodes: 2, cpus: 2)
+        let node0 = CPUSet([0, 1])
+        var engine = PlacementEngine()
+        var acts: [Action] = []
+        for round in 1...4 {
+            let t = Double(round)
+            let observations = [
+                mapping(pid: 60, objects: ["S"], threadNodes: [0], allowed: node0, owner: .user, time: t,
+                        topology: topology),
+                // Its heap (range 1, private) on node 1 where its two threads run.
+                mapping(pid: 61, objects: ["S", nil], threadNodes: [1, 1], pages: [0, 1], time: t, topology: topology),
+            ]
+            acts += engine.plan(topology: topology, observations: observations, now: t).actions
+        }
+        let heapAway = acts.contains { action in
+            switch action {
+            case .movePages(let m): m.process.pid == 61 && m.to == 0
+            case .moveRanges(let m): m.process.pid == 61 && m.to == 0
+            default: false
+            }
+        }
+        #expect(!heapAway, "member 61's heap was moved away from its threads to node 0: \(acts)")
+    }
 }
