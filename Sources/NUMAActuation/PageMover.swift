@@ -8,8 +8,12 @@ struct MoveCandidates {
     var targets: [Int32] = []
     /// Pages per node they are on now.
     var sources: [Int32: Int] = [:]
+    /// Base pages of each huge page entry (a hugetlb range: one address per huge page).
+    var hugeEntries: [UInt64: Int] = [:]
 
     var count: Int { addresses.count }
+    /// Base pages behind the entries: what the move carries.
+    var basePages: Int { count + hugeEntries.values.reduce(0) { $0 + $1 - 1 } }
 }
 
 /// What a series of move_pages batches did.
@@ -23,6 +27,10 @@ struct MoveTally {
     var retry: [(address: UInt64, target: Int32)] = []
     /// Pages a call never reached (it stopped at an earlier failure): sent again.
     var unprocessed: [(address: UInt64, target: Int32)] = []
+    /// Base pages of huge page entries, so `moved` counts base pages.
+    var hugeEntries: [UInt64: Int] = [:]
+
+    func weight(_ address: UInt64) -> Int { hugeEntries[address] ?? 1 }
 
     var notMovedList: [PagesNotMoved] {
         notMoved.keys.sorted().compactMap { key in notMoved[key].map { PagesNotMoved(reason: key, pages: $0) } }
@@ -45,10 +53,12 @@ struct PageMover {
         let page = kernel.pageSize
         let chunk = UInt64(options.maxPagesPerCall)
         for range in ranges where range.end > range.start {
-            var start = range.start - range.start % page
+            // One address per page: a huge page is one entry, not 512.
+            let step = max(page, range.pageBytes)
+            var start = range.start - range.start % step
             while start < range.end {
-                let end = min(range.end, start + chunk * page)
-                let addresses = Array(stride(from: start, to: end, by: Int(page)))
+                let end = min(range.end, start + chunk * step)
+                let addresses = Array(stride(from: start, to: end, by: Int(step)))
                 switch kernel.queryPages(pid: pid, addresses: addresses) {
                 case .success(let statuses):
                     for (address, node) in zip(addresses, statuses) where node >= 0 {
@@ -56,7 +66,9 @@ struct PageMover {
                         guard node != wanted, from.map({ $0.contains(node) }) ?? true else { continue }
                         result.addresses.append(address)
                         result.targets.append(wanted)
-                        result.sources[node, default: 0] += 1
+                        let basePages = step > page ? Int(step / page) : 1
+                        if basePages > 1 { result.hugeEntries[address] = basePages }
+                        result.sources[node, default: 0] += basePages
                     }
                 case .failure(let error):
                     return .failure(classify(error, pid: pid, watch: watch))
@@ -72,6 +84,7 @@ struct PageMover {
               watch: any ProcessWatch, started: Double) -> MoveTally {
         let candidates = Self.groupedByTarget(unordered)
         var tally = MoveTally()
+        tally.hugeEntries = unordered.hugeEntries
         let page = kernel.pageSize
         let burst = options.budget.batchPages(pageSize: page, limit: options.maxPagesPerCall)
         // A call cannot be interrupted: batches sized to last about a quarter
@@ -87,7 +100,7 @@ struct PageMover {
             let end = min(candidates.count, index + batch)
             let addresses = Array(candidates.addresses[index..<end])
             let targets = Array(candidates.targets[index..<end])
-            options.budget.take(UInt64(addresses.count) * page)
+            options.budget.take(UInt64(addresses.reduce(0) { $0 + tally.weight($1) }) * page)
             let callStart = kernel.now()
             switch kernel.movePages(pid: pid, addresses: addresses, nodes: targets, moveShared: moveShared) {
             case .success(let result):
@@ -122,7 +135,7 @@ struct PageMover {
             while index < pending.count {
                 let end = min(pending.count, index + max(1, batch))
                 let addresses = pending[index..<end].map(\.address), targets = pending[index..<end].map(\.target)
-                options.budget.take(UInt64(addresses.count) * kernel.pageSize)
+                options.budget.take(UInt64(addresses.reduce(0) { $0 + tally.weight($1) }) * kernel.pageSize)
                 guard case .success(let result) = kernel.movePages(pid: pid, addresses: addresses, nodes: targets,
                                                                   moveShared: moveShared) else { break }
                 tally.batches += 1
@@ -203,7 +216,7 @@ struct PageMover {
                 tally.retry.append((address, target))
             }
             if status == target {
-                tally.moved += 1
+                tally.moved += tally.weight(address)
             } else if status <= -1000 {
                 tally.notMoved[PageStatusText.raceReason, default: 0] += 1
                 tally.retry.append((address, target))
@@ -220,6 +233,7 @@ struct PageMover {
     /// candidates are now.
     func verify(pid: Int32, _ candidates: MoveCandidates, reasonLeft: String) -> MoveTally {
         var tally = MoveTally()
+        tally.hugeEntries = candidates.hugeEntries
         let chunk = max(1, options.maxPagesPerCall)
         var index = 0
         while index < candidates.count {
@@ -229,8 +243,9 @@ struct PageMover {
                 tally.end = .exited
                 return tally
             }
-            for (status, target) in zip(statuses, candidates.targets[index..<end]) {
-                if status == target { tally.moved += 1 } else if status >= 0 { tally.notMoved[reasonLeft, default: 0] += 1 }
+            for (i, (status, target)) in zip(statuses, candidates.targets[index..<end]).enumerated() {
+                let weight = tally.weight(addresses[i])
+                if status == target { tally.moved += weight } else if status >= 0 { tally.notMoved[reasonLeft, default: 0] += weight }
             }
             index = end
         }

@@ -36,6 +36,11 @@ struct InspectCommand: AsyncParsableCommand {
     @Flag(help: "Also count every page from /proc/PID/numa_maps over the same mappings.")
     var exact = false
 
+    @Flag(help: ArgumentHelp(
+        "Sample hugetlb mappings too (MAP_HUGETLB, hugetlbfs files), as a policy's sampling.hugetlb: true does.",
+        discussion: "Skipped by default, as the kernel's own scanner skips them; with --exact their huge pages are counted in base pages."))
+    var hugetlb = false
+
     @Option(help: "Seconds over which threads' CPU time is measured.")
     var interval = 0.5
 
@@ -80,6 +85,7 @@ struct InspectCommand: AsyncParsableCommand {
         options.seed = seed
         options.readHugePages = true
         options.trackWrites = trackWrites
+        options.hugetlb = hugetlb
         // A one-shot look can afford more than the daemon's per-round budget.
         options.budgetSeconds = 0.25
         // Rounds run on the sampler thread pinned to the process's node.
@@ -110,7 +116,7 @@ struct InspectCommand: AsyncParsableCommand {
     private func exactPageShares() throws -> [NodeID: Double] {
         let procfs = ProcFS()
         do {
-            let counts = exactPagesByNode(maps: try procfs.maps(pid), numaMaps: try procfs.numaMaps(pid))
+            let counts = exactPagesByNode(maps: try procfs.maps(pid), numaMaps: try procfs.numaMaps(pid), hugetlb: hugetlb)
             let total = Double(counts.values.reduce(0, +))
             guard total > 0 else { return [:] }
             return counts.mapValues { Double($0) / total }

@@ -2,10 +2,30 @@
 public struct AddressRange: Hashable, Sendable, Codable, CustomStringConvertible {
     public var start: UInt64
     public var end: UInt64
+    /// The size of the range's pages when larger than a base page (a hugetlb
+    /// mapping: one move_pages entry per huge page); 0 for base pages.
+    public var pageBytes: UInt64
 
-    public init(start: UInt64, end: UInt64) {
+    public init(start: UInt64, end: UInt64, pageBytes: UInt64 = 0) {
         self.start = start
         self.end = end
+        self.pageBytes = pageBytes
+    }
+
+    enum CodingKeys: String, CodingKey { case start, end, pageBytes }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        start = try c.decode(UInt64.self, forKey: .start)
+        end = try c.decode(UInt64.self, forKey: .end)
+        pageBytes = try c.decodeIfPresent(UInt64.self, forKey: .pageBytes) ?? 0
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(start, forKey: .start)
+        try c.encode(end, forKey: .end)
+        if pageBytes > 0 { try c.encode(pageBytes, forKey: .pageBytes) }
     }
 
     public var bytes: UInt64 { end > start ? end - start : 0 }

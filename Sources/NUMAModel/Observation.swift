@@ -80,17 +80,23 @@ public struct RangePlacement: Hashable, Sendable, Codable {
     public var pagesByNode: [NodeID: Int]
     /// Samples of the range that found no page (never touched, or swapped out).
     public var notResident: Int
+    /// Huge page size of a hugetlb mapping; 0 for base pages.
+    public var pageBytes: UInt64
 
     public init(start: UInt64, end: UInt64, sharedObject: String?, pagesByNode: [NodeID: Int],
-                notResident: Int = 0) {
+                notResident: Int = 0, pageBytes: UInt64 = 0) {
         self.start = start
         self.end = end
         self.sharedObject = sharedObject
         self.pagesByNode = pagesByNode
         self.notResident = notResident
+        self.pageBytes = pageBytes
     }
 
-    enum CodingKeys: String, CodingKey { case start, end, sharedObject, pagesByNode, notResident }
+    /// The range as an action names it (its page size with it).
+    public var addressRange: AddressRange { AddressRange(start: start, end: end, pageBytes: pageBytes) }
+
+    enum CodingKeys: String, CodingKey { case start, end, sharedObject, pagesByNode, notResident, pageBytes }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -99,6 +105,7 @@ public struct RangePlacement: Hashable, Sendable, Codable {
         sharedObject = try c.decodeIfPresent(String.self, forKey: .sharedObject)
         pagesByNode = try c.decode([NodeID: Int].self, forKey: .pagesByNode)
         notResident = try c.decodeIfPresent(Int.self, forKey: .notResident) ?? 0
+        pageBytes = try c.decodeIfPresent(UInt64.self, forKey: .pageBytes) ?? 0
     }
 
     /// The mapping's virtual size: what it reserves, not what it holds.

@@ -193,7 +193,7 @@ private struct Planner {
             let target = memoryNodes[0]
             let away = privateRanges.filter { share(of: target, in: $0.pagesByNode) < 1 && $0.pagesByNode.values.contains { $0 > 0 } }
             let bytes = away.reduce(0.0) { $0 + Double($1.residentBytes) * (1 - share(of: target, in: $1.pagesByNode)) }
-            moves = away.isEmpty ? [] : [(target, away.map { AddressRange(start: $0.start, end: $0.end) },
+            moves = away.isEmpty ? [] : [(target, away.map(\.addressRange),
                                           UInt64(bytes))]
         } else {
             // Interleave spreads every private range; pin and preferred over
@@ -234,10 +234,10 @@ private struct Planner {
                 let end = min(range.end, (start / chunk + 1) * chunk)
                 let slot = k % n
                 let node = memoryNodes[slot]
-                if let last = lists[slot].last, last.end == start {
+                if let last = lists[slot].last, last.end == start, last.pageBytes == range.pageBytes {
                     lists[slot][lists[slot].count - 1].end = end
                 } else {
-                    lists[slot].append(AddressRange(start: start, end: end))
+                    lists[slot].append(AddressRange(start: start, end: end, pageBytes: range.pageBytes))
                 }
                 bytes[slot] += Double(end - start) * resident * (1 - share(of: node, in: counts))
                 k += 1
@@ -298,7 +298,7 @@ private struct Planner {
             let reason = memoryReason(summary, note: note, destination: nodes.count == 1 ? nodes[0] : nil,
                                       bytes: bytes, comparisons: [Comparison("share on nodes", onShare)])
             return .setObjectPolicy(SetObjectPolicy(
-                objectKey: object.key, via: o.identity, ranges: ranges.map { AddressRange(start: $0.start, end: $0.end) },
+                objectKey: object.key, via: o.identity, ranges: ranges.map(\.addressRange),
                 policy: policy, nodes: nodes, moveExisting: true, bytes: bytes, reason: reason))
         }
     }

@@ -96,13 +96,15 @@ extension PlacementRound {
             guard state.budget.spend(bytes) else { plan.budget += bytes; continue }
             _ = reserve.book(bytes, to: d)
             state[slot[p]].ranges[rangeSlot].movedAt = now
-            plan.add(range: AddressRange(start: range.start, end: range.end), bytes: bytes, to: d,
+            plan.add(range: range.addressRange, bytes: bytes, to: d,
                      from: counts, nodes: nodes)
         }
         // migrate_pages moves every page on the source nodes: only right when
         // every range with a page away from d is in the move.
         var whole = false
-        if case .node(let d) = target, plan.moves.count == 1, observedRanges.allSatisfy({ $0.sharedObject == nil }) {
+        // (Not with hugetlb ranges: their pages are counted one move_pages entry per huge page.)
+        if case .node(let d) = target, plan.moves.count == 1,
+           observedRanges.allSatisfy({ $0.sharedObject == nil && $0.pageBytes == 0 }) {
             let away = observedRanges.filter { RangeCounts($0, nodes: nodes).remoteShare(from: d) > 0 }.count
             whole = away == plan.moves[0].ranges.count
         }
@@ -228,7 +230,8 @@ extension PlacementRound {
                 let away = UInt64(Double(end - start) * resident * counts.remoteShare(from: d))
                 if away > 0 {
                     _ = reserve.book(away, to: d)
-                    plan.add(range: AddressRange(start: start, end: end), bytes: away, to: d, from: counts, nodes: nodes)
+                    plan.add(range: AddressRange(start: start, end: end, pageBytes: range.pageBytes), bytes: away, to: d,
+                             from: counts, nodes: nodes)
                 }
                 start = end
                 i += 1

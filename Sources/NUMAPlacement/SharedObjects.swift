@@ -22,7 +22,7 @@ extension PlacementRound {
                 absent += range.notResident
                 if via == nil || via == p {
                     via = p
-                    viaRanges.append(AddressRange(start: range.start, end: range.end))
+                    viaRanges.append(range.addressRange)
                     objectBytes += range.bytes
                 }
             }

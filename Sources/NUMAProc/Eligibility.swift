@@ -34,9 +34,15 @@ extension Mapping {
     /// Skipped as the kernel skips them: PROT_NONE, special areas, hugetlb,
     /// devices, and file-backed mappings that are readable but not writable.
     /// A private mapping of /dev/zero is anonymous memory to the kernel, so eligible.
-    public var isEligibleForSampling: Bool {
+    public var isEligibleForSampling: Bool { isEligible(hugetlb: false) }
+
+    /// Eligibility with hugetlb mappings included when a policy asks for
+    /// them (`sampling.hugetlb: true`): move_pages and migrate_pages move huge
+    /// pages, though the kernel's own scanner skips them.
+    public func isEligible(hugetlb: Bool) -> Bool {
         if !readable && !writable && !executable { return false }
-        if isSpecial || isHugeTLB || isDeviceMapping { return false }
+        if isHugeTLB { return hugetlb && end > start }  // (under /dev/hugepages, but memory, not a device)
+        if isSpecial || isDeviceMapping { return false }
         if hasBackingFile && readable && !writable { return false }
         return end > start
     }
@@ -66,8 +72,8 @@ extension Mapping {
 /// base pages (a hugetlb entry counts huge pages; THP is already in base pages).
 /// Costly on a big process (numa_maps walks every page table): used by
 /// `inspect --exact` and by tests, never on the sampling path.
-public func exactPagesByNode(maps: [Mapping], numaMaps: [NumaMapsEntry]) -> [NodeID: UInt64] {
-    let eligibleStarts = Set(maps.lazy.filter(\.isEligibleForSampling).map(\.start))
+public func exactPagesByNode(maps: [Mapping], numaMaps: [NumaMapsEntry], hugetlb: Bool = false) -> [NodeID: UInt64] {
+    let eligibleStarts = Set(maps.lazy.filter { $0.isEligible(hugetlb: hugetlb) }.map(\.start))
     var result: [NodeID: UInt64] = [:]
     for entry in numaMaps where eligibleStarts.contains(entry.start) {
         let scale = max(entry.kernelPageSizeKB, 4) / 4

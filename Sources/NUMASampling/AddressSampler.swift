@@ -5,11 +5,14 @@ public struct EligibleRegion: Hashable, Sendable {
     public var start: UInt64
     public var end: UInt64
     public var sharedObject: String?
+    /// Huge page size of a hugetlb mapping; 0 for base pages.
+    public var pageBytes: UInt64
 
-    public init(start: UInt64, end: UInt64, sharedObject: String? = nil) {
+    public init(start: UInt64, end: UInt64, sharedObject: String? = nil, pageBytes: UInt64 = 0) {
         self.start = start
         self.end = end
         self.sharedObject = sharedObject
+        self.pageBytes = pageBytes
     }
 }
 

@@ -85,7 +85,8 @@ public enum PlacementEstimator {
             let region = sampler.regions[index]
             return RangePlacement(start: region.start, end: region.end,
                                   sharedObject: region.sharedObject,
-                                  pagesByNode: counts[index] ?? [:], notResident: absent[index] ?? 0)
+                                  pagesByNode: counts[index] ?? [:], notResident: absent[index] ?? 0,
+                                  pageBytes: region.pageBytes)
         }
     }
 }

@@ -48,9 +48,10 @@ public struct ProcessSampler: Sendable {
         var events: [String] = []
         let mapsStart = monotonicSeconds()
         let mappings = try read(pid) { () throws(ProcReadError) in try procfs.maps(pid) }
-        let eligible = mappings.filter(\.isEligibleForSampling)
+        let eligible = mappings.filter { $0.isEligible(hugetlb: options.hugetlb) }
         let sampler = AddressSampler(regions: eligible.map {
-            EligibleRegion(start: $0.start, end: $0.end, sharedObject: $0.sharedObject?.key)
+            EligibleRegion(start: $0.start, end: $0.end, sharedObject: $0.sharedObject?.key,
+                           pageBytes: $0.isHugeTLB ? HugePages.defaultBytes : 0)
         }, pageSize: pageSize)
         let mapsSeconds = monotonicSeconds() - mapsStart
 

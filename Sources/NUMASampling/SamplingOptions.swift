@@ -26,6 +26,8 @@ public struct SamplingOptions: Sendable {
     public var seed: UInt64 = 0x5EED
     /// AnonHugePages from smaps_rollup: it walks the page tables, so only on request.
     public var readHugePages = false
+    /// Sample hugetlb mappings too (a policy's `sampling.hugetlb: true`).
+    public var hugetlb = false
     /// The kernel balancer's per-task fault stats, when it is on.
     public var readKernelFaults = true
     /// The soft-dirty tier: which sampled pages were written in the interval.

@@ -33,6 +33,23 @@ struct ActuatorTests {
         #expect(kernel.nodes(of: 10) == [1: 1000])
     }
 
+    @Test("a hugetlb range moves one move_pages entry per huge page, and its pages are counted in base pages")
+    func hugePagesOneEntryEach() {
+        let kernel = RecordingKernel()
+        kernel.addProcess(pid: 10)
+        // 4 MiB of 2 MiB huge pages: every address inside answers its node, as the kernel does.
+        kernel.addPages(pid: 10, start: 0x4000_0000, count: 1024, node: 0)
+        let actuator = LinuxActuator(kernel: kernel, options: options(kernel))
+        let range = AddressRange(start: 0x4000_0000, end: 0x4000_0000 + (4 << 20), pageBytes: 2 << 20)
+        let record = actuator.perform(.moveRanges(MoveRanges(process: kernel.identity(10), ranges: [range], to: 1,
+                                                             bytes: 4 << 20, reason: testReason)))
+        #expect(record.outcome.status == .done)
+        let entries = kernel.state.withLock { $0.moveBatches }.reduce(0, +)
+        #expect(entries == 2, "\(entries) move_pages entries for two huge pages")
+        #expect(record.outcome.pagesMoved == 1024)
+        #expect(record.outcome.bytesMoved == 4 << 20)
+    }
+
     @Test("on a slow machine move_pages batches shrink to about a quarter of a second each")
     func batchesFollowTheMeasuredRate() {
         let kernel = RecordingKernel()

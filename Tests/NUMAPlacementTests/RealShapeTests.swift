@@ -270,4 +270,21 @@ struct RealShapeTests {
         }
         #expect(!heapAway, "member 61's heap was moved away from its threads to node 0: \(acts)")
     }
+
+    @Test("a hugetlb range is moved by its ranges with its huge page size, never by migrate_pages of the whole process")
+    func hugetlbRangeKeepsItsPageSize() throws {
+        let topology = Fixture.topology(nodes: 2)
+        var engine = PlacementEngine()
+        var moved: MoveRanges?
+        for round in 1...2 {
+            var o = Fixture.process(pid: 70, pages: [[0: 64]], threadNodes: [1, 1], allowed: node1, owner: .user,
+                                    time: Double(round))
+            o.ranges[0].pageBytes = 2 << 20
+            let plan = engine.plan(topology: topology, observations: [o], now: Double(round))
+            #expect(!plan.actions.contains { if case .movePages = $0 { true } else { false } })
+            for case .moveRanges(let m) in plan.actions { moved = m }
+        }
+        let move = try #require(moved, "the hugetlb range was not moved")
+        #expect(move.ranges.allSatisfy { $0.pageBytes == 2 << 20 } && move.to == 1)
+    }
 }

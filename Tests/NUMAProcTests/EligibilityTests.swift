@@ -59,6 +59,18 @@ import Testing
         #expect(mapping.isEligibleForSampling == eligible, "\(perms) \(path)")
     }
 
+    @Test("hugetlb mappings: skipped as the kernel's scanner skips them, sampled when a policy asks")
+    func hugetlbWhenAsked() throws {
+        for line in ["7f0000000000-7f0040000000 rw-p 00000000 00:0f 1234 /anon_hugepage (deleted)",
+                     "7f0000000000-7f0040000000 rw-s 00000000 00:22 99 /dev/hugepages/libvirt/qemu/1-vm/qemu_back_mem"] {
+            let mapping = try #require(try Maps.parse(line).first)
+            #expect(mapping.isHugeTLB)
+            #expect(!mapping.isEligibleForSampling)
+            #expect(mapping.isEligible(hugetlb: true), "\(line)")
+        }
+        #expect(HugePages.parse(meminfo: "MemTotal: 1 kB\nHugepagesize:       2048 kB\n") == 2 << 20)
+    }
+
     @Test func sharedObjectsOnlyForSharedMappings() throws {
         let maps = try fixtureMaps()
         let objects = maps.compactMap(\.sharedObject)

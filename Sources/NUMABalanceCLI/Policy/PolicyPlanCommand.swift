@@ -159,6 +159,7 @@ struct PolicyPlanCommand: AsyncParsableCommand {
                     if let budget = policy.sampling.roundBudget {
                         options.budgetSeconds = budget.inSeconds
                     }
+                    options.hugetlb = policy.sampling.hugetlb
                     switch await pool.observe(pid: process.identity.pid, options: options) {
                     case .failed(_, let error, _):
                         return ProcessPlan(process: process, treatment: .notSampled, note: error.description)

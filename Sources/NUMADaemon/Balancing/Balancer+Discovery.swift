@@ -103,7 +103,8 @@ extension Balancer {
         } else if policy.placement.mode == .ignore {
             standing = .ignored
         } else if policy.placement.mode == .auto, (facts.rssBytes ?? 0) < settings.config.sampling.minResidentBytes,
-                  policy.match.minRSSBytes == nil {
+                  policy.match.minRSSBytes == nil, !policy.sampling.hugetlb {
+            // (RSS leaves hugetlb pages out: a policy sampling them judges size by the sample.)
             standing = .small
         } else {
             standing = entry?.standing == .unreadable ? .unreadable : .balanced

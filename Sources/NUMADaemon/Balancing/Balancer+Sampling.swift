@@ -59,6 +59,7 @@ extension Balancer {
         options.maxSamples = policy.sampling.maxSamplesPerRound ?? config.maxSamplesPerRound
         options.halfWidth = policy.sampling.halfWidth ?? config.halfWidth
         options.budgetSeconds = (policy.sampling.roundBudget ?? config.roundBudget).inSeconds
+        options.hugetlb = policy.sampling.hugetlb
         // No sleeping on a sampler thread: the first round of a process only
         // sets its CPU baseline; the next one measures over the scan period.
         options.cpuInterval = .zero
