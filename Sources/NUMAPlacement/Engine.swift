@@ -41,7 +41,7 @@ public struct PlacementEngine: Sendable {
         var working = state
         state = EngineState(budget: working.budget)
         working.round &+= 1
-        working.forget(olderThan: config.forgetAfterSeconds, now: now)
+        working.forget(olderThan: config.stateLifetime, now: now)
         working.budget.refill(now: now)
         let input = RoundInput(observations: observations, nodes: nodes, mode: config.mode) {
             working.engineAffinity(of: $0)
@@ -85,25 +85,74 @@ struct DecayedRows {
 }
 
 extension PlacementRound {
-    /// update_task_scan_period for every observed process: "local" counts
-    /// what the plan makes local, as the kernel counts a migrated fault.
+    /// update_task_scan_period for every observed process, with the kernel's
+    /// inputs: faults local as measured this round (a fault the plan will
+    /// migrate was remote when it happened: numa_migrate_prep counts only a
+    /// page already on the faulting node); a group's shared page on one of
+    /// its active nodes counts local; shared means accessed by others (a
+    /// group's object), not merely in a shared mapping. A task whose threads
+    /// moved to another node starts again at the shortest period.
     mutating func updateScanPeriods(failed: Set<ProcessIdentity>) -> [ScanSchedule] {
         var scans: [ScanSchedule] = []
         scans.reserveCapacity(input.count)
         for p in 0..<input.count {
-            let samples = Double(input.samples[p])
-            let shared = Double(input.sharedSamples[p])
-            let local = (expectedLocality[p] ?? input.locality[p] ?? 0) * samples
+            let u = units.unitOf[p]
+            let group = units.isGroup(u)
+            let (local, samples, shared) = scanFaults(p, unit: u, group: group)
             let signal = ScanPeriod.Signal(local: local, remote: samples - local,
                                            privateFaults: max(0, samples - shared), sharedFaults: shared,
                                            migrationFailed: !failed.isEmpty && failed.contains(identity(p)))
-            let next = ScanPeriod.next(period: state[slot[p]].scanPeriod, signal: signal,
-                                       min: config.scanPeriodMin, max: config.scanPeriodMax)
-            let due = now + (budgetWaiting.contains(p) ? min(next.period, config.scanPeriodMin) : next.period)
-            state[slot[p]].scanPeriod = next.period
+            let node = Int32(processNode(p) ?? -1)
+            let moved = node >= 0 && state.processes[slot[p]].scannedOn >= 0 && node != state.processes[slot[p]].scannedOn
+            state[slot[p]].scannedOn = node
+            let period = moved ? config.scanPeriodMin
+                : ScanPeriod.next(period: state[slot[p]].scanPeriod, signal: signal,
+                                  min: config.scanPeriodMin, max: config.scanPeriodMax).period
+            let due = now + (budgetWaiting.contains(p) ? min(period, config.scanPeriodMin) : period)
+            state[slot[p]].scanPeriod = period
             state[slot[p]].nextScan = due
-            scans.append(ScanSchedule(process: identity(p), periodSeconds: next.period, nextScan: due))
+            scans.append(ScanSchedule(process: identity(p), periodSeconds: period, nextScan: due))
         }
         return scans
+    }
+
+    /// Local, all and shared sampled faults of p for its scan period.
+    private func scanFaults(_ p: Int, unit u: Int, group: Bool) -> (local: Double, all: Double, shared: Double) {
+        let n = nodes.count
+        if input.usesKernelFaults[p] {
+            // The kernel's own counts: locality as the sampler measured it.
+            let samples = Double(input.samples[p])
+            let local = (input.locality[p] ?? 0) * samples
+            return (local, samples, group ? Double(input.sharedSamples[p]) : 0)
+        }
+        var cpuTotal = 0
+        for k in 0..<n { cpuTotal += input.threadMillis[p * n + k] }
+        var active = NodeMask()
+        if group { for k in ActiveNodes.of(cpuFaults: units.cpuRow(u)) { active.insert(k) } }
+        var local = 0.0, all = 0.0, shared = 0.0
+        for k in 0..<n {
+            let pages = Double(input.pages[p * n + k])
+            let sharedHere = group ? Double(input.sharedPages(p, k)) : 0
+            all += pages
+            shared += sharedHere
+            let cpuShare = cpuTotal > 0 ? Double(input.threadMillis[p * n + k]) / Double(cpuTotal) : 0
+            local += (pages - sharedHere) * cpuShare
+            // A shared page on a node the group actively uses is local (task_numa_fault).
+            local += active.count > 1 && active.contains(k) ? sharedHere : sharedHere * cpuShare
+        }
+        return (local, all, shared)
+    }
+
+    /// The node p's threads ran on this round (carrying settledLoadShare of its load), if one.
+    func processNode(_ p: Int) -> Int? {
+        let n = nodes.count
+        var best = -1, bestLoad = 0, total = 0
+        for k in 0..<n {
+            let load = input.load[p * n + k]
+            total += load
+            if load > bestLoad { best = k; bestLoad = load }
+        }
+        guard best >= 0, Double(bestLoad) >= Double(total) * config.settledLoadShare else { return nil }
+        return best
     }
 }

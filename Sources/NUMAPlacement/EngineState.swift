@@ -49,6 +49,9 @@ public struct ProcessState: Hashable, Sendable, Codable {
     public var expectedLocality: Double?
     /// Page ranges, sorted by start.
     public var ranges: [RangeMemory]
+    /// The node its threads ran on at the last scan (-1: none, or spread):
+    /// a task that changes node starts its scan period again.
+    public var scannedOn: Int32 = -1
 
     init(identity: ProcessIdentity, nodeCount: Int, scanPeriod: Double, now: Double) {
         self.identity = identity

@@ -48,8 +48,13 @@ public struct PlacementConfig: Hashable, Sendable, Codable {
     public var minRemoteShare: Double
     /// A unit runs "on" a node when this share of its runnable load is there.
     public var settledLoadShare: Double
-    /// State of a process not observed for this long is forgotten.
+    /// State of a process not observed for this long is forgotten…
     public var forgetAfterSeconds: Double
+
+    /// …but never before two of its longest scan periods and a cool-down have
+    /// passed: a process scanned every 10 minutes keeps its statistics, its
+    /// cool-down and its pins between scans.
+    public var stateLifetime: Double { max(forgetAfterSeconds, 2 * scanPeriodMax + cooldownSeconds) }
 
     public init(mode: PlacementMode = .standalone, scanPeriodMin: Double = 1, scanPeriodMax: Double = 60,
                 cooldownSeconds: Double = 30, sharpLocalityDrop: Double = 0.25,

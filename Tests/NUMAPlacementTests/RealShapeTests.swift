@@ -287,4 +287,52 @@ struct RealShapeTests {
         let move = try #require(moved, "the hugetlb range was not moved")
         #expect(move.ranges.allSatisfy { $0.pageBytes == 2 << 20 } && move.to == 1)
     }
+
+    // MARK: scan period and state
+
+    @Test("state lives as long as the longest scan period: a process scanned every 10 minutes is not forgotten between scans")
+    func stateOutlivesTheScanPeriod() {
+        let topology = Fixture.topology(nodes: 2)
+        var engine = PlacementEngine(config: PlacementConfig(scanPeriodMax: 600))
+        let a = Fixture.process(pid: 80, pages: [[1: 40]], threadNodes: [1], allowed: all, time: 1)
+        _ = engine.plan(topology: topology, observations: [a], now: 1)
+        // Others are observed meanwhile; A's next scan is 5 minutes later.
+        for t in stride(from: 60.0, through: 300, by: 60) {
+            let b = Fixture.process(pid: 81, pages: [[0: 40]], threadNodes: [0], allowed: all, time: t)
+            _ = engine.plan(topology: topology, observations: [b], now: t)
+        }
+        #expect(engine.state.processes.contains { $0.identity == a.identity }, "A's state was forgotten before its next scan")
+    }
+
+    @Test("a fault the plan will migrate was remote when it happened: an all-remote process backs off as in the kernel")
+    func migratedFaultsCountRemote() throws {
+        let topology = Fixture.topology(nodes: 2)
+        var engine = PlacementEngine(config: PlacementConfig(scanPeriodMin: 1, scanPeriodMax: 60))
+        var periods: [Double] = []
+        for round in 1...2 {
+            let o = Fixture.process(pid: 90, pages: [[0: 40], [0: 40]], threadNodes: [1, 1], allowed: node1, owner: .user,
+                                    time: Double(round))
+            let plan = engine.plan(topology: topology, observations: [o], now: Double(round))
+            periods.append(try #require(plan.scans.first).periodSeconds)
+        }
+        // All private and remote, as the kernel counts it: local + shared = 0,
+        // so update_task_scan_period doubles the period each time (1 → 2 → 4),
+        // also in the round whose plan moves the pages (they were remote).
+        #expect(periods == [2, 4], "periods \(periods): the round's own move counted as local faults?")
+    }
+
+    @Test("a task whose threads moved to another node starts its scan period again")
+    func nodeChangeResetsThePeriod() throws {
+        let topology = Fixture.topology(nodes: 2)
+        var engine = PlacementEngine(config: PlacementConfig(scanPeriodMin: 1, scanPeriodMax: 60))
+        var last = 0.0
+        for round in 1...6 {
+            let o = Fixture.process(pid: 91, pages: [[0: 40]], threadNodes: [0], allowed: all, time: Double(round))
+            last = try #require(engine.plan(topology: topology, observations: [o], now: Double(round)).scans.first).periodSeconds
+        }
+        #expect(last > 1, "a well-placed private process's period should have grown: \(last)")
+        let moved = Fixture.process(pid: 91, pages: [[0: 40]], threadNodes: [1], allowed: all, time: 7)
+        let period = try #require(engine.plan(topology: topology, observations: [moved], now: 7).scans.first).periodSeconds
+        #expect(period == 1, "threads now on node 1, period \(period)")
+    }
 }
