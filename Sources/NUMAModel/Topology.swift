@@ -20,6 +20,18 @@ public struct Node: Hashable, Sendable, Codable {
 
     public var hasCPUs: Bool { !cpus.isEmpty }
     public var hasMemory: Bool { memTotalBytes > 0 }
+
+    /// Free memory a migration must leave on the node: the high watermark
+    /// (below it kswapd reclaims) plus `fraction` of the node's memory.
+    public func reserveBytes(fraction: Double) -> UInt64 {
+        highWatermarkBytes + UInt64(Double(memTotalBytes) * fraction)
+    }
+
+    /// Bytes that may still arrive on the node above its reserve.
+    public func room(fraction: Double) -> UInt64 {
+        let reserve = reserveBytes(fraction: fraction)
+        return memFreeBytes > reserve ? memFreeBytes - reserve : 0
+    }
 }
 
 /// The machine's NUMA layout: nodes sorted by id and the SLIT distances.

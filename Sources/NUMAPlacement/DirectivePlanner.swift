@@ -20,7 +20,7 @@ import NUMAModel
 /// share) the plan is empty, so the daemon never moves the same pages twice.
 public enum DirectivePlanner {
     /// Interleave granularity: huge-page sized, as MPOL_INTERLEAVE spreads THP.
-    public static let chunkBytes: UInt64 = 2 << 20
+    public static let chunkBytes = InterleaveChunks.bytes
     /// Share of the sampled pages on the target nodes at which memory is left alone.
     public static let satisfiedShare = 0.98
     /// How far from an even share a node may be before interleave re-spreads.
@@ -223,16 +223,12 @@ private struct Planner {
         var lists = [[AddressRange]](repeating: [], count: n)
         var bytes = [Double](repeating: 0, count: n)
         var k = 0
-        let chunk = DirectivePlanner.chunkBytes
         for range in ranges {
             // A range the sample missed is estimated from the whole process.
             let sampled = range.pagesByNode.values.contains { $0 > 0 }
             let counts = sampled ? range.pagesByNode : o.pages.pagesByNode
             let resident = sampled ? range.residentFraction : residentFraction
-            var start = range.start
-            while start < range.end {
-                let end = min(range.end, (start / chunk + 1) * chunk)
-                let slot = k % n
+            k = InterleaveChunks.forEach(start: range.start, end: range.end, turn: k, slots: n) { start, end, slot in
                 let node = memoryNodes[slot]
                 if let last = lists[slot].last, last.end == start, last.pageBytes == range.pageBytes {
                     lists[slot][lists[slot].count - 1].end = end
@@ -240,8 +236,6 @@ private struct Planner {
                     lists[slot].append(AddressRange(start: start, end: end, pageBytes: range.pageBytes))
                 }
                 bytes[slot] += Double(end - start) * resident * (1 - share(of: node, in: counts))
-                k += 1
-                start = end
             }
         }
         return (0..<n).map { (memoryNodes[$0], lists[$0], UInt64(bytes[$0])) }

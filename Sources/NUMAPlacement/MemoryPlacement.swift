@@ -193,7 +193,6 @@ extension PlacementRound {
     private mutating func placeEvenly(_ p: Int, unit u: Int, over mask: NodeMask) {
         let list = mask.indices(upTo: nodes.count)
         guard !list.isEmpty else { return }
-        let chunk = DirectivePlanner.chunkBytes
         let isGroup = units.isGroup(u)
         var plan = RangeMoves(nodeCount: nodes.count)
         // The filter's destination for "evenly over this set".
@@ -201,7 +200,7 @@ extension PlacementRound {
         var turn = 0
         for range in input.ranges(p) where !(isGroup && range.sharedObject != nil) {
             let counts = RangeCounts(range, nodes: nodes)
-            let chunks = Int((range.end - 1) / chunk - range.start / chunk + 1)
+            let chunks = InterleaveChunks.count(start: range.start, end: range.end)
             defer { turn += chunks }
             guard counts.total > 0 else { continue }
             let even = chunks >= list.count ? 1 / Double(list.count) : 0
@@ -220,11 +219,8 @@ extension PlacementRound {
             guard list.allSatisfy({ reserve.allows(perNode, to: $0) }) else { plan.reserve += bytes; continue }
             guard state.budget.spend(bytes) else { plan.budget += bytes; continue }
             state[slot[p]].ranges[rangeSlot].movedAt = now
-            var start = range.start
-            var i = turn
-            while start < range.end {
-                let end = min(range.end, (start / chunk + 1) * chunk)
-                let d = list[i % list.count]
+            InterleaveChunks.forEach(start: range.start, end: range.end, turn: turn, slots: list.count) { start, end, slot in
+                let d = list[slot]
                 // What of the chunk is not on d yet, as the range's sample says
                 // (a range all on d: its chunks for d have nothing to move).
                 let away = UInt64(Double(end - start) * resident * counts.remoteShare(from: d))
@@ -233,8 +229,6 @@ extension PlacementRound {
                     plan.add(range: AddressRange(start: start, end: end, pageBytes: range.pageBytes), bytes: away, to: d,
                              from: counts, nodes: nodes)
                 }
-                start = end
-                i += 1
             }
         }
         emit(plan, for: p, unit: u, target: .even(mask), wholeProcess: false)

@@ -80,9 +80,7 @@ struct NodeTable: Sendable {
         distances = topology.distances
         memTotal = topology.nodes.map(\.memTotalBytes)
         memFree = topology.nodes.map(\.memFreeBytes)
-        reserve = topology.nodes.map {
-            $0.highWatermarkBytes + UInt64(Double($0.memTotalBytes) * reserveFraction)
-        }
+        reserve = topology.nodes.map { $0.reserveBytes(fraction: reserveFraction) }
         var cpuNodes = NodeMask()
         var memoryNodes = NodeMask()
         let maxID = topology.nodes.map(\.id.rawValue).max() ?? 0

@@ -335,4 +335,14 @@ struct RealShapeTests {
         let period = try #require(engine.plan(topology: topology, observations: [moved], now: 7).scans.first).periodSeconds
         #expect(period == 1, "threads now on node 1, period \(period)")
     }
+
+    @Test("one interleave chunker: aligned 2 MiB pieces in turn, the turn carried from range to range")
+    func interleaveChunks() {
+        var pieces: [(UInt64, UInt64, Int)] = []
+        let mib: UInt64 = 1 << 20
+        let next = InterleaveChunks.forEach(start: 1 * mib, end: 5 * mib, turn: 1, slots: 2) { pieces.append(($0, $1, $2)) }
+        #expect(pieces.map(\.0) == [1 * mib, 2 * mib, 4 * mib] && pieces.map(\.1) == [2 * mib, 4 * mib, 5 * mib])
+        #expect(pieces.map(\.2) == [1, 0, 1] && next == 4)
+        #expect(InterleaveChunks.count(start: 1 * mib, end: 5 * mib) == 3)
+    }
 }

@@ -71,8 +71,5 @@ struct OperatorPlan {
     static func residentBytes(_ o: Observation) -> UInt64 { o.residentBytes }
 
     /// Bytes that may arrive on a node: free above its high watermark plus the margin.
-    static func room(_ node: Node, fraction: Double) -> UInt64 {
-        let reserve = node.highWatermarkBytes + UInt64(Double(node.memTotalBytes) * fraction)
-        return node.memFreeBytes > reserve ? node.memFreeBytes - reserve : 0
-    }
+    static func room(_ node: Node, fraction: Double) -> UInt64 { node.room(fraction: fraction) }
 }

@@ -40,7 +40,6 @@ enum WholeProcess {
 /// eligible private mapping in 2 MiB chunks (huge-page sized), chunk k to
 /// the k-th active node in turn, as MPOL_INTERLEAVE would have placed it.
 enum SpreadInterleave {
-    static let chunk: UInt64 = 2 << 20
 
     /// The nodes of a user's pin (it decides where the threads may run), else
     /// those whose CPU time is over a third of the busiest node's (ACTIVE_NODE_FRACTION).
@@ -66,14 +65,10 @@ enum SpreadInterleave {
         var bytes: [NodeID: UInt64] = [:]
         var index = 0
         for mapping in mappings where mapping.isEligibleForSampling && mapping.sharedObject == nil {
-            var start = mapping.start
-            while start < mapping.end {
-                let end = min(mapping.end, (start / chunk + 1) * chunk)
-                let node = nodes[index % nodes.count]
-                ranges[node, default: []].append(AddressRange(start: start, end: end))
-                bytes[node, default: 0] += end - start
-                index += 1
-                start = end
+            index = InterleaveChunks.forEach(start: mapping.start, end: mapping.end, turn: index,
+                                             slots: nodes.count) { start, end, slot in
+                ranges[nodes[slot], default: []].append(AddressRange(start: start, end: end))
+                bytes[nodes[slot], default: 0] += end - start
             }
         }
         let share = observation.pages.shares
@@ -83,7 +78,8 @@ enum SpreadInterleave {
             reason.destination = node
             reason.summary = "process does not fit one node: its memory is interleaved over its threads' nodes "
                 + "\(nodes.map(\.rawValue)) in 2 MiB chunks, as MPOL_INTERLEAVE would place it"
-            let away = UInt64(Double(bytes[node] ?? 0) * (1 - (share[node] ?? 0)))
+            // Resident bytes, not the mappings' size (a sparse heap).
+            let away = UInt64(Double(bytes[node] ?? 0) * (observation.residentFraction ?? 1) * (1 - (share[node] ?? 0)))
             return .moveRanges(MoveRanges(process: first.process, ranges: list, to: node, bytes: away, reason: reason))
         }
         let others = actions.filter { action in
