@@ -56,6 +56,7 @@ extension PlacementRound {
     /// cool-down (the pin is what overfills the node); one whose threads left
     /// the node, only after it.
     private mutating func releaseStalePins() {
+        releaseOutgrownSets()
         for u in 0..<units.count where target[u] < 0 && units.totalLoad[u] > 0 {
             guard let placed = units.memberRange(u).compactMap({ ownPin(units.members[$0]) }).first else { continue }
             // A quarter over the node's CPUs, not a passing burst of a thread.
@@ -67,6 +68,35 @@ extension PlacementRound {
                 comparisons: [Comparison("load(unit)", Double(units.totalLoad[u])),
                               Comparison("capacity(\(nodes.ids[placed]))", Double(nodes.capacity[placed]))],
                 localityBefore: units.locality[u]))
+        }
+    }
+
+    /// A node set numabalance gave is released when the unit outgrows it (a
+    /// quarter over the set's CPUs), as a one-node pin is: the pin, not the
+    /// work, would then hold its threads on too few CPUs.
+    private mutating func releaseOutgrownSets() {
+        for u in 0..<units.count where targetNodes[u] == nil && target[u] < 0 {
+            guard let set = ownNodes(u) else { continue }
+            let list = set.indices(upTo: nodes.count)
+            let capacity = list.reduce(0) { $0 + nodes.capacity[$1] }
+            guard units.totalLoad[u] > capacity + capacity / 4 else { continue }
+            threadReason[u] = Reason(
+                rule: .release,
+                summary: "numabalance's node set \(nodes.nodeIDs(of: set)) no longer holds the \(units.isGroup(u) ? "group" : "process"): given its cpuset back",
+                comparisons: [Comparison("load(unit)", Double(units.totalLoad[u])),
+                              Comparison("capacity(set)", Double(capacity))],
+                localityBefore: units.locality[u])
+            for i in units.memberRange(u) {
+                let p = units.members[i]
+                let cpus = nodes.cpus(of: nodes.cpuNodes, within: input.limit(p, nodes))
+                state[slot[p]].engineAffinity = nil
+                state[slot[p]].placedNodes = nil
+                markActed(p, expected: input.locality[p])
+                guard var reason = threadReason[u], cpus != input.allowedCPUs(p) else { continue }
+                reason.localityBefore = input.locality[p]
+                actions.append(.setAffinity(SetAffinity(
+                    process: identity(p), cpus: cpus, nodes: nodes.nodeIDs(of: nodes.nodes(of: cpus)), reason: reason)))
+            }
         }
     }
 

@@ -34,10 +34,12 @@ extension PlacementRound {
         }
     }
 
-    /// The fewest nodes whose spare CPUs hold the unit: first the node with
-    /// most of its memory that has room, then the nearest ones (then most
-    /// memory, then most room). Nil when even all of them do not, or when
-    /// the set would be every node (nothing to gain over the scheduler).
+    /// The fewest nodes whose spare CPUs and memory hold the unit: first the
+    /// node with most of its memory that has room, then the nearest ones
+    /// (then most memory, then most room). A unit that fits one node's CPUs
+    /// but not its memory gets as many nodes as its memory needs, never one
+    /// node with all of it pulled there. Nil when even all of them do not,
+    /// or when the set would be every node (nothing to gain over the scheduler).
     private func nodeSet(for u: Int) -> NodeMask? {
         let allowed = units.threadNodes[u].intersection(units.memoryNodes[u]).intersection(nodes.cpuNodes)
         let candidates = allowed.indices(upTo: nodes.count)
@@ -55,14 +57,20 @@ extension PlacementRound {
             if wa != wb { return wa > wb }
             return room(a) != room(b) ? room(a) > room(b) : a < b
         }
+        // Memory a node can hold for the unit: its room above the reserve plus
+        // what of the unit is already there.
+        func memoryRoom(_ k: Int) -> UInt64 { reserve.room(on: k) + units.bytes(u, k) }
+        let bytes = units.totalBytes(u)
         var set = NodeMask()
         var held = 0
+        var heldBytes: UInt64 = 0
         for k in [first] + rest {
             set.insert(k)
             held += room(k)
-            if held >= units.totalLoad[u] { break }
+            heldBytes += memoryRoom(k)
+            if held >= units.totalLoad[u], heldBytes >= bytes { break }
         }
-        guard held >= units.totalLoad[u], set.count < nodes.cpuNodes.count else { return nil }
+        guard held >= units.totalLoad[u], heldBytes >= bytes, set.count < nodes.cpuNodes.count else { return nil }
         return set
     }
 

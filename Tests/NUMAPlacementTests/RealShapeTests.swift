@@ -345,4 +345,41 @@ struct RealShapeTests {
         #expect(pieces.map(\.2) == [1, 0, 1] && next == 4)
         #expect(InterleaveChunks.count(start: 1 * mib, end: 5 * mib) == 3)
     }
+
+    // MARK: too big by memory, and sets that are outgrown
+
+    @Test("fits one node's CPUs but not its memory: not pinned to one node with all its memory pulled there")
+    func tooBigByMemory() {
+        // 2 nodes x 4 CPUs x 8 GiB; 2 busy threads, one per node, 12 GiB split 6/6.
+        let topology = Fixture.topology(nodes: 2, memory: 8 << 30, free: 1 << 30)
+        var engine = PlacementEngine()
+        var acts: [Action] = []
+        for round in 1...3 {
+            let o = Fixture.process(pid: 100, pages: [[0: 40], [1: 40]], rangeBytes: 6 << 30, threadNodes: [0, 1],
+                                    allowed: all, time: Double(round))
+            acts += engine.plan(topology: topology, observations: [o], now: Double(round)).actions
+        }
+        let oneNode = acts.compactMap { if case .setAffinity(let a) = $0 { a } else { nil } }.filter { $0.nodes.count == 1 }
+        #expect(oneNode.isEmpty, "pinned to one node though its memory needs two: \(oneNode)")
+        let pulled = acts.contains { if case .movePages = $0 { true } else if case .moveRanges = $0 { true } else { false } }
+        #expect(!pulled, "memory pulled onto a node that cannot hold it: \(acts)")
+    }
+
+    @Test("a node set numabalance gave is given back when the process outgrows it")
+    func outgrownSetReleased() throws {
+        let oneCPU = Fixture.topology(nodes: 4, cpus: 1)
+        let all4 = CPUSet(0..<4)
+        var engine = PlacementEngine()
+        let first = engine.plan(topology: oneCPU, observations: [
+            Fixture.process(pid: 110, pages: [[0: 40]], threadNodes: [0, 2], allowed: all4, time: 1, cpusPerNode: 1),
+        ], now: 1)
+        let set = try #require(Fixture.setAffinities(first).first?.cpus, "no node set given: \(first.actions)")
+        #expect(set.count == 2)
+        // Later (past the cool-down) it runs four busy threads on its two CPUs.
+        let grown = Fixture.process(pid: 110, pages: [[0: 20, 1: 20]], threadNodes: set.ids + set.ids, allowed: set,
+                                    owner: .numabalance, time: 40, cpusPerNode: 1)
+        let plan = engine.plan(topology: oneCPU, observations: [grown], now: 40)
+        let released = Fixture.setAffinities(plan).contains { $0.cpus == all4 && $0.reason.rule == .release }
+        #expect(released, "four busy threads kept on the two CPUs of its set: \(plan.actions)")
+    }
 }
