@@ -28,11 +28,31 @@ public enum Capacity {
     }
 
     /// A move of `load` onto a node already carrying `destinationLoad`:
-    /// allowed only if the node then has no more runnable load than CPUs.
-    /// (The kernel's node_has_spare path; the imbalance rule is not applied
-    /// to a node with spare capacity, as in task_numa_find_cpu.)
+    /// the node then has no more runnable load than CPUs. The imbalance rule
+    /// (`keepsBalanceOrSmall`) applies on top, per source node.
     public static func mayMove(load: Int, destinationLoad: Int, destinationCapacity: Int) -> Bool {
         fits(destinationLoad + load, capacity: destinationCapacity)
+    }
+
+    /// NUMA_IMBALANCE_MIN: task_numa_find_cpu (through adjust_numa_imbalance)
+    /// lets a move leave up to two tasks of imbalance, so a pair of
+    /// communicating tasks can stay together on a lightly used node.
+    public static let imbalanceAllowance = 2000
+
+    /// The imbalance rule for a move of `load` from source to destination,
+    /// as task_numa_find_cpu applies it on both of its paths: the pair gets no
+    /// more imbalanced (load_too_imbalanced), or it is left at most two tasks
+    /// apart. (The kernel allows the two tasks only while the destination is
+    /// lightly loaded; nodes of two CPUs, as in the lab, never are, and a
+    /// process of two threads could then never be gathered.)
+    public static func keepsBalanceOrSmall(load: Int, sourceLoad: Int, destinationLoad: Int,
+                                           sourceCapacity: Int, destinationCapacity: Int) -> Bool
+    {
+        if keepsBalance(load: load, sourceLoad: sourceLoad, destinationLoad: destinationLoad,
+                        sourceCapacity: sourceCapacity, destinationCapacity: destinationCapacity) { return true }
+        let after = imbalance(sourceLoad: sourceLoad - load, destinationLoad: destinationLoad + load,
+                              sourceCapacity: sourceCapacity, destinationCapacity: destinationCapacity)
+        return after / max(1, min(sourceCapacity, destinationCapacity)) <= imbalanceAllowance
     }
 
     /// `load` within `capacity`.

@@ -20,8 +20,8 @@ public enum KernelConstants {
 /// The engine's knobs. Defaults follow DESIGN.md.
 public struct PlacementConfig: Hashable, Sendable, Codable {
     /// Measured busy time on a node beyond the processes the engine knows
-    /// counts as load from this many milli-CPUs (PlacementEngine.plan's nodeBusy).
-    public static let unseenLoadFloor = 250
+    /// counts as load in whole CPUs of this many milli-CPUs (PlacementEngine.plan's nodeBusy).
+    public static let unseenLoadUnit = 1000
 
     public var mode: PlacementMode
     /// Bounds of the scan period, in seconds (not scaled by RSS: a userspace

@@ -66,11 +66,12 @@ struct PlacementRound {
         }
         Self.spreadWithinSets(state.processes, load: &load, capacity: nodes.capacity)
         // Load the engine does not know of: measured busy time beyond the
-        // processes it knows, from a quarter of a CPU (below it: timers,
-        // /proc reads, a shell).
+        // processes it knows, in whole CPUs (a pinned service's threads; less
+        // than a CPU is timers, /proc reads, kernel work, a shell).
         for (id, busy) in nodeBusy {
-            guard let k = nodes.position(of: id), busy - load[k] >= PlacementConfig.unseenLoadFloor else { continue }
-            load[k] = busy
+            guard let k = nodes.position(of: id) else { continue }
+            let unseen = (busy - load[k]) / PlacementConfig.unseenLoadUnit * PlacementConfig.unseenLoadUnit
+            if unseen > 0 { load[k] += unseen }
         }
         nodeLoad = load
         loadBefore = load

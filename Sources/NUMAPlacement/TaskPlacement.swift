@@ -60,8 +60,7 @@ extension PlacementRound {
                 }) else { break }
                 let room = (0..<nodes.count).filter { j in
                     j != k && units.threadNodes[u].contains(j)
-                        && Capacity.mayMove(load: units.totalLoad[u], destinationLoad: nodeLoad[j],
-                                            destinationCapacity: nodes.capacity[j])
+                        && mayMove(u, to: j)
                         && reserve.allows(bytesToFollow(u, to: j), to: j)
                 }
                 let comparisons = [Comparison("load(\(nodes.ids[k]))", Double(nodeLoad[k])),
@@ -85,6 +84,30 @@ extension PlacementRound {
                 }
             }
         }
+    }
+
+    /// Whether the unit's threads may go to d: d stays within its CPUs, and
+    /// from every node the unit leaves the imbalance rule holds. A lifted
+    /// unit (spread, to be gathered on one node) is judged by capacity only:
+    /// the spread units are re-packed one after another with their loads
+    /// off every node, as the kernel's swaps would exchange their threads.
+    func mayMove(_ u: Int, to d: Int) -> Bool {
+        if lifted[u] {
+            return Capacity.mayMove(load: units.totalLoad[u], destinationLoad: nodeLoad[d],
+                                    destinationCapacity: nodes.capacity[d])
+        }
+        let arriving = units.totalLoad[u] - units.load(u, d)
+        guard Capacity.mayMove(load: arriving, destinationLoad: nodeLoad[d], destinationCapacity: nodes.capacity[d])
+        else { return false }
+        var destination = nodeLoad[d]
+        for j in 0..<nodes.count where j != d && units.load(u, j) > 0 {
+            let load = units.load(u, j)
+            guard Capacity.keepsBalanceOrSmall(load: load, sourceLoad: nodeLoad[j], destinationLoad: destination,
+                                               sourceCapacity: nodes.capacity[j],
+                                               destinationCapacity: nodes.capacity[d]) else { return false }
+            destination += load
+        }
+        return true
     }
 
     /// The node numabalance pinned process p to, if its pin is still in force.
@@ -120,8 +143,7 @@ extension PlacementRound {
         let allowed = units.threadNodes[u].intersection(units.memoryNodes[u])
         func fits(_ k: Int) -> Bool {
             allowed.contains(k)
-                && Capacity.mayMove(load: units.totalLoad[u], destinationLoad: nodeLoad[k],
-                                    destinationCapacity: nodes.capacity[k])
+                && mayMove(u, to: k)
                 && reserve.allows(bytesToFollow(u, to: k), to: k)
         }
         if fits(p) { return p }
@@ -141,9 +163,7 @@ extension PlacementRound {
                                        candidates: inout SwapCandidates)
     {
         let allowed = units.threadNodes[u]
-        if allowed.contains(p),
-           Capacity.mayMove(load: units.totalLoad[u], destinationLoad: nodeLoad[p],
-                            destinationCapacity: nodes.capacity[p]) {
+        if allowed.contains(p), mayMove(u, to: p) {
             assign(u, to: p, reason: moveReason(u, to: p, preferred: p, rule: .cpuFollowsMemory))
             return
         }
@@ -156,9 +176,7 @@ extension PlacementRound {
         var best: Int?
         for k in allowed.indices(upTo: nodes.count) where k != c && k != p {
             let w = units.weight(u, k)
-            guard w - here >= KernelConstants.smallImp,
-                  Capacity.mayMove(load: units.totalLoad[u], destinationLoad: nodeLoad[k],
-                                   destinationCapacity: nodes.capacity[k]) else { continue }
+            guard w - here >= KernelConstants.smallImp, mayMove(u, to: k) else { continue }
             if best.map({ w > units.weight(u, $0) }) ?? true { best = k }
         }
         if let k = best {

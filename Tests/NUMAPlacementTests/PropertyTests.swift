@@ -234,8 +234,8 @@ struct PropertyTests {
 
     /// The positive half the safety properties lack: an engine that plans
     /// nothing fails here. Hard bind binds the misplaced process (threads and
-    /// memory) to its memory's node if that has room, else to its threads'
-    /// node; the engine must get within 0.05 of that locality in 12 rounds,
+    /// memory) to its memory's node if that has room and the kernel's
+    /// imbalance rule allows the move, else to its threads' node; the engine must get within 0.05 of that locality in 12 rounds,
     /// moving at most 1.1× the bytes hard bind moves.
     @Test("a misplaced process that fits a node ends within 0.05 of hard bind's locality, moving ≤ 1.1× the misplaced bytes")
     func misplacedConverges() async {

@@ -98,7 +98,14 @@ extension RandomMachine {
         b.process(comm: "misplaced", threads: threads, ranges: memory)
         var world = b.world
         world.schedule()
-        return (RandomMachine(world: world, seed: seed), free[memoryNode] >= count ? 0 : bytes)
+        // Its threads may join their memory when that node has the CPUs and
+        // the kernel's imbalance rule lets the move through; else the memory
+        // must come to them (the misplaced bytes).
+        let busy = (0..<nodes).map { (cpusPerNode - free[$0]) * 1000 }
+        let threadsMayGo = free[memoryNode] >= count && Capacity.keepsBalanceOrSmall(
+            load: count * 1000, sourceLoad: busy[runNode] + count * 1000, destinationLoad: busy[memoryNode],
+            sourceCapacity: cpusPerNode * 1000, destinationCapacity: cpusPerNode * 1000)
+        return (RandomMachine(world: world, seed: seed), threadsMayGo ? 0 : bytes)
     }
 }
 

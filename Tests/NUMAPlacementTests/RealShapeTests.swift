@@ -382,4 +382,26 @@ struct RealShapeTests {
         let released = Fixture.setAffinities(plan).contains { $0.cpus == all4 && $0.reason.rule == .release }
         #expect(released, "four busy threads kept on the two CPUs of its set: \(plan.actions)")
     }
+
+    @Test("the kernel's imbalance rule on moves: no thread sent to pack a node while the other empties")
+    func imbalanceRuleOnMoves() {
+        let topology = Fixture.topology(nodes: 2)
+        var engine = PlacementEngine()
+        var toNode0: [SetAffinity] = []
+        for round in 1...3 {
+            let t = Double(round)
+            // Node 0: three busy threads of a well-placed process; node 1: one
+            // thread whose memory is on node 0.
+            let local = Fixture.process(pid: 120, pages: [[0: 40]], threadNodes: [0, 0, 0], allowed: all, time: t)
+            let misplaced = Fixture.process(pid: 121, pages: [[0: 40]], threadNodes: [1], allowed: all, time: t)
+            let plan = engine.plan(topology: topology, observations: [local, misplaced], now: t)
+            toNode0 += Fixture.setAffinities(plan).filter { $0.process.pid == 121 && $0.nodes == [0] }
+        }
+        // 3 + 1 on node 0 and none on node 1 is four tasks apart (the kernel allows two).
+        #expect(toNode0.isEmpty, "packed node 0 to its last CPU: \(toNode0)")
+        #expect(Capacity.keepsBalanceOrSmall(load: 2000, sourceLoad: 2000, destinationLoad: 0,
+                                             sourceCapacity: 4000, destinationCapacity: 4000))
+        #expect(!Capacity.keepsBalanceOrSmall(load: 1000, sourceLoad: 1000, destinationLoad: 3000,
+                                              sourceCapacity: 4000, destinationCapacity: 4000))
+    }
 }
