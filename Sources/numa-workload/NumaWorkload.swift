@@ -25,11 +25,18 @@ struct NumaWorkload: ParsableCommand {
               numa-workload misplaced --mib 256 --mem-node 0 --cpu-node 1
               numa-workload shm-group --groups 2 --procs 2 --mib 64 --seconds 30
               numa-workload split --mib 128 --share 0:0.7,1:0.3 --idle
+              numa-workload sparse-heap --reserve-mib 4096 --touch-mib 128
+              numa-workload supervisor --groups 2 --procs 2 --mib 32
+              numa-workload cpu-pin --cpus 0,2 --mem-nodes 1,0 --mib 32
+              numa-workload many-threads --threads 64 --mib 64
+              numa-workload hugetlb --mib 64 --label moved
             """,
         subcommands: [
             MisplacedCommand.self, Numa01Command.self, Numa01ThreadAllocCommand.self,
             Numa02Command.self, ShmGroupCommand.self, SplitCommand.self, WorkerCommand.self,
             SharedAnonCommand.self, ProbeCommand.self,
+            SparseHeapCommand.self, SupervisorCommand.self, CPUPinCommand.self, ManyThreadsCommand.self,
+            HugeTLBCommand.self,
         ]
     )
 }

@@ -31,6 +31,27 @@ struct MemoryRegion: @unchecked Sendable {
         return MemoryRegion(base: base, size: size)
     }
 
+    /// Reserves `size` bytes with extra mmap flags (MAP_NORESERVE, MAP_HUGETLB)
+    /// and, with `guardPage`, one PROT_NONE page after them, so that the
+    /// mapping stays a VMA of its own (one numa_maps line) beside another.
+    /// Wraps mmap(2) and mprotect(2).
+    static func map(bytes size: Int, flags: Int32, guardPage: Bool = false) throws -> MemoryRegion {
+        let total = size + (guardPage ? pageSize : 0)
+        guard let base = mmap(nil, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0),
+              base != MAP_FAILED else {
+            throw WorkloadError("mmap of \(size >> 20) MiB (flags 0x\(String(flags, radix: 16)))", errno: errno)
+        }
+        if guardPage, mprotect(base + size, pageSize, PROT_NONE) != 0 {
+            let code = errno
+            munmap(base, total)
+            throw WorkloadError("mprotect of a guard page", errno: code)
+        }
+        return MemoryRegion(base: base, size: size)
+    }
+
+    /// The start address as numa_maps and maps print it (lowercase hex, no 0x).
+    var startHex: String { String(UInt(bitPattern: base), radix: 16) }
+
     /// Keeps transparent huge pages out, so a 64 KiB block bound to one node
     /// is not swallowed by a 2 MiB page faulted in on another. Wraps madvise(2).
     func disableHugePages() {

@@ -60,13 +60,42 @@ enum SweepThreads {
         return threads
     }
 
+    /// Starts one thread per entry of `each`: it pins itself to the entry's
+    /// CPUs (from inside the new thread) and sweeps the entry's pieces of
+    /// `region` (byte ranges, each walked whole, one after the other), so a
+    /// thread can own a buffer of its own or the touched parts of a sparse heap.
+    static func start(_ each: [(pieces: [Range<Int>], cpus: [Int]?)], region: MemoryRegion,
+                      state: SweepState) throws -> [pthread_t] {
+        var threads: [pthread_t] = []
+        for (index, entry) in each.enumerated() {
+            let name = "sweep-\(index)"
+            let body = ThreadBody {
+                _ = clinux_set_thread_name(name)
+                if let cpus = entry.cpus {
+                    do { try NodeCPUs.pinCurrentThread(to: cpus) } catch { state.pinFailures.add(1, ordering: .relaxed) }
+                }
+                state.running.add(1, ordering: .releasing)
+                while !state.stop.load(ordering: .relaxed) {
+                    for piece in entry.pieces where !state.stop.load(ordering: .relaxed) {
+                        sweep(region, SweepRange(lower: piece.lowerBound, upper: piece.upperBound, start: piece.lowerBound),
+                              state, once: true)
+                    }
+                    state.sweeps.add(1, ordering: .relaxed)
+                }
+            }
+            threads.append(try spawn(body))
+        }
+        return threads
+    }
+
     static func join(_ threads: [pthread_t]) {
         for thread in threads { pthread_join(thread, nil) }
     }
 
     /// Reads and writes one 64-bit word per cache line, wrapping around the
     /// range; counts a sweep each time a whole range's worth is walked.
-    private static func sweep(_ region: MemoryRegion, _ range: SweepRange, _ state: SweepState) {
+    /// With `once`, returns after one walk of the range (the caller counts sweeps).
+    static func sweep(_ region: MemoryRegion, _ range: SweepRange, _ state: SweepState, once: Bool = false) {
         let length = range.upper - range.lower
         guard length >= stride else { return }
         var cursor = range.start
@@ -82,13 +111,14 @@ enum SweepThreads {
             walked += end - cursor
             cursor = end == range.upper ? range.lower : end
             if walked >= length {
+                if once { return }
                 walked -= length
                 state.sweeps.add(1, ordering: .relaxed)
             }
         }
     }
 
-    private static func spawn(_ body: ThreadBody) throws -> pthread_t {
+    static func spawn(_ body: ThreadBody) throws -> pthread_t {
         var thread = pthread_t()
         let context = Unmanaged.passRetained(body).toOpaque()
         let rc = pthread_create(&thread, nil, { context in

@@ -11,7 +11,7 @@ struct ProbeCommand: ParsableCommand {
         discussion: """
             Per process: pages per node from /proc/PID/numa_maps (anonymous and \
             shared memory; file pages skipped) and the running threads' nodes \
-            (state R, from the CPU each last ran on); locality = Σ page share × \
+            (state R, from the CPU each last ran on; every thread with --all-threads); locality = Σ page share × \
             thread share. Also: pgmigrate_success since the first line, and the \
             busiest node's count of busy threads whose affinity keeps them on that \
             node against its CPUs ("overfull" when more). Ends after --seconds, or \
@@ -26,6 +26,8 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: "Stop once every process is at least this local…") var until: Double?
     @Option(help: "…for this many periods in a row.") var hold = 3
     @Flag(help: "--until applies to the mean over the processes, not to each.") var mean = false
+    @Flag(help: "Count every thread at the CPU it last ran on, not only running ones (threads busy a few percent of the time are rarely seen running).")
+    var allThreads = false
 
     func run() throws {
         let pidList = pids.split(separator: ",").compactMap { Int32($0) }
@@ -75,9 +77,10 @@ struct ProbeCommand: ParsableCommand {
                   let close = stat.lastIndex(of: ")") else { continue }
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             // After the comm: state is field 3, processor field 39.
-            guard fields.count > 36, fields[0] == "R", let cpu = Int(fields[36]), let node = nodes.nodeOfCPU[cpu]
-            else { continue }
+            guard fields.count > 36, allThreads || fields[0] == "R", let cpu = Int(fields[36]),
+                  let node = nodes.nodeOfCPU[cpu] else { continue }
             threads[node, default: 0] += 1
+            guard fields[0] == "R" else { continue }
             if let status = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/status", encoding: .utf8),
                let allowed = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }),
                let pinned = nodes.singleNode(ofList: String(allowed.dropFirst("Cpus_allowed_list:".count))) {
