@@ -1,0 +1,211 @@
+#!/bin/sh
+# The 2x2 guest's checks of real process shapes (issue 14, ShapeLabTests):
+# a sparse heap, a supervisor holding every group's segment, a user's pins
+# to single CPUs and across nodes, a pool of many lightly loaded threads,
+# hugetlb memory. One standalone daemon (the kernel balancer off) runs
+# through every section; each workload is judged by numa_maps and its
+# threads' CPUs, read here, not by the daemon.
+# Usage (inside numa-lab): sh shapes-2x2.sh BIN_FOLDER [SECTION,...]
+# Sections: sparse supervisor cpupin manythreads hugetlb (all by default).
+. "$(dirname "$0")/lab-lib.sh"
+. "$(dirname "$0")/rebalance-lib.sh"
+. "$(dirname "$0")/daemon-lib.sh"
+begin_standalone || exit 1
+
+# tasks PID NAME: "tid state cpu Cpus_allowed_list Cpus_allowed" per thread
+# (state and the CPU it last ran on from task/TID/stat, fields 3 and 39).
+tasks() {
+    for task in /proc/"$1"/task/*; do
+        echo "$(basename "$task") $(sed 's/.*) //' "$task/stat" | awk '{ print $1, $37 }')" \
+            "$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "$task/status")" \
+            "$(sed -n 's/^Cpus_allowed:[[:space:]]*//p' "$task/status")"
+    done > "$out/$2-tasks.txt"
+}
+
+# huge_pages PID: "N0 N1" huge pages of its hugetlb mappings, from numa_maps.
+huge_pages() {
+    grep ' huge ' "/proc/$1/numa_maps" | tr ' ' '\n' | awk -F= '
+        /^N0=/ { n0 += $2 } /^N1=/ { n1 += $2 } END { printf "%d %d\n", n0, n1 }'
+}
+
+# pids_where FILE PATTERN: pids of the ready lines matching PATTERN, comma-separated.
+pids_where() { grep '^ready ' "$1" | grep -e "$2" | sed -n 's/^ready pid=\([0-9]*\).*/\1/p' | paste -sd, -; }
+
+# shape NAME COUNT PROBE_PIDS_PATTERN TARGET SECONDS COMMAND...: as daemon-lib's
+# scenario (status and pgmigrate_success around it, the probe until TARGET
+# holds 3 s or SECONDS pass, then idle), with hooks: at_ready NAME once the
+# workload is ready, at_end NAME before it is stopped. The probe watches the
+# ready lines matching the pattern; $probe_args adds flags to it.
+shape() {
+    name=$1; count=$2; pattern=$3; target=$4; seconds=$5; shift 5
+    mark "$name-start"
+    sed -n 's/^pgmigrate_success //p' /proc/vmstat > "$out/$name-migrated-start.txt"
+    status "$name-start"
+    "$@" > "$out/$name.log" 2>&1 &
+    workload=$!
+    wait_ready "$out/$name.log" "$count" || return 1
+    pids=$(pids_where "$out/$name.log" "$pattern")
+    echo "$pids" > "$out/$name-pids.txt"
+    mark "$name-ready"
+    at_ready "$name"
+    # shellcheck disable=SC2086
+    nice -n 10 "$bin/numa-workload" probe --pids "$pids" --seconds "$seconds" --until "$target" \
+        ${probe_args:-} > "$out/$name-probe.jsonl"
+    wait_idle || return 1
+    sed -n 's/^pgmigrate_success //p' /proc/vmstat > "$out/$name-migrated-end.txt"
+    status "$name"
+    at_end "$name"
+    stop "$workload"
+    mark "$name-end"
+}
+at_ready() { :; }
+at_end() { :; }
+
+# sparse-heap: 4 GiB reserved (MAP_NORESERVE), 128 MiB touched on node 0 in
+# 1 MiB pieces 32 MiB apart, threads pinned to node 1 by the workload itself
+# (the user's pin: memory must follow). Bound 60 s; the probe runs 70 s.
+if want sparse; then
+    at_ready() { snapshot "$pids" sparse-ready; }
+    at_end() { snapshot "$pids" sparse-end; }
+    shape sparse 1 . 0.9 70 "$w" sparse-heap --reserve-mib 4096 --touch-mib 128 --mem-node 0 --cpu-node 1 || exit 1
+fi
+
+# supervisor: the parent creates two 32 MiB SysV segments on node 0, starts
+# two groups of two unpinned workers (one thread each, its group's segment),
+# keeps both segments attached and sleeps. Bound 90 s; the probe runs 100 s
+# over the workers only. Moving one 32 MiB segment its sharers write takes
+# about 3.5 s at the emulator's 10 MB/s.
+if want supervisor; then
+    at_ready() {
+        sed -n 's/^ready pid=\([0-9]*\) role=supervisor.*/\1/p' "$out/$1.log" > "$out/$1-parent-pid.txt"
+        parent=$(cat "$out/$1-parent-pid.txt")
+        tasks "$parent" "$1-parent-ready"
+        snapshot "$parent" "$1-parent-ready"
+    }
+    at_end() {
+        tasks "$parent" "$1-parent-end"
+        snapshot "$parent" "$1-parent-end"
+        for worker in $(tr ',' ' ' < "$out/$1-pids.txt"); do
+            tasks "$worker" "$1-$worker-end"
+            snapshot "$worker" "$1-$worker-end"
+        done
+    }
+    shape supervisor 5 'group=' 0.9 100 "$w" supervisor --groups 2 --procs 2 --mib 32 --mem-node 0 || exit 1
+fi
+at_ready() { :; }
+at_end() { :; }
+
+# cpu-pin: A's two threads pinned by the user to CPU 0 and CPU 2, each
+# sweeping a 32 MiB buffer first touched on the other node; B under
+# `taskset -c 1,3` (one CPU on each node), numa02 with two threads. Every
+# thread's affinity is read before and after 60 s of the daemon.
+if want cpupin; then
+    mark cpupin-start
+    sed -n 's/^pgmigrate_success //p' /proc/vmstat > "$out/cpupin-migrated-start.txt"
+    status cpupin-start
+    taskset -c 1,3 "$w" numa02 --mib 32 --threads 2 > "$out/cpupin-b.log" 2>&1 &
+    workload_b=$!
+    wait_ready "$out/cpupin-b.log" 1 || exit 1
+    "$w" cpu-pin --cpus 0,2 --mem-nodes 1,0 --mib 32 > "$out/cpupin-a.log" 2>&1 &
+    workload_a=$!
+    wait_ready "$out/cpupin-a.log" 1 || exit 1
+    pid_a=$(first_pid "$out/cpupin-a.log"); pid_b=$(first_pid "$out/cpupin-b.log")
+    echo "$pid_a" > "$out/cpupin-a-pid.txt"; echo "$pid_b" > "$out/cpupin-b-pid.txt"
+    mark cpupin-ready
+    tasks "$pid_a" cpupin-a-before; tasks "$pid_b" cpupin-b-before
+    snapshot "$pid_a" cpupin-a-ready
+    sleep 60
+    tasks "$pid_a" cpupin-a-after; tasks "$pid_b" cpupin-b-after
+    snapshot "$pid_a" cpupin-a-end; snapshot "$pid_b" cpupin-b-end
+    wait_idle || exit 1
+    status cpupin
+    stop "$workload_a"; stop "$workload_b"
+    mark cpupin-end
+fi
+
+# many-threads: 64 threads, each busy 1 ms of every 50 ms (about 1.5 % of
+# a CPU each under the emulator, 1 CPU in all), 64 MiB first touched on
+# node 0, every thread pinned to node 1 by the workload. The probe counts
+# every thread at its last CPU (few are running at any instant). Bound 60 s;
+# the probe runs 70 s.
+if want manythreads; then
+    probe_args=--all-threads
+    at_end() { tasks "$pids" manythreads-end; }
+    shape manythreads 1 . 0.9 70 "$w" many-threads --threads 64 --mib 64 --mem-node 0 --cpu-node 1 || exit 1
+    probe_args=
+    at_end() { :; }
+fi
+
+# hugetlb: 2 MiB pools on both nodes, then two workloads with 64 MiB of
+# MAP_HUGETLB memory on node 0 and threads pinned to node 1 (their other
+# memory, 24 MiB and the runtime's, on node 1): "moved" matched by a policy
+# with sampling.hugetlb: true, "alone" by none. `inspect` of "alone" first;
+# then both run together for 45 s at most (the bound for "moved": 64 MiB of
+# private pages move in about a second at 60 MB/s).
+if want hugetlb; then
+    mark hugetlb-start
+    pool=/sys/devices/system/node/node%d/hugepages/hugepages-2048kB/nr_hugepages
+    # shellcheck disable=SC2059
+    echo 72 > "$(printf "$pool" 0)"; echo 40 > "$(printf "$pool" 1)"
+    # shellcheck disable=SC2059
+    echo "$(cat "$(printf "$pool" 0)") $(cat "$(printf "$pool" 1)")" > "$out/hugetlb-pools.txt"
+    cat > "$nb/70-hugetlb.yaml" <<POLICY
+apiVersion: numabalance/v1
+kind: Policy
+name: lab-hugetlb
+description: The lab's hugetlb check; its huge pages are sampled and moved.
+match:
+  cmdline: "numa-workload hugetlb .*--label moved( |$)"
+placement:
+  mode: auto
+sampling:
+  hugetlb: true
+POLICY
+    chmod 0644 "$nb/70-hugetlb.yaml"
+    "$bin/numabalance" policy apply --config "$nb/numabalance.yaml" "$nb/70-hugetlb.yaml" > "$out/apply-hugetlb.txt" 2>&1
+    echo $? > "$out/apply-hugetlb.rc"
+    sed -n 's/^pgmigrate_success //p' /proc/vmstat > "$out/hugetlb-migrated-start.txt"
+    status hugetlb-start
+    "$w" hugetlb --mib 64 --private-mib 24 --mem-node 0 --cpu-node 1 --label alone > "$out/hugetlb-alone.log" 2>&1 &
+    workload_alone=$!
+    wait_ready "$out/hugetlb-alone.log" 1 || exit 1
+    alone=$(first_pid "$out/hugetlb-alone.log"); echo "$alone" > "$out/hugetlb-alone-pid.txt"
+    alone_since=$(cut -d' ' -f1 /proc/uptime)
+    snapshot "$alone" hugetlb-inspect-before
+    "$bin/numabalance" inspect "$alone" --exact --json > "$out/hugetlb-inspect.json" 2> "$out/hugetlb-inspect.err"
+    echo $? > "$out/hugetlb-inspect.rc"
+    snapshot "$alone" hugetlb-inspect-after
+    "$w" hugetlb --mib 64 --private-mib 24 --mem-node 0 --cpu-node 1 --label moved > "$out/hugetlb-moved.log" 2>&1 &
+    workload_moved=$!
+    wait_ready "$out/hugetlb-moved.log" 1 || exit 1
+    moved=$(first_pid "$out/hugetlb-moved.log"); echo "$moved" > "$out/hugetlb-moved-pid.txt"
+    mark hugetlb-ready
+    huge_pages "$moved" > "$out/hugetlb-moved-ready-pages.txt"
+    huge_pages "$alone" > "$out/hugetlb-alone-ready-pages.txt"
+    since=$(cut -d' ' -f1 /proc/uptime); result=never
+    while [ "$(echo "$(cut -d' ' -f1 /proc/uptime) $since" | awk '{ print ($1 - $2 <= 45) }')" = 1 ]; do
+        if huge_pages "$moved" | awk '{ s = $1 + $2; exit !(s > 0 && $2 >= 0.9 * s) }'; then
+            result=$(echo "$(cut -d' ' -f1 /proc/uptime) $since" | awk '{ printf "%.1f\n", $1 - $2 }'); break
+        fi
+        sleep 0.5
+    done
+    echo "$result" > "$out/hugetlb-moved-seconds.txt"
+    # "alone" is judged after 30 s with the daemon at least (its scan period
+    # is at most 10 s here), and 5 s more than "moved" needed.
+    sleep 5
+    while [ "$(echo "$(cut -d' ' -f1 /proc/uptime) $alone_since" | awk '{ print ($1 - $2 < 30) }')" = 1 ]; do sleep 1; done
+    wait_idle || exit 1
+    huge_pages "$moved" > "$out/hugetlb-moved-end-pages.txt"
+    huge_pages "$alone" > "$out/hugetlb-alone-end-pages.txt"
+    snapshot "$moved" hugetlb-moved-end; snapshot "$alone" hugetlb-alone-end
+    tasks "$moved" hugetlb-moved-end; tasks "$alone" hugetlb-alone-end
+    sed -n 's/^pgmigrate_success //p' /proc/vmstat > "$out/hugetlb-migrated-end.txt"
+    status hugetlb
+    stop "$workload_moved"; stop "$workload_alone"
+    mark hugetlb-end
+fi
+
+daemon_stop standalone
+# No journal (no act at all) stays missing: the tests then fail, never pass on no file.
+cp "$nb/state/journal.jsonl" "$out/journal.jsonl" 2>/dev/null || :
+mark end
