@@ -32,21 +32,34 @@ struct MemoryRegion: @unchecked Sendable {
     }
 
     /// Reserves `size` bytes with extra mmap flags (MAP_NORESERVE, MAP_HUGETLB)
-    /// and, with `guardPage`, one PROT_NONE page after them, so that the
-    /// mapping stays a VMA of its own (one numa_maps line) beside another.
-    /// Wraps mmap(2) and mprotect(2).
-    static func map(bytes size: Int, flags: Int32, guardPage: Bool = false) throws -> MemoryRegion {
-        let total = size + (guardPage ? pageSize : 0)
-        guard let base = mmap(nil, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0),
-              base != MAP_FAILED else {
+    /// and, with `guardPages`, one PROT_NONE page on each side, so that the
+    /// mapping stays a VMA of its own (one numa_maps line starting at `base`)
+    /// whatever is mapped next to it later (a thread's stack merges with an
+    /// anonymous neighbour otherwise). Wraps mmap(2) and mprotect(2).
+    static func map(bytes size: Int, flags: Int32, guardPages: Bool = false) throws -> MemoryRegion {
+        let guardBytes = guardPages ? pageSize : 0
+        let total = size + 2 * guardBytes
+        guard let start = mmap(nil, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0),
+              start != MAP_FAILED else {
             throw WorkloadError("mmap of \(size >> 20) MiB (flags 0x\(String(flags, radix: 16)))", errno: errno)
         }
-        if guardPage, mprotect(base + size, pageSize, PROT_NONE) != 0 {
+        if guardPages, mprotect(start, guardBytes, PROT_NONE) != 0 || mprotect(start + guardBytes + size, guardBytes, PROT_NONE) != 0 {
             let code = errno
-            munmap(base, total)
+            munmap(start, total)
             throw WorkloadError("mprotect of a guard page", errno: code)
         }
-        return MemoryRegion(base: base, size: size)
+        return MemoryRegion(base: start + guardBytes, size: size)
+    }
+
+    /// Pages of the region per node, as the kernel reports them now (pages not
+    /// present are left out). Wraps move_pages(2) with no target nodes (a query).
+    func pagesByNode() -> [Int: Int] {
+        let count = size / Self.pageSize
+        var pages: [UnsafeMutableRawPointer?] = (0..<count).map { base + $0 * Self.pageSize }
+        var status = [Int32](repeating: -1, count: count)
+        let rc = numa_move_pages(0, UInt(count), &pages, nil, &status, 0)
+        guard rc == 0 else { return [:] }
+        return status.filter { $0 >= 0 }.reduce(into: [:]) { $0[Int($1), default: 0] += 1 }
     }
 
     /// The start address as numa_maps and maps print it (lowercase hex, no 0x).

@@ -10,12 +10,13 @@ struct CPUPinCommand: ParsableCommand {
         abstract: "One thread per --cpus entry, pinned to that single CPU, sweeping its own buffer first touched on the matching --mem-nodes entry.",
         discussion: """
             Each buffer is a mapping of its own (one numa_maps line, kept apart \
-            from its neighbours by a PROT_NONE guard page), first touched by the \
+            from its neighbours by PROT_NONE guard pages), first touched by the \
             main thread on its --mem-nodes node before any thread starts. Each \
             thread then pins itself (sched_setaffinity from inside the thread) to \
             its one CPU and sweeps only its buffer. The main thread is not pinned. \
-            The ready line gives buffers=START:CPU:NODE,... (START in hex as \
-            numa_maps prints it; NODE where the buffer was first touched).
+            The ready line gives buffers=START:CPU:NODE:PAGES,... (START in hex as \
+            numa_maps prints it; NODE where the buffer was first touched; PAGES of \
+            it on NODE by move_pages(2) just before the line).
 
             Example: cpu-pin --cpus 0,2 --mem-nodes 1,0 puts each thread's buffer \
             on the other node than the thread's CPU.
@@ -51,7 +52,7 @@ struct CPUPinCommand: ParsableCommand {
             let signals = StopSignals.block()
             var buffers: [MemoryRegion] = []
             for node in nodeList {
-                let buffer = try MemoryRegion.map(bytes: mib << 20, flags: 0, guardPage: true)
+                let buffer = try MemoryRegion.map(bytes: mib << 20, flags: 0, guardPages: true)
                 try MemoryPolicy.bound(to: node) { buffer.touch(0..<buffer.size) }
                 buffers.append(buffer)
             }
@@ -67,7 +68,10 @@ struct CPUPinCommand: ParsableCommand {
                 throw WorkloadError("\(state.pinFailures.load(ordering: .relaxed)) thread(s) could not be pinned")
             }
             let pid = getpid()
-            let described = zip(buffers, zip(cpuList, nodeList)).map { "\($0.startHex):\($1.0):\($1.1)" }
+            // Where each buffer really is, by the kernel, before anyone else can act.
+            let described = zip(buffers, zip(cpuList, nodeList)).map { buffer, pin in
+                "\(buffer.startHex):\(pin.0):\(pin.1):\(buffer.pagesByNode()[pin.1] ?? 0)"
+            }
             Output.line("ready pid=\(pid) threads=\(threads.count) mib=\(mib) buffers=\(described.joined(separator: ","))")
             Progress.run(pid: pid, state: state, signals: signals, length: options.length)
             SweepThreads.join(threads)
