@@ -113,14 +113,17 @@ if want cpupin; then
     taskset -c 1,3 "$w" numa02 --mib 32 --threads 2 > "$out/cpupin-b.log" 2>&1 &
     workload_b=$!
     wait_ready "$out/cpupin-b.log" 1 || exit 1
+    # Each process's pins read as soon as it is ready: the daemon may act on
+    # B while A sets itself up (it did, in 9 s, before this read came first).
+    tasks "$(first_pid "$out/cpupin-b.log")" cpupin-b-before
     "$w" cpu-pin --cpus 0,2 --mem-nodes 1,0 --mib 32 > "$out/cpupin-a.log" 2>&1 &
     workload_a=$!
     wait_ready "$out/cpupin-a.log" 1 || exit 1
     pid_a=$(first_pid "$out/cpupin-a.log"); pid_b=$(first_pid "$out/cpupin-b.log")
+    tasks "$pid_a" cpupin-a-before
+    snapshot "$pid_a" cpupin-a-ready
     echo "$pid_a" > "$out/cpupin-a-pid.txt"; echo "$pid_b" > "$out/cpupin-b-pid.txt"
     mark cpupin-ready
-    tasks "$pid_a" cpupin-a-before; tasks "$pid_b" cpupin-b-before
-    snapshot "$pid_a" cpupin-a-ready
     sleep 60
     tasks "$pid_a" cpupin-a-after; tasks "$pid_b" cpupin-b-after
     snapshot "$pid_a" cpupin-a-end; snapshot "$pid_b" cpupin-b-end
