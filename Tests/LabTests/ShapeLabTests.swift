@@ -198,8 +198,8 @@ extension LabTests {
 
         // MARK: hugetlb
 
-        /// `inspect` is the operator's own look and reads no policy: it counts a
-        /// hugetlb mapping as memory of the process (2 MiB pages as 512 pages each).
+        /// `inspect --hugetlb` samples a hugetlb mapping as a policy's
+        /// `sampling.hugetlb: true` does (2 MiB pages as 512 pages each).
         @Test("hugetlb: inspect's shares count the hugetlb mapping, within ±2 pp of numa_maps")
         func hugetlbInspect() async throws {
             let run = try await Self.run()

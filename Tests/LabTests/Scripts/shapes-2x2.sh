@@ -185,7 +185,7 @@ POLICY
     "$w" hugetlb --mib 64 --private-mib 24 --mem-node 0 --cpu-node 1 --label moved > "$out/hugetlb-moved.log" 2>&1 &
     workload_moved=$!
     snapshot "$alone" hugetlb-inspect-before
-    "$bin/numabalance" inspect "$alone" --exact --json > "$out/hugetlb-inspect.json" 2> "$out/hugetlb-inspect.err"
+    "$bin/numabalance" inspect "$alone" --hugetlb --exact --json > "$out/hugetlb-inspect.json" 2> "$out/hugetlb-inspect.err"
     echo $? > "$out/hugetlb-inspect.rc"
     snapshot "$alone" hugetlb-inspect-after
     wait_ready "$out/hugetlb-moved.log" 1 || exit 1
