@@ -8,14 +8,33 @@ public struct Node: Hashable, Sendable, Codable {
     /// Sum of the node's zones' `high` watermarks (/proc/zoneinfo): the kernel
     /// starts reclaim below it, so a migration must not push free memory under it.
     public var highWatermarkBytes: UInt64
+    /// Physical cores among `cpus` (SMT siblings share one); nil when unknown
+    /// (then every CPU counts as a core).
+    public var coreCount: Int?
 
     public init(id: NodeID, cpus: CPUSet, memTotalBytes: UInt64, memFreeBytes: UInt64,
-                highWatermarkBytes: UInt64 = 0) {
+                highWatermarkBytes: UInt64 = 0, coreCount: Int? = nil) {
         self.id = id
         self.cpus = cpus
         self.memTotalBytes = memTotalBytes
         self.memFreeBytes = memFreeBytes
         self.highWatermarkBytes = highWatermarkBytes
+        self.coreCount = coreCount
+    }
+
+    /// What a second hardware thread of a core adds, in milli-CPUs: SMT
+    /// siblings share the core's execution units (a second thread commonly
+    /// yields a quarter to a third more), so they are not full CPUs.
+    public static let smtSiblingMilliCPUs = 300
+
+    /// Runnable load the node holds without queueing, in milli-CPUs, over
+    /// `usable` of its CPUs (isolated ones left out): a core 1000, each
+    /// further sibling of it `smtSiblingMilliCPUs`.
+    public func capacityMilliCPUs(usable: Int) -> Int {
+        guard cpus.count > 0, usable > 0 else { return 0 }
+        let cores = min(coreCount ?? cpus.count, cpus.count)
+        let full = cores * 1000 + (cpus.count - cores) * Self.smtSiblingMilliCPUs
+        return full * usable / cpus.count
     }
 
     public var hasCPUs: Bool { !cpus.isEmpty }

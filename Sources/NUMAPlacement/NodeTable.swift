@@ -50,8 +50,8 @@ struct NodeTable: Sendable {
     let ids: [NodeID]
     let count: Int
     let cpus: [CPUSet]
-    /// Runnable load a node holds without queueing: CPUs × 1000, isolated
-    /// CPUs (isolcpus) not counted.
+    /// Runnable load a node holds without queueing (Node.capacityMilliCPUs:
+    /// cores 1000, SMT siblings less, isolated CPUs not counted).
     let capacity: [Int]
     let memTotal: [UInt64]
     let memFree: [UInt64]
@@ -75,7 +75,8 @@ struct NodeTable: Sendable {
         cpus = topology.nodes.map(\.cpus)
         let isolated = topology.isolatedCPUs
         capacity = topology.nodes.map { node in
-            (isolated.isEmpty ? node.cpus.count : node.cpus.ids.filter { !isolated.contains($0) }.count) * 1000
+            node.capacityMilliCPUs(usable: isolated.isEmpty ? node.cpus.count
+                                   : node.cpus.ids.filter { !isolated.contains($0) }.count)
         }
         distances = topology.distances
         memTotal = topology.nodes.map(\.memTotalBytes)

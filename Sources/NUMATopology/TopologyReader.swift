@@ -56,10 +56,22 @@ public struct TopologyReader: Sendable {
             nodes.append(Node(id: NodeID(id), cpus: cpus,
                               memTotalBytes: meminfo["MemTotal"] ?? 0,
                               memFreeBytes: meminfo["MemFree"] ?? 0,
-                              highWatermarkBytes: high))
+                              highWatermarkBytes: high, coreCount: coreCount(of: cpus)))
             distances.append(row)
         }
         return Topology(nodes: nodes, distances: distances, isolatedCPUs: isolatedCPUs())
+    }
+
+    /// Distinct cores among the CPUs (their thread_siblings_list); nil when
+    /// sysfs does not say.
+    func coreCount(of cpus: CPUSet) -> Int? {
+        var cores = Set<String>()
+        for cpu in cpus {
+            guard let text = readIfPresent(sysRoot + "/devices/system/cpu/cpu\(cpu)/topology/thread_siblings_list")
+            else { return nil }
+            cores.insert(text.trimmingWhitespace())
+        }
+        return cores.count
     }
 
     /// isolcpus: CPUs out of the scheduler's balancing, given to no process

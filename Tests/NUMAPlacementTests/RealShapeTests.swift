@@ -404,4 +404,19 @@ struct RealShapeTests {
         #expect(!Capacity.keepsBalanceOrSmall(load: 1000, sourceLoad: 1000, destinationLoad: 3000,
                                               sourceCapacity: 4000, destinationCapacity: 4000))
     }
+
+    @Test("SMT siblings are not full CPUs: three busy threads do not fit a node of two cores with two threads each")
+    func smtSiblings() {
+        var topology = Fixture.topology(nodes: 2)
+        for i in topology.nodes.indices { topology.nodes[i].coreCount = 2 }
+        #expect(topology.nodes[0].capacityMilliCPUs(usable: 4) == 2 * 1000 + 2 * Node.smtSiblingMilliCPUs)
+        var engine = PlacementEngine()
+        var oneNode: [SetAffinity] = []
+        for round in 1...3 {
+            let o = Fixture.process(pid: 130, pages: [[0: 40]], threadNodes: [1, 1, 1], allowed: all, time: Double(round))
+            oneNode += Fixture.setAffinities(engine.plan(topology: topology, observations: [o], now: Double(round)))
+                .filter { $0.nodes.count == 1 }
+        }
+        #expect(oneNode.isEmpty, "three busy threads pinned to two cores: \(oneNode)")
+    }
 }
