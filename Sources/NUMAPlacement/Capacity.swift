@@ -77,15 +77,20 @@ public enum Capacity {
     /// A thread below this (milli-CPUs, 5 % of a CPU) is a light one.
     public static let idleThreadLoad = 50
 
-    /// A process (or group) using less CPU than this is left where it is,
-    /// threads and memory: it hardly accesses its memory (the kernel, which
-    /// migrates on access, would not move it either), and pinning idle
-    /// daemons, a postmaster, a supervisor buys nothing. Its load still counts.
-    public static let placedLoadFloor = idleThreadLoad
+    /// A process (or group) using less CPU than this (1 % of a CPU) is left
+    /// where it is, threads and memory: it hardly accesses its memory (the
+    /// kernel, which migrates on access, would not move it either), and
+    /// pinning idle daemons, a postmaster, a supervisor buys nothing. Its load
+    /// still counts. (Thousands of small processes at 2–3 % each are placed.)
+    public static let placedLoadFloor = 10
 
-    /// Whether a process or unit with this load accesses its memory enough
-    /// to be placed, and to tie itself to others through an object it maps.
+    /// Whether a process or unit with this load accesses its memory enough to be placed.
     public static func accesses(load: Int) -> Bool { load >= placedLoadFloor }
+
+    /// Whether a process works on the objects it maps enough to tie itself to
+    /// the others that map them (a group): a light thread's worth at least,
+    /// so a supervisor waking to reap, a postmaster, a monitor ties nobody.
+    public static func sharesObjects(load: Int) -> Bool { load >= idleThreadLoad }
 
     /// Runnable load of one thread in milli-CPUs: a thread found runnable
     /// wants a whole CPU; otherwise its share of the interval, however small

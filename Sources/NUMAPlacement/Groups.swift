@@ -56,7 +56,11 @@ struct UnitTable {
     /// Nodes of the user's pins of its members (empty: no pin).
     private(set) var pinnedNodes: [NodeMask] = []
     /// Keys of the shared objects the unit's members map, for groups.
-    private(set) var objectKeys: [Int: [String]] = [:]
+    private(set) var objectKeys: [Int: [String]] = [:] {
+        didSet { groupObjects = Set(objectKeys.values.joined()) }
+    }
+    /// Every group's objects: placed by their group, never as one process's pages.
+    private(set) var groupObjects: Set<String> = []
 
     var count: Int { memberStart.count - 1 }
 
@@ -130,7 +134,7 @@ struct UnitTable {
     /// Its CPU time this round says it accesses memory; in hybrid mode the
     /// kernel's shared faults say so too.
     static func accessesObjects(_ p: Int, input: RoundInput) -> Bool {
-        guard Capacity.accesses(load: input.totalLoad[p]) else { return false }
+        guard Capacity.sharesObjects(load: input.totalLoad[p]) else { return false }
         if input.usesKernelFaults[p], let kernel = input.observations[input.order[p]].kernelFaults {
             return kernel.sharedFaults > 0 || kernel.privateFaults == 0
         }

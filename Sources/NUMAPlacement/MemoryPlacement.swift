@@ -38,6 +38,14 @@ extension PlacementRound {
         return wanting.sorted { $0.remote != $1.remote ? $0.remote > $1.remote : $0.unit < $1.unit }.map(\.unit)
     }
 
+    /// Whether p's move of the range is its own to make: its private pages,
+    /// and the objects it alone works on. A group's objects follow the group;
+    /// a process that does not work on what it maps (a supervisor) moves none.
+    func ownsRange(_ range: RangePlacement, of p: Int, isGroup: Bool) -> Bool {
+        guard let key = range.sharedObject else { return true }
+        return !isGroup && !units.groupObjects.contains(key) && UnitTable.accessesObjects(p, input: input)
+    }
+
     /// Where a group member's private pages go: after its own threads, as the
     /// kernel always lets private faults migrate. The group's decision moves
     /// its shared objects; a member's own pin, or its threads on a node the
@@ -75,7 +83,7 @@ extension PlacementRound {
         var spread: SpreadProjection?
         if case .spread = target { spread = SpreadProjection(round: self, unit: u) }
         state[slot[p]].pruneRanges(keeping: observedRanges)
-        for range in observedRanges where !(isGroup && range.sharedObject != nil) {
+        for range in observedRanges where ownsRange(range, of: p, isGroup: isGroup) {
             let counts = RangeCounts(range, nodes: nodes)
             guard counts.total > 0 else { continue }
             let destination: Int?
@@ -198,7 +206,7 @@ extension PlacementRound {
         // The filter's destination for "evenly over this set".
         let marker = -2 - Int(truncatingIfNeeded: mask.low % (1 << 30))
         var turn = 0
-        for range in input.ranges(p) where !(isGroup && range.sharedObject != nil) {
+        for range in input.ranges(p) where ownsRange(range, of: p, isGroup: isGroup) {
             let counts = RangeCounts(range, nodes: nodes)
             let chunks = InterleaveChunks.count(start: range.start, end: range.end)
             defer { turn += chunks }

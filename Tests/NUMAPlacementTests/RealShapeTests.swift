@@ -419,4 +419,33 @@ struct RealShapeTests {
         }
         #expect(oneNode.isEmpty, "three busy threads pinned to two cores: \(oneNode)")
     }
+
+    @Test("a lightly busy supervisor never pulls its group's segment back to its own node")
+    func supervisorDoesNotPullTheSegment() {
+        let topology = Fixture.topology(nodes: 2, cpus: 2)
+        var engine = PlacementEngine()
+        var acts: [Action] = []
+        for round in 1...4 {
+            let t = Double(round)
+            // Segment B already on node 1 with its two workers; the parent
+            // (about 1 % of a CPU) on node 0.
+            var parent = mapping(pid: 50, objects: ["B"], threadNodes: [0], busy: false, pages: [1], time: t,
+                                 topology: topology)
+            parent.threads[0].cpuSeconds = 0.02
+            let observations = [
+                parent,
+                mapping(pid: 53, objects: ["B"], threadNodes: [1], pages: [1], time: t, topology: topology),
+                mapping(pid: 54, objects: ["B"], threadNodes: [1], pages: [1], time: t, topology: topology),
+            ]
+            acts += engine.plan(topology: topology, observations: observations, now: t).actions
+        }
+        let pulled = acts.filter { action in
+            switch action {
+            case .moveRanges(let m): m.process.pid == 50
+            case .movePages(let m): m.process.pid == 50
+            default: false
+            }
+        }
+        #expect(pulled.isEmpty, "the supervisor moved its group's segment: \(pulled)")
+    }
 }
