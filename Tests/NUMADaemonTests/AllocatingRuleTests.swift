@@ -41,4 +41,20 @@ struct AllocatingRuleTests {
             .contains("19 MiB → 84 MiB") == true)
         #expect(Balancer.settling(previous: steady, previousRSS: 84 * mib, now: steady) == nil)
     }
+
+    @Test("once settled, growth is not setting up: a PostgreSQL backend touching more of the shared buffers is placed")
+    func settledForGood() {
+        func observed(rss: UInt64) -> Observation {
+            Observation(identity: ProcessIdentity(pid: 10, startTime: 1), comm: "postgres", time: 1, intervalSeconds: 1,
+                        pages: .empty,
+                        threads: [ThreadActivity(tid: 10, cpuSeconds: 1, lastCPU: 0, node: NodeID(0), state: "R")],
+                        allowedCPUs: CPUSet([0]), allowedNodes: [], rssBytes: rss, eligibleBytes: rss)
+        }
+        // Its resident memory grew 45 → 53 MiB since the last look.
+        let before = observed(rss: 45 * mib), now = observed(rss: 53 * mib)
+        #expect(Balancer.settlingReason(settled: false, rounds: 0, previous: before, previousRSS: 45 * mib, now: now) != nil)
+        #expect(Balancer.settlingReason(settled: true, rounds: 0, previous: before, previousRSS: 45 * mib, now: now) == nil)
+        #expect(Balancer.settlingReason(settled: false, rounds: Balancer.settlingRoundsMax, previous: before,
+                                        previousRSS: 45 * mib, now: now) == nil)
+    }
 }

@@ -23,9 +23,14 @@ extension Balancer {
                 guard let entry = tracked[pid], entry.identity == observation.identity else { continue }
                 let firstRound = entry.last == nil && !entry.primed
                 let previousRSS = entry.last?.rssBytes ?? entry.foundRSS
-                let settlingReason = entry.settlingRounds < Self.settlingRoundsMax
-                    ? Self.settling(previous: entry.last, previousRSS: previousRSS, now: observation) : nil
+                // Setting up is a start's business: once settled, a process
+                // whose resident memory keeps growing (a PostgreSQL backend
+                // touching more of the shared buffers, a heap) is placed as it is.
+                let settlingReason = Self.settlingReason(settled: entry.settled, rounds: entry.settlingRounds,
+                                                         previous: entry.last, previousRSS: previousRSS,
+                                                         now: observation)
                 entry.settlingRounds = settlingReason == nil ? 0 : entry.settlingRounds + 1
+                if settlingReason == nil, !firstRound { entry.settled = true }
                 entry.lastSamples = max(256, report.design.pages)
                 totals.rounds += 1
                 totals.samples += report.design.pages
@@ -136,6 +141,14 @@ extension Balancer {
     /// too waits numa_balancing_scan_delay_ms before a task's first scan),
     /// its resident memory still growing, or its thread count changed since
     /// the last look.
+    /// Why a process is still setting up, if it is: only before it was once
+    /// seen settled, and for at most settlingRoundsMax rounds in a row.
+    static func settlingReason(settled: Bool, rounds: Int, previous: Observation?, previousRSS: UInt64?,
+                               now: Observation) -> String? {
+        guard !settled, rounds < settlingRoundsMax else { return nil }
+        return settling(previous: previous, previousRSS: previousRSS, now: now)
+    }
+
     static func settling(previous: Observation?, previousRSS: UInt64?, now: Observation) -> String? {
         settling(previousThreads: previous?.threads.count, previousRSS: previousRSS,
                  threads: now.threads.count, rss: now.rssBytes)

@@ -39,6 +39,8 @@ final class TrackedProcess {
     var foundRSS: UInt64?
     /// Rounds in a row it was found still setting up (not placed yet).
     var settlingRounds = 0
+    /// Seen settled once: setting up is over for good.
+    var settled = false
     var lastAction: String?
     var lastReason: String?
     /// Wall-clock time of an earlier run's last act on it, from the journal.
