@@ -130,7 +130,7 @@ let package = Package(
                                    .product(name: "Logging", package: "swift-log")],
                     swiftSettings: strict),
         // Boots real multi-node guests in QEMU (numa-lab); serialized, never skipped in CI.
-        .testTarget(name: "LabTests", dependencies: ["NUMAModel", "NUMAProc"], exclude: ["Scripts"],
+        .testTarget(name: "LabTests", dependencies: ["NUMAModel", "NUMAProc"], exclude: ["Scripts", "Java"],
                     swiftSettings: strict),
     ]
 )
