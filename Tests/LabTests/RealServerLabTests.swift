@@ -151,8 +151,9 @@ extension LabTests {
         }
 
         /// More clients than a node has CPUs (4 backends and 4 pgbench
-        /// threads on 2x2), judged over the run's last 15 s: no node holds
-        /// more busy backends (≥ 25 % of a CPU) pinned inside it than it has
+        /// threads on 2x2), judged over the run's last 20 s (at least 3
+        /// samples: under this load the sampler gets round every 3–6 s): no
+        /// node holds more busy backends (≥ 25 % of a CPU) pinned inside it than it has
         /// CPUs; and every node the backends run on holds at least 0.6 of an
         /// even share of the buffers they use (0.3 each on two nodes).
         @Test("PostgreSQL, more clients than a node's CPUs: no node overfilled, buffers spread over the nodes in use")
@@ -161,8 +162,8 @@ extension LabTests {
             let phase = try ServerPhase(run, "pgwide")
             let nodes = try run.nodes()
             print(phase.timeline)
-            let window = phase.samples.filter { ($0.first?.t ?? 0) >= phase.end - 15 && ($0.first?.t ?? 0) <= phase.end }
-            try #require(window.count >= 8, "only \(window.count) samples in the last 15 s")
+            let window = phase.samples.filter { ($0.first?.t ?? 0) >= phase.end - 20 && ($0.first?.t ?? 0) <= phase.end }
+            try #require(window.count >= 3, "only \(window.count) samples in the last 20 s")
             var overfull: [String] = []
             var ranOn: [Int: Int] = [:]
             for group in window {

@@ -164,12 +164,14 @@ struct ServerPhase {
     }
 
     /// Seconds from pgbench's start to the first instant of the run of
-    /// instants at the target that lasts to the end of the samples (at least
-    /// 5 of them), or nil.
+    /// instants at the target that lasts to the last instant with backends
+    /// (pgbench's clients have gone by the samples after it; at least 5
+    /// instants), or nil.
     func timeToOneNode(backends count: Int, target: Double) -> Double? {
         var reached: Double?
         var held = 0
-        for group in samples.reversed() where (group.first?.t ?? 0) <= end {
+        let withBackends = samples.filter { $0.contains { role(of: $0) == .backend } }
+        for group in withBackends.reversed() where (group.first?.t ?? 0) <= end {
             guard onOneNode(group, backends: count, target: target) else { break }
             reached = group.first?.t
             held += 1
