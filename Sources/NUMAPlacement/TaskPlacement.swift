@@ -49,7 +49,10 @@ extension PlacementRound {
     /// the cool-down: it undoes numabalance's own doing.
     private mutating func relieveOverfilledPins() {
         for k in 0..<nodes.count {
-            while nodeLoad[k] > nodes.capacity[k] + nodes.capacity[k] / 4 {
+            // The pins' own load: threads free to run elsewhere (an unpinned
+            // process the scheduler moved there for a moment) are the
+            // scheduler's to move off again, not a reason to undo a pin.
+            while pinnedLoad(on: k) > nodes.capacity[k] + nodes.capacity[k] / 4 {
                 let pinned = (0..<units.count).filter { u in
                     target[u] < 0 && units.totalLoad[u] > 0 && !units.isPinned(u)
                         && units.memberRange(u).allSatisfy { ownPin(units.members[$0]) == k }
@@ -108,6 +111,20 @@ extension PlacementRound {
             destination += load
         }
         return true
+    }
+
+    /// Load on node k of the units pinned there: by numabalance (every member)
+    /// or by their user to k alone.
+    func pinnedLoad(on k: Int) -> Int {
+        var load = 0
+        for u in 0..<units.count where target[u] < 0 {
+            if units.isPinned(u) {
+                if units.pinnedNodes[u].indices(upTo: nodes.count) == [k] { load += units.load(u, k) }
+            } else if units.memberRange(u).allSatisfy({ ownPin(units.members[$0]) == k }) {
+                load += units.load(u, k)
+            }
+        }
+        return load
     }
 
     /// The node numabalance pinned process p to, if its pin is still in force.

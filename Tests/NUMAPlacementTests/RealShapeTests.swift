@@ -448,4 +448,30 @@ struct RealShapeTests {
         }
         #expect(pulled.isEmpty, "the supervisor moved its group's segment: \(pulled)")
     }
+
+    @Test("a pin is not undone because an unpinned process's thread wandered onto its node for a moment")
+    func wandererDoesNotUndoAPin() throws {
+        let topology = Fixture.topology(nodes: 2, cpus: 2)
+        let node1 = CPUSet([2, 3]), all2 = CPUSet(0..<4)
+        var engine = PlacementEngine()
+        // Round 1: A (two busy threads, memory on node 1) spread; B well placed on node 0.
+        var pinned: CPUSet?
+        for round in 1...2 where pinned == nil {
+            let t = Double(round)
+            let a = Fixture.process(pid: 140, pages: [[1: 40]], threadNodes: [0, 1], allowed: all2, time: t, cpusPerNode: 2)
+            let b = Fixture.process(pid: 141, pages: [[0: 40]], threadNodes: [0, 0], allowed: all2, time: t, cpusPerNode: 2)
+            pinned = Fixture.setAffinities(engine.plan(topology: topology, observations: [a, b], now: t, nodeBusy: [:]))
+                .first { $0.process.pid == 140 }?.cpus
+        }
+        try #require(pinned == node1, "A was not gathered on node 1")
+        // Next round: A on node 1 under its pin; one of B's threads seen there too.
+        let a = Fixture.process(pid: 140, pages: [[1: 40]], threadNodes: [1, 1], allowed: node1, owner: .numabalance,
+                                time: 5, cpusPerNode: 2)
+        // (B is its user's to run anywhere: the engine does not gather it.)
+        let b = Fixture.process(pid: 141, pages: [[0: 40]], threadNodes: [0, 1], allowed: all2, owner: .user, time: 5,
+                                cpusPerNode: 2)
+        let plan = engine.plan(topology: topology, observations: [a, b], now: 5)
+        let released = Fixture.setAffinities(plan).filter { $0.process.pid == 140 }
+        #expect(released.isEmpty, "A's pin undone for B's wandering thread: \(released)")
+    }
 }
