@@ -52,11 +52,16 @@ public enum Capacity {
                         sourceCapacity: sourceCapacity, destinationCapacity: destinationCapacity) { return true }
         let after = imbalance(sourceLoad: sourceLoad - load, destinationLoad: destinationLoad + load,
                               sourceCapacity: sourceCapacity, destinationCapacity: destinationCapacity)
-        return after / max(1, min(sourceCapacity, destinationCapacity)) <= imbalanceAllowance
+        // (Crumbs of light load, as in `fits`, are no task.)
+        return after / max(1, min(sourceCapacity, destinationCapacity)) <= imbalanceAllowance + idleThreadLoad
     }
 
-    /// `load` within `capacity`.
-    public static func fits(_ load: Int, capacity: Int) -> Bool { load <= capacity }
+    /// `load` within `capacity`, with room for crumbs: the light threads of
+    /// other processes (timers, a launcher, a shell: under idleThreadLoad in
+    /// all) run beside a busy thread per CPU, as the kernel counts tasks, not
+    /// milli-CPUs (an idle launcher's 6 milli-CPUs kept two busy threads off
+    /// an otherwise empty node of two CPUs).
+    public static func fits(_ load: Int, capacity: Int) -> Bool { load <= capacity + idleThreadLoad }
 
     /// A swap of `loadA` (going from source to destination) with `loadB`
     /// (coming back): both nodes stay within their CPUs (or get no fuller

@@ -99,6 +99,7 @@ extension PlacementRound {
             guard let d = destination else { continue }
             // What the range holds off d, not what it reserves (a sparse heap).
             let bytes = UInt64(Double(range.residentBytes) * counts.remoteShare(from: d))
+            guard bytes > 0 else { continue }  // nothing resident to move: no empty act
             if heldBack(bytes, passes: passes, range: rangeSlot, of: p, plan: &plan) { continue }
             guard units.memoryNodes[u].contains(d), reserve.allows(bytes, to: d) else { plan.reserve += bytes; continue }
             guard state.budget.spend(bytes) else { plan.budget += bytes; continue }
@@ -222,6 +223,7 @@ extension PlacementRound {
             guard wanted else { continue }
             let bytes = UInt64(Double(range.residentBytes) * off)
             let resident = range.residentFraction
+            guard bytes > 0 else { continue }
             if heldBack(bytes, passes: passes, range: rangeSlot, of: p, plan: &plan) { continue }
             let perNode = bytes / UInt64(list.count)
             guard list.allSatisfy({ reserve.allows(perNode, to: $0) }) else { plan.reserve += bytes; continue }

@@ -474,4 +474,23 @@ struct RealShapeTests {
         let released = Fixture.setAffinities(plan).filter { $0.process.pid == 140 }
         #expect(released.isEmpty, "A's pin undone for B's wandering thread: \(released)")
     }
+
+    @Test("crumbs of light load on a node (an idle launcher) leave room for a busy thread per CPU")
+    func crumbsLeaveRoom() {
+        let topology = Fixture.topology(nodes: 2, cpus: 2)
+        let all2 = CPUSet(0..<4)
+        var engine = PlacementEngine()
+        var toNode0 = false
+        for round in 1...2 {
+            let t = Double(round)
+            var launcher = Fixture.process(pid: 150, pages: [[0: 4]], threadNodes: [0], busy: false, allowed: all2,
+                                           time: t, cpusPerNode: 2)
+            launcher.threads[0].cpuSeconds = 0.006
+            let worker = Fixture.process(pid: 151, pages: [[0: 40]], threadNodes: [1, 1], allowed: all2, time: t,
+                                         cpusPerNode: 2)
+            let plan = engine.plan(topology: topology, observations: [launcher, worker], now: t)
+            toNode0 = toNode0 || Fixture.setAffinities(plan).contains { $0.process.pid == 151 && $0.nodes == [0] }
+        }
+        #expect(toNode0, "two busy threads kept off node 0 by 6 milli-CPUs of an idle launcher")
+    }
 }
