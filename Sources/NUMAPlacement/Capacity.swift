@@ -82,12 +82,14 @@ public enum Capacity {
     /// A thread below this (milli-CPUs, 5 % of a CPU) is a light one.
     public static let idleThreadLoad = 50
 
-    /// A process (or group) using less CPU than this (1 % of a CPU) is left
-    /// where it is, threads and memory: it hardly accesses its memory (the
-    /// kernel, which migrates on access, would not move it either), and
-    /// pinning idle daemons, a postmaster, a supervisor buys nothing. Its load
-    /// still counts. (Thousands of small processes at 2–3 % each are placed.)
-    public static let placedLoadFloor = 10
+    /// A process (or group) using less CPU than this (5 % of a CPU, a light
+    /// thread's worth) is left where it is, threads and memory: it hardly
+    /// accesses its memory (the kernel, which migrates on access, would not
+    /// move it either), and pinning idle daemons, a postmaster, a supervisor,
+    /// a launcher waiting for its workers buys nothing (at 1 % the lab's
+    /// numa01 launcher was pinned to a one-CPU node, and numa01's processes
+    /// then needed three nodes each instead of two). Its load still counts.
+    public static let placedLoadFloor = idleThreadLoad
 
     /// Whether a process or unit with this load accesses its memory enough to be placed.
     public static func accesses(load: Int) -> Bool { load >= placedLoadFloor }

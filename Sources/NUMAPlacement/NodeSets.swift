@@ -43,7 +43,8 @@ extension PlacementRound {
     private func nodeSet(for u: Int) -> NodeMask? {
         let allowed = units.threadNodes[u].intersection(units.memoryNodes[u]).intersection(nodes.cpuNodes)
         let candidates = allowed.indices(upTo: nodes.count)
-        func room(_ k: Int) -> Int { nodes.capacity[k] - (nodeLoad[k] - units.load(u, k)) }
+        // (With Capacity.fits' crumbs: an idle launcher on a node leaves its CPU free.)
+        func room(_ k: Int) -> Int { nodes.capacity[k] + Capacity.idleThreadLoad - (nodeLoad[k] - units.load(u, k)) }
         let open = candidates.filter { room($0) >= 500 }
         guard let first = open.max(by: { a, b in
             let wa = units.weight(u, a), wb = units.weight(u, b)
