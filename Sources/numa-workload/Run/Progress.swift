@@ -13,4 +13,13 @@ enum Progress {
         }
         state.stop.store(true, ordering: .relaxed)
     }
+
+    /// Progress until the end, then the threads stopped and joined and the
+    /// `done` line: the tail of every single-process scenario.
+    static func runToEnd(pid: pid_t, state: SweepState, signals: StopSignals, length: RunLength,
+                         threads: [pthread_t]) {
+        run(pid: pid, state: state, signals: signals, length: length)
+        SweepThreads.join(threads)
+        Output.line("done pid=\(pid) iter=\(state.sweeps.load(ordering: .relaxed))")
+    }
 }

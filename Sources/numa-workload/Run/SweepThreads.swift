@@ -12,6 +12,18 @@ final class SweepState: Sendable {
     /// Threads that are placed (pinned, if asked) and sweeping.
     let running = Atomic<Int>(0)
     let pinFailures = Atomic<Int>(0)
+
+    /// Waits until `count` threads are placed and sweeping; returns how many
+    /// of them could not pin themselves.
+    func awaitRunning(_ count: Int) -> Int {
+        while running.load(ordering: .acquiring) < count { usleep(1000) }
+        return pinFailures.load(ordering: .relaxed)
+    }
+
+    /// Says so on stderr when threads could not be pinned (the run goes on).
+    func reportPinFailures(_ failures: Int) {
+        if failures > 0 { Output.error("\(failures) thread(s) could not be pinned") }
+    }
 }
 
 /// How one thread walks the memory.

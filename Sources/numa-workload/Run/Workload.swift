@@ -49,11 +49,9 @@ enum Workload {
         let threadCount = length.idle ? 0 : max(1, plan.threads)
         let threads = try SweepThreads.start(count: threadCount, region: placed.region,
                                              sliced: plan.sliced, cpus: cpus, state: state)
-        while state.running.load(ordering: .acquiring) < threadCount { usleep(1000) }
+        let failures = state.awaitRunning(threadCount)
         if let cpus { try NodeCPUs.pinCurrentThread(to: cpus) }
-        if state.pinFailures.load(ordering: .relaxed) > 0 {
-            Output.error("\(state.pinFailures.load(ordering: .relaxed)) thread(s) could not be pinned")
-        }
+        state.reportPinFailures(failures)
 
         let pid = getpid()
         let fields = ["threads=\(threadCount)", "mib=\(placed.region.size >> 20)"] + placed.fields + plan.fields

@@ -63,19 +63,15 @@ struct CPUPinCommand: ParsableCommand {
             for (buffer, cpu) in zip(buffers, cpuList) {
                 threads += try SweepThreads.start([(pieces: [0..<buffer.size], cpus: [cpu])], region: buffer, state: state)
             }
-            while state.running.load(ordering: .acquiring) < threads.count { usleep(1000) }
-            if state.pinFailures.load(ordering: .relaxed) > 0 {
-                throw WorkloadError("\(state.pinFailures.load(ordering: .relaxed)) thread(s) could not be pinned")
-            }
+            let failures = state.awaitRunning(threads.count)
+            guard failures == 0 else { throw WorkloadError("\(failures) thread(s) could not be pinned") }
             let pid = getpid()
             // Where each buffer really is, by the kernel, before anyone else can act.
             let described = zip(buffers, zip(cpuList, nodeList)).map { buffer, pin in
                 "\(buffer.startHex):\(pin.0):\(pin.1):\(buffer.pagesByNode()[pin.1] ?? 0)"
             }
             Output.line("ready pid=\(pid) threads=\(threads.count) mib=\(mib) buffers=\(described.joined(separator: ","))")
-            Progress.run(pid: pid, state: state, signals: signals, length: options.length)
-            SweepThreads.join(threads)
-            Output.line("done pid=\(pid) iter=\(state.sweeps.load(ordering: .relaxed))")
+            Progress.runToEnd(pid: pid, state: state, signals: signals, length: options.length, threads: threads)
             return 0
         }
     }

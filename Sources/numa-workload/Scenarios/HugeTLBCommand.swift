@@ -57,16 +57,11 @@ struct HugeTLBCommand: ParsableCommand {
                 return (pieces: [range.lower..<range.upper], cpus: Optional(cpus))
             }
             let started = try SweepThreads.start(work, region: huge, state: state)
-            while state.running.load(ordering: .acquiring) < count { usleep(1000) }
-            if state.pinFailures.load(ordering: .relaxed) > 0 {
-                Output.error("\(state.pinFailures.load(ordering: .relaxed)) thread(s) could not be pinned")
-            }
+            state.reportPinFailures(state.awaitRunning(count))
             let pid = getpid()
             Output.line("ready pid=\(pid) threads=\(count) mib=\(mib) huge=\(huge.startHex) private-mib=\(privateMib) "
                 + "mem-node=\(memNode) cpu-node=\(cpuNode) label=\(label)")
-            Progress.run(pid: pid, state: state, signals: signals, length: options.length)
-            SweepThreads.join(started)
-            Output.line("done pid=\(pid) iter=\(state.sweeps.load(ordering: .relaxed))")
+            Progress.runToEnd(pid: pid, state: state, signals: signals, length: options.length, threads: started)
             return 0
         }
     }

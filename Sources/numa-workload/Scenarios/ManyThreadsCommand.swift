@@ -35,12 +35,7 @@ struct ManyThreadsCommand: ParsableCommand {
 
     func run() throws {
         try runScenario {
-            let cpus = try NodeCPUs.cpus(of: cpuNode)
-            guard !cpus.isEmpty else { throw WorkloadError("node \(cpuNode) has no CPUs") }
-            try NodeCPUs.requireMemory(on: memNode)
-            let homeCPUs = try NodeCPUs.cpus(of: memNode)
-            if !homeCPUs.isEmpty { try NodeCPUs.pinCurrentThread(to: homeCPUs) }
-            try MemoryPolicy.gatherOwnPages(on: memNode)
+            let cpus = try MisplacedStart.prepare(memNode: memNode, cpuNode: cpuNode)
             let signals = StopSignals.block()
             let region = try MemoryRegion.map(bytes: mib << 20)
             try MemoryPolicy.bound(to: memNode) { region.touch(0..<region.size) }
@@ -58,17 +53,13 @@ struct ManyThreadsCommand: ParsableCommand {
                     duty.loop(region, range, state)
                 }))
             }
-            while state.running.load(ordering: .acquiring) < threads { usleep(1000) }
+            let failures = state.awaitRunning(threads)
             try NodeCPUs.pinCurrentThread(to: cpus)
-            if state.pinFailures.load(ordering: .relaxed) > 0 {
-                Output.error("\(state.pinFailures.load(ordering: .relaxed)) thread(s) could not be pinned")
-            }
+            state.reportPinFailures(failures)
             let pid = getpid()
             Output.line("ready pid=\(pid) threads=\(threads) mib=\(mib) mem-node=\(memNode) cpu-node=\(cpuNode) "
                 + "duty=\(workMs)/\(periodMs)ms")
-            Progress.run(pid: pid, state: state, signals: signals, length: options.length)
-            SweepThreads.join(started)
-            Output.line("done pid=\(pid) iter=\(state.sweeps.load(ordering: .relaxed))")
+            Progress.runToEnd(pid: pid, state: state, signals: signals, length: options.length, threads: started)
             return 0
         }
     }

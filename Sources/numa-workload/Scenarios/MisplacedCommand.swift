@@ -27,12 +27,7 @@ struct MisplacedCommand: ParsableCommand {
 
     func run() throws {
         try runScenario {
-            let cpus = try NodeCPUs.cpus(of: cpuNode)
-            guard !cpus.isEmpty else { throw WorkloadError("node \(cpuNode) has no CPUs") }
-            try NodeCPUs.requireMemory(on: memNode)
-            let homeCPUs = try NodeCPUs.cpus(of: memNode)
-            if !homeCPUs.isEmpty { try NodeCPUs.pinCurrentThread(to: homeCPUs) }
-            try MemoryPolicy.gatherOwnPages(on: memNode)
+            let cpus = try MisplacedStart.prepare(memNode: memNode, cpuNode: cpuNode)
             let plan = WorkerPlan(memory: .privateMemory(mib: mib, node: memNode),
                                   threads: threads ?? cpus.count, sliced: false,
                                   cpuNode: cpuNode, fields: ["cpu-node=\(cpuNode)"])

@@ -50,12 +50,7 @@ struct SparseHeapCommand: ParsableCommand {
 
     func run() throws {
         try runScenario {
-            let cpus = try NodeCPUs.cpus(of: cpuNode)
-            guard !cpus.isEmpty else { throw WorkloadError("node \(cpuNode) has no CPUs") }
-            try NodeCPUs.requireMemory(on: memNode)
-            let homeCPUs = try NodeCPUs.cpus(of: memNode)
-            if !homeCPUs.isEmpty { try NodeCPUs.pinCurrentThread(to: homeCPUs) }
-            try MemoryPolicy.gatherOwnPages(on: memNode)
+            let cpus = try MisplacedStart.prepare(memNode: memNode, cpuNode: cpuNode)
             let signals = StopSignals.block()
 
             let heap = try MemoryRegion.map(bytes: reserveMib << 20, flags: MAP_NORESERVE)
@@ -70,17 +65,13 @@ struct SparseHeapCommand: ParsableCommand {
             }
             let state = SweepState()
             let started = try SweepThreads.start(work, region: heap, state: state)
-            while state.running.load(ordering: .acquiring) < count { usleep(1000) }
+            let failures = state.awaitRunning(count)
             try NodeCPUs.pinCurrentThread(to: cpus)
-            if state.pinFailures.load(ordering: .relaxed) > 0 {
-                Output.error("\(state.pinFailures.load(ordering: .relaxed)) thread(s) could not be pinned")
-            }
+            state.reportPinFailures(failures)
             let pid = getpid()
             Output.line("ready pid=\(pid) threads=\(count) heap=\(heap.startHex) reserve-mib=\(reserveMib) "
                 + "touch-mib=\(touchMib) pieces=\(pieces.count) mem-node=\(memNode) cpu-node=\(cpuNode)")
-            Progress.run(pid: pid, state: state, signals: signals, length: options.length)
-            SweepThreads.join(started)
-            Output.line("done pid=\(pid) iter=\(state.sweeps.load(ordering: .relaxed))")
+            Progress.runToEnd(pid: pid, state: state, signals: signals, length: options.length, threads: started)
             return 0
         }
     }
