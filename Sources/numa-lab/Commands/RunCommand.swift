@@ -12,7 +12,9 @@ struct RunCommand: ParsableCommand {
             the folder whose files come back to --out and $LAB_TOPOLOGY names the \
             topology; PATH is the host's, HOME is /tmp, and the host's NUMA_* and \
             LAB_* variables are passed through. The kernel balancer is on \
-            (kernel.numa_balancing=1), as the Debian kernel boots.
+            (kernel.numa_balancing=1), as the Debian kernel boots. A boot that has \
+            not started the command after 180 s has stalled (it happens under TCG) \
+            and is booted once more, within --timeout.
             """
     )
 

@@ -23,6 +23,11 @@ struct GuestRun {
     var keepWorkFolder: Bool
     var verbose: Bool
 
+    /// A boot that has not started the command by then is stalled, and is
+    /// tried again, up to bootAttempts boots in all, within --timeout.
+    static let bootTimeoutSeconds = 180.0
+    static let bootAttempts = 2
+
     /// Runs the command in a fresh guest; returns the exit code numa-lab ends with.
     func execute() throws -> Int32 {
         let cache = LabCache.locate()
@@ -35,15 +40,27 @@ struct GuestRun {
         let out = outFolder ?? "\(work)/out"
         try makeFolder(control)
         if outFolder == nil || !fileExists(out) { try makeFolder(out) }
-        try writeControlFiles(in: control)
         // A working folder under /tmp and the like is bound back into the
         // guest's tmpfs (GuestPaths.keptFolders); other files there are not.
 
         let qemu = QemuCommand(topology: topology, kernelImage: boot.kernelImage, initramfs: boot.initramfs,
                                consoleLog: "\(work)/console.log", controlFolder: control, outFolder: out,
                                extraKernelArguments: extraKernelArguments)
-        let outcome = try GuestSession(work: work, control: control, qemu: qemu,
-                                       timeoutSeconds: timeoutSeconds, verbose: verbose).run()
+        let start = Date()
+        var outcome = GuestOutcome.bootStalled
+        for attempt in 1...Self.bootAttempts {
+            // Fresh control files each boot: no marker of the stalled one is left.
+            for marker in ["booted", "started", "rc"] { try? FileManager.default.removeItem(atPath: "\(control)/\(marker)") }
+            try writeControlFiles(in: control)
+            let left = timeoutSeconds - Date().timeIntervalSince(start)
+            guard left > 0 else { outcome = .timedOut(commandStarted: false); break }
+            outcome = try GuestSession(work: work, control: control, qemu: qemu, timeoutSeconds: left,
+                                       bootTimeoutSeconds: Self.bootTimeoutSeconds, verbose: verbose).run()
+            guard outcome == .bootStalled, attempt < Self.bootAttempts else { break }
+            note("boot \(attempt) had not started the command after \(Int(Self.bootTimeoutSeconds)) s (a stalled guest); "
+                + "booting again")
+            showTail(of: qemu.consoleLog, title: "kernel console", lines: 8)
+        }
         if let consoleCopy {
             try? FileManager.default.removeItem(atPath: consoleCopy)
             try? FileManager.default.copyItem(atPath: qemu.consoleLog, toPath: consoleCopy)
@@ -80,6 +97,10 @@ struct GuestRun {
             note("timed out after \(Int(timeoutSeconds)) s \(phase); --timeout sets the limit")
             showTail(of: consoleLog, title: "kernel console")
             return LabExit.timedOut
+        case .bootStalled:
+            note("no boot of \(Self.bootAttempts) started the command within \(Int(Self.bootTimeoutSeconds)) s")
+            showTail(of: consoleLog, title: "kernel console")
+            return LabExit.labFailure
         case .failed(let reason):
             note(reason)
             showTail(of: "\(work)/qemu.log", title: "qemu")

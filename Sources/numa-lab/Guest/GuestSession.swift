@@ -8,6 +8,9 @@ enum GuestOutcome: Equatable {
     case finished(Int32)
     case interrupted(Int32)
     case timedOut(commandStarted: Bool)
+    /// The command had not started by the boot deadline: a boot that stalls
+    /// under TCG (an RCU stall on one vCPU, timers that stop) never recovers.
+    case bootStalled
     case failed(String)
 }
 
@@ -16,6 +19,8 @@ struct GuestSession {
     var control: String
     var qemu: QemuCommand
     var timeoutSeconds: Double
+    /// The command must have started by then (a boot takes about 5 s).
+    var bootTimeoutSeconds: Double
     var verbose: Bool
 
     /// How long qemu may take to power off after the command's exit code is written.
@@ -62,6 +67,9 @@ struct GuestSession {
             }
             if Date().timeIntervalSince(started) > timeoutSeconds {
                 return stop(.timedOut(commandStarted: commandStarted))
+            }
+            if !commandStarted && Date().timeIntervalSince(started) > bootTimeoutSeconds {
+                return stop(.bootStalled)
             }
             if let code = exitCode() {
                 // The command is done; a guest that does not power off is not waited for.
