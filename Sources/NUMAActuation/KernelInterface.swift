@@ -20,6 +20,9 @@ public protocol KernelInterface: Sendable {
     func affinity(ofThread tid: Int32) -> Result<CPUSet, SyscallError>
     func setAffinity(ofThread tid: Int32, to cpus: CPUSet) -> Result<Void, SyscallError>
 
+    /// The pages of `range` present in memory (pagemap), one address per
+    /// `step`; nil when that cannot be read (every address is then asked).
+    func presentPages(pid: Int32, range: AddressRange, step: UInt64) -> [UInt64]?
     /// The node of each page (move_pages with no node array): a node id, or
     /// -errno (-ENOENT/-EFAULT: not resident). `pid` 0 is the caller.
     func queryPages(pid: Int32, addresses: [UInt64]) -> Result<[Int32], SyscallError>
@@ -147,4 +150,9 @@ public protocol SharedObjectView: Sendable {
     func applyPolicy(_ policy: MemoryPolicySpec, moveShared: Bool) -> Result<Void, SyscallError>
     /// Unmaps (or detaches) the window.
     func close()
+}
+
+extension KernelInterface {
+    /// No page table to read: every address is asked (the unit tests' fakes).
+    public func presentPages(pid: Int32, range: AddressRange, step: UInt64) -> [UInt64]? { nil }
 }

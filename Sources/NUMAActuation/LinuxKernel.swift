@@ -81,6 +81,11 @@ public struct LinuxKernel: KernelInterface {
         }
     }
 
+    public func presentPages(pid: Int32, range: AddressRange, step: UInt64) -> [UInt64]? {
+        PageMap.presentPages(procRoot: procfs.root, pid: pid, start: range.start, end: range.end,
+                             pageSize: pageSize, step: step)
+    }
+
     public func queryPages(pid: Int32, addresses: [UInt64]) -> Result<[Int32], SyscallError> {
         callMovePages("move_pages query of pid \(pid)", pid: pid, addresses: addresses, nodes: nil, flags: 0)
             .map(\.statuses)

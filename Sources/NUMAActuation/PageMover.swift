@@ -55,10 +55,17 @@ struct PageMover {
         for range in ranges where range.end > range.start {
             // One address per page: a huge page is one entry, not 512.
             let step = max(page, range.pageBytes)
-            var start = range.start - range.start % step
-            while start < range.end {
-                let end = min(range.end, start + chunk * step)
-                let addresses = Array(stride(from: start, to: end, by: Int(step)))
+            let aligned = range.start - range.start % step
+            // Only the pages present are asked their node: a sparse heap's
+            // untouched gigabytes cost one pass over pagemap, not a query each.
+            let present = kernel.presentPages(pid: pid, range: AddressRange(start: aligned, end: range.end), step: step)
+            let total = present?.count ?? Int((range.end - aligned + step - 1) / step)
+            var done = 0
+            while done < total {
+                let next = min(total, done + Int(chunk))
+                let addresses = present.map { Array($0[done..<next]) }
+                    ?? (done..<next).map { aligned + UInt64($0) * step }
+                done = next
                 switch kernel.queryPages(pid: pid, addresses: addresses) {
                 case .success(let statuses):
                     for (address, node) in zip(addresses, statuses) where node >= 0 {
@@ -73,7 +80,6 @@ struct PageMover {
                 case .failure(let error):
                     return .failure(classify(error, pid: pid, watch: watch))
                 }
-                start = end
             }
         }
         return .success(result)

@@ -9,6 +9,12 @@ public struct CPUSet: Hashable, Sendable, Codable, Sequence, CustomStringConvert
 
     public init() { ids = [] }
 
+    /// Ids already ascending and unique (a mask's bits, in order): no sort.
+    public init(ascending ids: [Int]) {
+        assert(zip(ids, ids.dropFirst()).allSatisfy { $0 < $1 }, "CPUSet(ascending:) given \(ids)")
+        self.ids = ids
+    }
+
     /// Parses the kernel's list format. An empty or all-blank string is the empty set.
     public init(listFormat text: String) throws(ListFormatError) {
         self.ids = try parseIDList(text).sorted()

@@ -65,28 +65,41 @@ public enum PlacementEstimator {
         return placement
     }
 
-    /// Per-region node counts, for the two-stage migration filter.
+    /// Per-region node counts, for the two-stage migration filter. Flat
+    /// counters and the last region remembered (samples come region by
+    /// region): this runs for every sample of every process each round.
     public static func ranges(sampler: AddressSampler, addresses: [UInt64],
                               statuses: [Int32]) -> [RangePlacement] {
-        var counts: [Int: [NodeID: Int]] = [:]
+        let regions = sampler.regions
+        let nodes = Int(statuses.max() ?? -1) + 1
+        var counts = [Int](repeating: 0, count: regions.count * max(nodes, 1))
         // Per range too: what a move of the range is charged is its resident share.
-        var absent: [Int: Int] = [:]
+        var absent = [Int](repeating: 0, count: regions.count)
+        var resident = [Bool](repeating: false, count: regions.count)
+        var last = -1
         for (address, status) in zip(addresses, statuses) {
-            guard status >= 0 || PageStatus.isNotResident(status),
-                  let region = sampler.region(ofAddress: address) else { continue }
+            guard status >= 0 || PageStatus.isNotResident(status) else { continue }
+            if last < 0 || address < regions[last].start || address >= regions[last].end {
+                guard let found = sampler.region(ofAddress: address) else { continue }
+                last = found
+            }
             if status >= 0 {
-                counts[region, default: [:]][NodeID(Int(status)), default: 0] += 1
+                counts[last * nodes + Int(status)] += 1
+                resident[last] = true
             } else {
-                absent[region, default: 0] += 1
+                absent[last] += 1
             }
         }
         // Ranges with a resident sample only: one with none has nothing to move.
-        return counts.keys.sorted().map { index in
-            let region = sampler.regions[index]
-            return RangePlacement(start: region.start, end: region.end,
-                                  sharedObject: region.sharedObject,
-                                  pagesByNode: counts[index] ?? [:], notResident: absent[index] ?? 0,
-                                  pageBytes: region.pageBytes)
+        return regions.indices.compactMap { index in
+            guard resident[index] else { return nil }
+            var pagesByNode: [NodeID: Int] = [:]
+            for node in 0..<nodes where counts[index * nodes + node] > 0 {
+                pagesByNode[NodeID(node)] = counts[index * nodes + node]
+            }
+            let region = regions[index]
+            return RangePlacement(start: region.start, end: region.end, sharedObject: region.sharedObject,
+                                  pagesByNode: pagesByNode, notResident: absent[index], pageBytes: region.pageBytes)
         }
     }
 }

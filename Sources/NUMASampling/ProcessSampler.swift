@@ -36,7 +36,7 @@ public struct ProcessSampler: Sendable {
         let baseline = options.cpuBaseline.flatMap { $0.identity == identity ? $0 : nil }
         let cpuBefore: [Int32: ThreadReading]
         if let baseline { cpuBefore = baseline.readings } else {
-            cpuBefore = try read(pid) { () throws(ProcReadError) in try threads.read(pid: pid) }
+            cpuBefore = try read(pid) { () throws(ProcReadError) in try threads.read(pid: pid, affinities: false) }
         }
         let started = baseline?.time ?? monotonicSeconds()
         let writes = SoftDirty(procRoot: procfs.root, pageSize: pageSize)

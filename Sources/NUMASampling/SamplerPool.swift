@@ -75,7 +75,7 @@ public final class SamplerPool: Sendable {
     /// than only setting a baseline. Nothing if the process is gone.
     public func startInterval(pid: Int32, identity: ProcessIdentity) {
         guard memory.withLock({ $0[pid] }) == nil,
-              let readings = try? ThreadCPUSampler(procfs: sampler.procfs).read(pid: pid) else { return }
+              let readings = try? ThreadCPUSampler(procfs: sampler.procfs).read(pid: pid, affinities: false) else { return }
         let node = currentNode(of: pid) ?? samplers[0].node
         let entry = Memory(node: node, baseline: CPUBaseline(identity: identity, readings: readings,
                                                              time: monotonicSeconds()))

@@ -161,10 +161,18 @@ public enum CPUMask {
         return words
     }
 
+    /// The CPUs of a mask, by its set bits only: this runs for every thread
+    /// of every sampled process each round.
     public static func cpus(_ words: [UInt64]) -> CPUSet {
-        CPUSet(words.enumerated().flatMap { index, word in
-            (0..<64).filter { word & (1 << UInt64($0)) != 0 }.map { index * 64 + $0 }
-        })
+        var ids: [Int] = []
+        for (index, word) in words.enumerated() where word != 0 {
+            var rest = word
+            while rest != 0 {
+                ids.append(index * 64 + rest.trailingZeroBitCount)
+                rest &= rest - 1
+            }
+        }
+        return CPUSet(ascending: ids)
     }
 
     /// The affinity of a thread, read back from the kernel.

@@ -24,14 +24,15 @@ public struct ThreadCPUSampler: Sendable {
         self.ticksPerSecond = Double(max(sysconf(Int32(_SC_CLK_TCK)), 1))
     }
 
-    /// Reads every thread of `pid`. Threads that exit between listing and
-    /// reading are skipped: they are a normal event, not an error.
-    public func read(pid: Int32) throws(ProcReadError) -> [Int32: ThreadReading] {
+    /// Reads every thread of `pid`, with each thread's affinity when asked
+    /// (a baseline needs only CPU time). Threads that exit between listing
+    /// and reading are skipped: they are a normal event, not an error.
+    public func read(pid: Int32, affinities: Bool = true) throws(ProcReadError) -> [Int32: ThreadReading] {
         var result: [Int32: ThreadReading] = [:]
         for tid in try procfs.threadIDs(pid) {
             guard let stat = try? procfs.taskStat(pid, tid) else { continue }
             result[tid] = ThreadReading(cpuTicks: stat.cpuTicks, processor: stat.processor,
-                                        state: stat.state, affinity: affinity(pid: pid, tid: tid))
+                                        state: stat.state, affinity: affinities ? affinity(pid: pid, tid: tid) : nil)
         }
         if result.isEmpty, !procfs.exists(pid) { throw .noSuchProcess(pid: pid) }
         return result

@@ -1,6 +1,7 @@
 import Foundation
 @testable import NUMAActuation
 import NUMAModel
+import NUMAProc
 import Testing
 
 /// A reason for the actions the tests build by hand.
@@ -48,6 +49,45 @@ struct ActuatorTests {
         #expect(entries == 2, "\(entries) move_pages entries for two huge pages")
         #expect(record.outcome.pagesMoved == 1024)
         #expect(record.outcome.bytesMoved == 4 << 20)
+    }
+
+    @Test("a sparse range: only the pages pagemap says are present are asked their node; all of them asked without it")
+    func sparseRangeAsksPresentPagesOnly() {
+        // 1 GiB reserved, 64 pages resident in two places (a JVM heap's shape).
+        let start: UInt64 = 0x4000_0000, gib: UInt64 = 1 << 30
+        for readable in [true, false] {
+            let kernel = RecordingKernel()
+            kernel.addProcess(pid: 10)
+            kernel.addPages(pid: 10, start: start, count: 32, node: 0)
+            kernel.addPages(pid: 10, start: start + gib / 2, count: 32, node: 0)
+            kernel.state.withLock { $0.pagemapReadable = readable }
+            let actuator = LinuxActuator(kernel: kernel, options: options(kernel))
+            let record = actuator.perform(.moveRanges(MoveRanges(
+                process: kernel.identity(10), ranges: [AddressRange(start: start, end: start + gib)], to: 1,
+                bytes: 64 * 4096, reason: testReason)))
+            #expect(record.outcome.pagesMoved == 64)
+            let asked = kernel.state.withLock { $0.calls }.filter { $0.hasPrefix("query 10 ") }
+                .compactMap { Int($0.split(separator: " ").last ?? "") }.reduce(0, +)
+            // The move's own re-query of what it moved comes on top.
+            if readable { #expect(asked <= 2 * 64, "\(asked) pages asked") } else { #expect(asked >= Int(gib / 4096)) }
+        }
+    }
+
+    @Test("pagemap of this process: exactly the touched pages of a sparse mapping are present")
+    func pagemapPresentBit() throws {
+        let size = 64 << 20, page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let base = try #require(mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0))
+        defer { munmap(base, size) }
+        let touched = [0, 5, 4096, 16383].map { $0 * page }
+        for offset in touched { base.storeBytes(of: 1, toByteOffset: offset, as: UInt8.self) }
+        let start = UInt64(UInt(bitPattern: base))
+        let present = try #require(PageMap.presentPages(pid: getpid(), start: start, end: start + UInt64(size),
+                                                        pageSize: UInt64(page), step: UInt64(page)))
+        #expect(present == touched.map { start + UInt64($0) })
+        // Every 2 MiB: the entries of those steps' first base pages only (a hugetlb range's step).
+        let huge = try #require(PageMap.presentPages(pid: getpid(), start: start, end: start + UInt64(size),
+                                                     pageSize: UInt64(page), step: UInt64(512 * page)))
+        #expect(huge == [start, start + UInt64(4096 * page)])
     }
 
     @Test("on a slow machine move_pages batches shrink to about a quarter of a second each")

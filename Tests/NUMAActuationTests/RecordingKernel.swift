@@ -32,6 +32,8 @@ final class RecordingKernel: KernelInterface {
         /// Shared objects can be opened (else every open is refused, EPERM);
         /// their pages live in pid 0's table (the caller's address space).
         var objectsOpen = false
+        /// pagemap can be read: presentPages answers from `pages` (else nil, as unreadable).
+        var pagemapReadable = false
     }
 
     /// Where an opened shared object's window starts in "our" address space.
@@ -108,6 +110,15 @@ final class RecordingKernel: KernelInterface {
             guard s.affinity[tid] != nil else { return .failure(SyscallError("sched_setaffinity", errno: 3)) }
             s.affinity[tid] = cpus
             return .success(())
+        }
+    }
+
+    func presentPages(pid: Int32, range: AddressRange, step: UInt64) -> [UInt64]? {
+        log("pagemap \(pid)")
+        return state.withLock { s in
+            guard s.pagemapReadable else { return nil }
+            let resident = s.pages[pid] ?? [:]
+            return resident.keys.filter { $0 >= range.start && $0 < range.end && ($0 - range.start) % step == 0 }.sorted()
         }
     }
 

@@ -97,4 +97,22 @@ struct EstimatorTests {
         #expect(Locality.of(pageShares: [0: 1.0], cpuShares: nil) == nil)
         #expect(Locality.of(pageShares: [:], cpuShares: [0: 1]) == nil)
     }
+
+    @Test("per-range counts: regions in any order of samples, not-resident apart, a range with no resident sample left out")
+    func perRange() {
+        let sampler = AddressSampler(regions: [
+            EligibleRegion(start: 0x10000, end: 0x20000),
+            EligibleRegion(start: 0x40000, end: 0x50000, sharedObject: "shm:7"),
+            EligibleRegion(start: 0x60000, end: 0x61000, pageBytes: 2 << 20),
+        ])
+        // Samples of the second region before and after the first's, one
+        // address outside every region, the third region only not resident.
+        let addresses: [UInt64] = [0x40000, 0x41000, 0x10000, 0x11000, 0x12000, 0x42000, 0x30000, 0x60000, 0x43000]
+        let answers: [Int32] = [1, 1, 0, 0, -EFAULT, 0, 0, -ENOENT, -EACCES]
+        let ranges = PlacementEstimator.ranges(sampler: sampler, addresses: addresses, statuses: answers)
+        #expect(ranges.count == 2)
+        #expect(ranges.first?.start == 0x10000 && ranges.first?.pagesByNode == [0: 2] && ranges.first?.notResident == 1)
+        #expect(ranges.last?.sharedObject == "shm:7" && ranges.last?.pagesByNode == [0: 1, 1: 2])
+        #expect(ranges.last?.notResident == 0)
+    }
 }

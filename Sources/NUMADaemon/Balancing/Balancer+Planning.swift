@@ -253,7 +253,7 @@ extension Balancer {
     func nodeBusy(now: Double) -> [NodeID: Int] {
         guard let times = try? TopologyReader().cpuTimes() else { return [:] }
         let threads = ThreadCPUSampler(procfs: ProcFS())
-        let own = (try? threads.read(pid: selfPID)) ?? [:]
+        let own = (try? threads.read(pid: selfPID, affinities: false)) ?? [:]
         defer { cpuTimesAtLastPlan = times; ownThreadsAtLastPlan = own; lastPlanAt = now }
         guard !cpuTimesAtLastPlan.isEmpty, now > lastPlanAt else { return [:] }
         let busy = Self.busyMilliCPUs(TopologyReader.utilization(topology: topology, before: cpuTimesAtLastPlan,
