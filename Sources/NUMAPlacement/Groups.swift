@@ -131,14 +131,13 @@ struct UnitTable {
         }
     }
 
-    /// Its CPU time this round says it accesses memory; in hybrid mode the
-    /// kernel's shared faults say so too.
+    /// Its CPU time this round says it accesses memory, in either mode. Not
+    /// the kernel's shared faults: they are per task, not per object, and
+    /// members that each work on their own part of a segment, or that the
+    /// kernel already grouped, fault privately (in the lab's hybrid guest
+    /// such a group never formed and its segment stayed remote).
     static func accessesObjects(_ p: Int, input: RoundInput) -> Bool {
-        guard Capacity.sharesObjects(load: input.totalLoad[p]) else { return false }
-        if input.usesKernelFaults[p], let kernel = input.observations[input.order[p]].kernelFaults {
-            return kernel.sharedFaults > 0 || kernel.privateFaults == 0
-        }
-        return true
+        Capacity.sharesObjects(load: input.totalLoad[p])
     }
 
     private static func link<K: Hashable>(_ key: K, _ p: Int, _ seen: inout [K: Int], _ forest: inout UnionFind) {
