@@ -260,6 +260,8 @@ extension LabTests {
             let coolingDown = try #require(number("coolingDown"), "no coolingDown= in \(journalLine)")
             #expect(entries > 0, "\(journalLine)")
             #expect(coolingDown > 0, "nothing cools down after the restart: \(journalLine)")
+            // Killed while idle: every act it began has its outcome.
+            #expect(number("interrupted") == 0, "\(journalLine)")
         }
 
         /// In hybrid mode the engine's CPU rows are the kernel's CPU faults, a

@@ -151,8 +151,10 @@ extension LabTests {
         }
 
         /// More clients than a node has CPUs (4 backends and 4 pgbench
-        /// threads on 2x2), judged over the run's last 20 s (at least 3
-        /// samples: under this load the sampler gets round every 3–6 s): no
+        /// threads on 2x2), judged over pgbench's last 20 s, up to the last
+        /// sample with its connections (at least 3 samples: under this load
+        /// the sampler gets round every 3–6 s; its clients are gone by the
+        /// samples after their last query, which once failed the count): no
         /// node holds more busy backends (≥ 25 % of a CPU) pinned inside it than it has
         /// CPUs; and every node the backends run on holds at least 0.6 of an
         /// even share of the buffers they use (0.3 each on two nodes).
@@ -162,7 +164,7 @@ extension LabTests {
             let phase = try ServerPhase(run, "pgwide")
             let nodes = try run.nodes()
             print(phase.timeline)
-            let window = phase.samples.filter { ($0.first?.t ?? 0) >= phase.end - 20 && ($0.first?.t ?? 0) <= phase.end }
+            let window = phase.lastSeconds(20)
             try #require(window.count >= 3, "only \(window.count) samples in the last 20 s")
             var overfull: [String] = []
             var ranOn: [Int: Int] = [:]

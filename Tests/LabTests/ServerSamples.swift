@@ -167,11 +167,23 @@ struct ServerPhase {
     /// instants at the target that lasts to the last instant with backends
     /// (pgbench's clients have gone by the samples after it; at least 5
     /// instants), or nil.
+    /// The instants pgbench's connections were there: its clients are gone
+    /// by the samples taken between its last query and the end mark.
+    var withBackends: [[ServerSample]] {
+        samples.filter { group in (group.first?.t ?? 0) <= end && group.contains { role(of: $0) == .backend } }
+    }
+
+    /// The instants of pgbench's last `seconds` (ending at the last one with backends).
+    func lastSeconds(_ seconds: Double) -> [[ServerSample]] {
+        let groups = withBackends
+        guard let last = groups.last?.first?.t else { return [] }
+        return groups.filter { ($0.first?.t ?? 0) >= last - seconds }
+    }
+
     func timeToOneNode(backends count: Int, target: Double) -> Double? {
         var reached: Double?
         var held = 0
-        let withBackends = samples.filter { $0.contains { role(of: $0) == .backend } }
-        for group in withBackends.reversed() where (group.first?.t ?? 0) <= end {
+        for group in withBackends.reversed() {
             guard onOneNode(group, backends: count, target: target) else { break }
             reached = group.first?.t
             held += 1

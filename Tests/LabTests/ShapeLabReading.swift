@@ -31,9 +31,10 @@ extension LabRun {
         return result
     }
 
-    /// The `key=value` fields of the first ready line of a log.
+    /// The `key=value` fields of the first ready line of a log. (Foundation's
+    /// `contains("")` is false: no marker is no filter, not "contains nothing".)
     func readyFields(_ log: String, matching marker: String = "") throws -> [String: String] {
-        guard let line = try text(log).split(separator: "\n").first(where: { $0.hasPrefix("ready ") && $0.contains(marker) })
+        guard let line = try text(log).split(separator: "\n").first(where: { $0.hasPrefix("ready ") && (marker.isEmpty || $0.contains(marker)) })
         else { throw LabFailure("\(log) has no ready line\(marker.isEmpty ? "" : " with \(marker)")") }
         var fields: [String: String] = [:]
         for word in line.split(separator: " ") {

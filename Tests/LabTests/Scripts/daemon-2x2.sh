@@ -105,6 +105,10 @@ if want crash; then
     workload=$!
     wait_ready "$out/crash.log" 1 || exit 1
     "$w" probe --pids "$(ready_pids "$out/crash.log")" --seconds 40 --until 0.9 > "$out/crash-probe.jsonl"
+    # Killed between acts: the locality is reached before the move's outcome
+    # is journalled, and an act cut short is sampled afresh, not cooled down
+    # (slowmove covers a stop mid-act).
+    wait_idle || exit 1
     kill -KILL "$daemon"; wait "$daemon" 2>/dev/null
     cat /proc/sys/kernel/numa_balancing > "$out/crash-sysctl-killed.txt"
     write_config warn
