@@ -6,7 +6,8 @@
 # through every section; each workload is judged by numa_maps and its
 # threads' CPUs, read here, not by the daemon.
 # Usage (inside numa-lab): sh shapes-2x2.sh BIN_FOLDER [SECTION,...]
-# Sections: sparse supervisor cpupin manythreads hugetlb (all by default).
+# Sections: sparse supervisor cpupin manythreads hugetlb cpupinhybrid (all by
+# default).
 . "$(dirname "$0")/lab-lib.sh"
 . "$(dirname "$0")/rebalance-lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
@@ -105,7 +106,9 @@ at_end() { :; }
 # cpu-pin: A's two threads pinned by the user to CPU 0 and CPU 2, each
 # sweeping a 32 MiB buffer first touched on the other node; B under
 # `taskset -c 1,3` (one CPU on each node), numa02 with two threads. Every
-# thread's affinity is read before and after 60 s of the daemon.
+# thread's affinity is read before and after 60 s of the daemon. A's
+# buffers stay where they are: per process, its memory and CPU are both
+# half on each node (cpupinhybrid has the kernel move them per thread).
 if want cpupin; then
     mark cpupin-start
     sed -n 's/^pgmigrate_success //p' /proc/vmstat > "$out/cpupin-migrated-start.txt"
@@ -217,6 +220,50 @@ POLICY
 fi
 
 daemon_stop standalone
+
+# cpu-pin in hybrid mode: the kernel balancer on, whose hint faults are per
+# thread (it sees which thread touches which buffer; userspace sees pages
+# per process); numabalance in hybrid mode keeps A's pins and leaves its
+# private pages to the kernel. A fresh A, each buffer first touched on the
+# other node from its thread's; its pages on its thread's node polled from
+# numa_maps every 2 s until both hold 90 % or 90 s pass.
+if want cpupinhybrid; then
+    echo 1 > /proc/sys/kernel/numa_balancing
+    daemon_start hybrid || exit 1
+    mark cpupinh-start
+    "$w" cpu-pin --cpus 0,2 --mem-nodes 1,0 --mib 32 > "$out/cpupinh.log" 2>&1 &
+    workload_h=$!
+    wait_ready "$out/cpupinh.log" 1 || exit 1
+    pid_h=$(first_pid "$out/cpupinh.log"); echo "$pid_h" > "$out/cpupinh-pid.txt"
+    tasks "$pid_h" cpupinh-before
+    snapshot "$pid_h" cpupinh-ready
+    mark cpupinh-ready
+    t0=$(cut -d' ' -f1 /proc/uptime)
+    buffers=$(sed -n 's/^ready .*buffers=\([^ ]*\).*/\1/p' "$out/cpupinh.log" | tr ',' ' ')
+    result=never
+    while :; do
+        followed=0
+        for buffer in $buffers; do
+            start=${buffer%%:*}; rest=${buffer#*:}; cpu=${rest%%:*}
+            home=$(ls -d /sys/devices/system/cpu/cpu"$cpu"/node* | sed 's/.*node//')
+            pages=$(grep "^$start " "/proc/$pid_h/numa_maps" | tr ' ' '\n' | sed -n "s/^N$home=//p")
+            [ "${pages:-0}" -ge 7373 ] && followed=$((followed + 1))
+        done
+        now=$(cut -d' ' -f1 /proc/uptime)
+        if [ "$followed" -eq 2 ]; then result=$(echo "$t0 $now" | awk '{ printf "%.1f", $2 - $1 }'); break; fi
+        [ "$(echo "$t0 $now" | awk '{ print ($2 - $1 >= 90) }')" = 1 ] && break
+        sleep 2
+    done
+    echo "$result" > "$out/cpupinh-seconds.txt"
+    tasks "$pid_h" cpupinh-after
+    snapshot "$pid_h" cpupinh-end
+    wait_idle || exit 1
+    status cpupinh
+    stop "$workload_h"
+    daemon_stop hybrid
+    echo 0 > /proc/sys/kernel/numa_balancing
+    mark cpupinh-end
+fi
 # No journal (no act at all) stays missing: the tests then fail, never pass on no file.
 cp "$nb/state/journal.jsonl" "$out/journal.jsonl" 2>/dev/null || :
 mark end
