@@ -34,12 +34,15 @@ segments() {
 # misplaced_at_ready LOG [pinned]: the workload's misplaced pages now, from
 # numa_maps (non-file pages per node, a SysV segment once per group) through
 # best-static.awk; a unit gets the nodes its threads need (a group: all its
-# members'). pinned: the threads stay on the node they run on.
+# members'). pinned: the threads stay on the node they run on. Only the ready
+# lines matching $units (default: all) are units: the supervisor's parent,
+# idle and attached to every segment, is none (its segments are counted once
+# per group, from the members' views; its own pages are not the workload's).
 misplaced_at_ready() {
     nodes=$(ls -d /sys/devices/system/node/node[0-9]* | wc -l)
     per=$(ls -d /sys/devices/system/cpu/cpu[0-9]*/node0 | wc -l)
     fixed=""; : > "$out/segments.txt"; : > "$out/threads.txt"
-    sed -n 's/^ready //p' "$1" > "$out/ready.txt"
+    sed -n 's/^ready //p' "$1" | grep -e "${units:-.}" > "$out/ready.txt"
     while read -r line; do
         pid=$(field "$line" pid); group=$(field "$line" group); shmid=$(field "$line" shmid)
         unit=p$pid; [ -n "$group" ] && unit=g$group

@@ -4,6 +4,7 @@
 # every server process's state, last CPU, CPU time, affinity and pages per
 # node (numa_maps: the truth, read independently of the daemon).
 
+. "$(dirname "$0")/pg-conf.sh"
 pgbin=/usr/lib/postgresql/15/bin
 pgroot=/tmp/pg            # the guest's tmpfs; made here, owned by postgres (not 0700 on the host)
 pgdata=$pgroot/data
@@ -23,19 +24,7 @@ pg_init() {
     mkdir -p "$pgroot" "$pgsock"
     chown postgres:postgres "$pgroot" "$pgsock"
     as_pg "$pgbin/initdb" -D "$pgdata" --no-locale -E UTF8 -A trust -U postgres > "$out/pg-initdb.log" 2>&1 || return 1
-    cat >> "$pgdata/postgresql.conf" <<CONF
-shared_buffers = 128MB
-huge_pages = off
-fsync = off
-synchronous_commit = off
-full_page_writes = off
-max_wal_size = 256MB
-listen_addresses = ''
-unix_socket_directories = '$pgsock'
-max_connections = 20
-max_parallel_workers_per_gather = 0
-log_min_messages = warning
-CONF
+    pg_conf "$pgdata" "$pgsock"
 }
 
 # pg_start NAME: the server started pinned to node 0 (taskset, the CPUs of
