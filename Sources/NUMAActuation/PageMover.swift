@@ -93,15 +93,17 @@ struct PageMover {
         tally.hugeEntries = unordered.hugeEntries
         let page = kernel.pageSize
         let burst = options.budget.batchPages(pageSize: page, limit: options.maxPagesPerCall)
-        // Batches sized by BatchSizer (about a quarter of a second of copying,
-        // never mostly a call's fixed cost), starting at 16 MiB.
-        var sizer = BatchSizer(first: max(1, Int((16 << 20) / page)), limit: burst)
+        // A call cannot be interrupted: batches sized to last about a quarter
+        // of a second at the rate measured so far, so that a stop or an exit
+        // is seen within about that on slow machines too (an emulated guest
+        // copies some 10 MiB/s), starting at 16 MiB.
+        var batch = min(burst, max(1, Int((16 << 20) / page)))
         let total = UInt64(candidates.count) * page
         var index = 0
         while index < candidates.count {
             if options.stop.isRequested { tally.end = .stopped; return tally }
             if watch.hasExited { tally.end = .exited; return tally }
-            let end = min(candidates.count, index + sizer.current)
+            let end = min(candidates.count, index + batch)
             let addresses = Array(candidates.addresses[index..<end])
             let targets = Array(candidates.targets[index..<end])
             options.budget.take(UInt64(addresses.reduce(0) { $0 + tally.weight($1) }) * page)
@@ -109,7 +111,8 @@ struct PageMover {
             switch kernel.movePages(pid: pid, addresses: addresses, nodes: targets, moveShared: moveShared) {
             case .success(let result):
                 tally.batches += 1
-                sizer.record(pages: addresses.count, seconds: kernel.now() - callStart)
+                batch = Self.nextBatch(pages: addresses.count, seconds: kernel.now() - callStart, current: batch,
+                                       limit: burst)
                 record(result, addresses: addresses, targets: targets, pid: pid, into: &tally)
             case .failure(let error):
                 let classified = classify(error, pid: pid, watch: watch)
@@ -120,7 +123,7 @@ struct PageMover {
             options.progress?(MoveProgress(action: label, bytesDone: UInt64(index) * page, bytesTotal: total,
                                            seconds: kernel.now() - started))
         }
-        resend(pid: pid, moveShared: moveShared, batch: sizer.current, watch: watch, tally: &tally)
+        resend(pid: pid, moveShared: moveShared, batch: batch, watch: watch, tally: &tally)
         retryOnce(pid: pid, moveShared: moveShared, tally: &tally)
         return tally
     }
@@ -170,6 +173,17 @@ struct PageMover {
         grouped.targets = order.map { candidates.targets[$0] }
         return grouped
     }
+
+    /// The pages a call moves in about `PageMover.callSeconds` at the rate
+    /// the last one ran (at least 256, at most the budget's burst); the
+    /// current size when the call took no measurable time.
+    static func nextBatch(pages: Int, seconds: Double, current: Int, limit: Int) -> Int {
+        guard seconds > 0.001, pages > 0 else { return current }
+        let rate = Double(pages) / seconds
+        return max(min(256, limit), min(limit, Int(rate * callSeconds)))
+    }
+
+    static let callSeconds = 0.25
 
     /// Busy pages are often busy only for a moment (a writer mid-fault):
     /// one more try after the batches, counted again from scratch.

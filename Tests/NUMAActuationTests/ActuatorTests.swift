@@ -109,39 +109,9 @@ struct ActuatorTests {
         #expect(batches.dropFirst().dropLast().allSatisfy { (400...500).contains($0) }, "\(batches)")
         #expect((batches.last ?? 0) <= 500, "\(batches)")
         #expect(batches.reduce(0, +) == 10_000)
-        var sizer = BatchSizer(first: 64, limit: 1000)
-        sizer.record(pages: 100, seconds: 0)
-        #expect(sizer.current == 64, "a call that took no time changes nothing")
-        sizer.record(pages: 1, seconds: 10)
-        #expect(sizer.current == 256, "never below 256")
-        sizer = BatchSizer(first: 64, limit: 1000)
-        sizer.record(pages: 1_000_000, seconds: 1)
-        #expect(sizer.current == 1000, "never above the limit")
-    }
-
-    /// An emulated guest with busy CPUs: 1.2 s a call whatever its size,
-    /// 15,000 pages a second of copying. Sized by the average rate alone the
-    /// batches fell to 256 pages and 128 MiB took 116 calls (149 s).
-    @Test("a fixed cost per call: batches grow until their copying outlasts it, not shrink to 256 pages")
-    func batchesAmortiseAFixedCost() {
-        let kernel = RecordingKernel()
-        kernel.addProcess(pid: 10)
-        let pages = 32_768
-        kernel.addPages(pid: 10, start: 0x10000, count: pages, node: 0)
-        kernel.state.withLock { $0.secondsPerMovedPage = 1.0 / 15_000; $0.secondsPerCall = 1.2 }
-        let actuator = LinuxActuator(kernel: kernel, options: options(kernel, rate: 1_073_741_824))
-        let started = kernel.now()
-        let record = actuator.perform(.moveRanges(MoveRanges(
-            process: kernel.identity(10), ranges: [AddressRange(start: 0x10000, end: 0x10000 + UInt64(pages) * 4096)],
-            to: 1, bytes: UInt64(pages) * 4096, reason: testReason)))
-        #expect(record.outcome.pagesMoved == pages)
-        let batches = kernel.state.withLock { $0.moveBatches }
-        #expect(batches.reduce(0, +) == pages)
-        #expect(batches.count <= 5, "\(batches.count) calls: \(batches)")
-        // After the first two (16 MiB, then a quarter of a second at the
-        // average rate), each call copies at least as long as its fixed cost.
-        #expect(batches.dropFirst(2).dropLast().allSatisfy { $0 >= 15_000 }, "\(batches)")
-        print("fixed cost 1.2 s a call: batches \(batches), \(kernel.now() - started) s")
+        #expect(PageMover.nextBatch(pages: 100, seconds: 0, current: 64, limit: 1000) == 64)
+        #expect(PageMover.nextBatch(pages: 1, seconds: 10, current: 64, limit: 1000) == 256)
+        #expect(PageMover.nextBatch(pages: 1_000_000, seconds: 1, current: 64, limit: 1000) == 1000)
     }
 
     @Test("pages bound for several nodes go grouped by node, and pages a call never reached are sent again")

@@ -21,9 +21,6 @@ final class RecordingKernel: KernelInterface {
         var moveBatches: [Int] = []
         /// Clock time each page of a move_pages call takes (0: instant).
         var secondsPerMovedPage = 0.0
-        /// What every move_pages call costs on top, whatever its size (the
-        /// kernel's LRU drain and RCU grace period per call).
-        var secondsPerCall = 0.0
         /// As the kernel does when a run of pages fails: the call handles its
         /// first run of pages bound for one node, and no further.
         var oneRunPerCall = false
@@ -147,7 +144,7 @@ final class RecordingKernel: KernelInterface {
                 s.exitAfterMoves[pid] = left - 1
             }
             s.moveBatches.append(addresses.count)
-            s.clock += s.secondsPerCall + Double(addresses.count) * s.secondsPerMovedPage
+            s.clock += Double(addresses.count) * s.secondsPerMovedPage
             var statuses: [Int32] = []
             for (address, node) in zip(addresses, nodes) {
                 if s.oneRunPerCall, let first = nodes.first, node != first {
