@@ -12,9 +12,10 @@ struct ProbeCommand: ParsableCommand {
             Per process: pages per node from /proc/PID/numa_maps (anonymous and \
             shared memory; file pages skipped) and the running threads' nodes \
             (state R, from the CPU each last ran on; every thread with --all-threads); locality = Σ page share × \
-            thread share. Also: pgmigrate_success since the first line, and the \
-            busiest node's count of busy threads whose affinity keeps them on that \
-            node against its CPUs ("overfull" when more). Ends after --seconds, or \
+            thread share. Also: pgmigrate_success since the first line, and per \
+            node the busy threads whose affinity keeps them on that node (busy: \
+            half a CPU or more since the previous line; none on the first) \
+            against its CPUs ("overfull" when more). Ends after --seconds, or \
             once every process has stayed at or above --until for --hold periods.
             """,
         shouldDisplay: false
@@ -35,13 +36,17 @@ struct ProbeCommand: ParsableCommand {
         let start = Date()
         let migratedAtStart = vmstat("pgmigrate_success")
         var held = 0
+        var usage = ThreadCPU()
         while Date().timeIntervalSince(start) < seconds {
+            usage.next()
             var line: [String: Any] = ["t": (Date().timeIntervalSince(start) * 10).rounded() / 10,
                                        "migrated": vmstat("pgmigrate_success") - migratedAtStart]
             var localities: [String: Double] = [:]
             var busyPinned: [Int: Int] = [:]
             for pid in pidList {
-                if let value = locality(pid: pid, nodes: nodes, busyPinned: &busyPinned) { localities["\(pid)"] = value }
+                if let value = locality(pid: pid, nodes: nodes, usage: &usage, busyPinned: &busyPinned) {
+                    localities["\(pid)"] = value
+                }
             }
             line["locality"] = localities
             line["busyPinned"] = Dictionary(uniqueKeysWithValues: busyPinned.map { ("\($0.key)", $0.value) })
@@ -60,7 +65,7 @@ struct ProbeCommand: ParsableCommand {
         }
     }
 
-    private func locality(pid: Int32, nodes: NodeMap, busyPinned: inout [Int: Int]) -> Double? {
+    private func locality(pid: Int32, nodes: NodeMap, usage: inout ThreadCPU, busyPinned: inout [Int: Int]) -> Double? {
         guard let numaMaps = try? String(contentsOfFile: "/proc/\(pid)/numa_maps", encoding: .utf8) else { return nil }
         var pages: [Int: Double] = [:]
         for line in numaMaps.split(separator: "\n") where !line.contains(" file=") || line.contains("SYSV")
@@ -76,11 +81,13 @@ struct ProbeCommand: ParsableCommand {
             guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/stat", encoding: .utf8),
                   let close = stat.lastIndex(of: ")") else { continue }
             let fields = stat[stat.index(after: close)...].split(separator: " ")
-            // After the comm: state is field 3, processor field 39.
-            guard fields.count > 36, allThreads || fields[0] == "R", let cpu = Int(fields[36]),
-                  let node = nodes.nodeOfCPU[cpu] else { continue }
-            threads[node, default: 0] += 1
-            guard fields[0] == "R" else { continue }
+            // After the comm: state is field 3, utime and stime 14 and 15, processor 39.
+            guard fields.count > 36 else { continue }
+            let busy = usage.isBusy(tid: "\(pid)/\(tid)", ticks: (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0))
+            if allThreads || fields[0] == "R", let cpu = Int(fields[36]), let node = nodes.nodeOfCPU[cpu] {
+                threads[node, default: 0] += 1
+            }
+            guard busy else { continue }
             if let status = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/status", encoding: .utf8),
                let allowed = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }),
                let pinned = nodes.singleNode(ofList: String(allowed.dropFirst("Cpus_allowed_list:".count))) {
@@ -92,6 +99,31 @@ struct ProbeCommand: ParsableCommand {
         guard totalPages > 0, totalThreads > 0 else { return nil }
         let value = pages.reduce(0.0) { $0 + $1.value / totalPages * (threads[$1.key] ?? 0) / totalThreads }
         return (value * 1000).rounded() / 1000
+    }
+
+    /// Each thread's CPU ticks at the previous line: a thread is busy when
+    /// it used half a CPU or more since then. (A thread found runnable at
+    /// one instant is no measure: a worker's idle main thread, waking for a
+    /// moment beside two busy threads on a two-CPU node, read as overfull.)
+    struct ThreadCPU {
+        private var previous: [String: Int] = [:]
+        private var seen: [String: Int] = [:]
+        private var lastTime = 0.0, time = 0.0
+        private let hz = Double(max(sysconf(Int32(_SC_CLK_TCK)), 1))
+
+        /// A new line: this line's readings become the previous ones.
+        mutating func next() {
+            previous = seen
+            seen = [:]
+            lastTime = time
+            time = Date().timeIntervalSinceReferenceDate
+        }
+
+        mutating func isBusy(tid: String, ticks: Int) -> Bool {
+            seen[tid] = ticks
+            guard let before = previous[tid], time > lastTime else { return false }
+            return Double(ticks - before) / hz >= 0.5 * (time - lastTime)
+        }
     }
 
     private func vmstat(_ key: String) -> Int {
