@@ -45,6 +45,12 @@ struct ObjectPolicySetter {
                 switch kernel.openSharedObject(pid: pid, mapping: mapping, window: window) {
                 case .success(let v): view = v
                 case .failure(let error):
+                    if viaExited(error, pid: pid) {
+                        // Another member goes through next round: an exit, no cool-down.
+                        return (ActionOutcome(status: .exited, summary: "pid \(pid) exited before its mapping of "
+                                                + "\(action.objectKey) was opened (\(error))", pagesMoved: tally.moved,
+                                              seconds: kernel.now() - started), old.map { Replaced(objectPolicy: $0) })
+                    }
                     let outcome = ActionOutcome(status: tally.moved > 0 ? .partial : .failed, summary: "not done",
                                                 pagesMoved: tally.moved, error: explain(error, mapping: mapping))
                     return (outcome, old.map { Replaced(objectPolicy: $0) })
@@ -140,6 +146,18 @@ struct ObjectPolicySetter {
         guard policy.mode == .interleave, nodes.count > 1 else { return { _ in first } }
         let base = view.base, offset = view.objectPageOffset
         return { address in nodes[Int((offset + (address - base) / pageSize) % UInt64(nodes.count))] }
+    }
+
+    /// The process the object is reached through went away (its map_files
+    /// entry is gone, ENOENT, or the process, ESRCH): a PostgreSQL backend
+    /// whose client disconnected between the plan and the act.
+    private func viaExited(_ error: SyscallError, pid: Int32) -> Bool {
+        guard error.errno == 2 || error.errno == 3 else { return false }
+        switch kernel.process(pid) {
+        case .success(let facts): return facts.isExitingOrZombie
+        case .failure(.noSuchProcess): return true
+        case .failure: return false
+        }
     }
 
     /// The capability a refusal points at, by the door used.

@@ -39,6 +39,20 @@ struct ObjectPolicyTests {
         #expect(!changes.contains { $0.hasPrefix("move_pages") }, "\(changes)")
     }
 
+    /// Seen in the lab: a PostgreSQL backend the plan went through had
+    /// disconnected by the act; the failure cost the group its cool-down and
+    /// the buffers were never interleaved while the clients ran.
+    @Test("the process an object is reached through exits before the open: an exit, not a failure; alive, a failure")
+    func viaProcessExited() {
+        for exits in [true, false] {
+            let (kernel, action) = Self.kernelWithObject()
+            kernel.state.withLock { $0.objectEntryGone = true; $0.exitsOnObjectOpen = exits }
+            let record = LinuxActuator(kernel: kernel, options: options(kernel)).perform(.setObjectPolicy(action))
+            #expect(record.outcome.status == (exits ? .exited : .failed), "\(record.outcome)")
+            #expect(kernel.nodes(of: 0) == [0: 64], "nothing moved")
+        }
+    }
+
     @Test("a move bigger than the budget: mbind sets the policy, move_pages moves the pages in batches")
     func overBudgetGoesByMovePages() {
         let (kernel, action) = Self.kernelWithObject()

@@ -32,6 +32,10 @@ final class RecordingKernel: KernelInterface {
         /// Shared objects can be opened (else every open is refused, EPERM);
         /// their pages live in pid 0's table (the caller's address space).
         var objectsOpen = false
+        /// An open of a shared object finds its map_files entry gone (ENOENT);
+        /// with `exitsOnObjectOpen` the process is gone too (it exited meanwhile).
+        var objectEntryGone = false
+        var exitsOnObjectOpen = false
         /// pagemap can be read: presentPages answers from `pages` (else nil, as unreadable).
         var pagemapReadable = false
     }
@@ -175,6 +179,11 @@ final class RecordingKernel: KernelInterface {
         guard state.withLock({ $0.objectsOpen }) else {
             return .failure(SyscallError("open of /proc/\(pid)/map_files", errno: 1))
         }
+        let gone = state.withLock { s in
+            if s.exitsOnObjectOpen { s.processes[pid] = nil }
+            return s.objectEntryGone
+        }
+        if gone { return .failure(SyscallError("open of /proc/\(pid)/map_files", errno: 2)) }
         return .success(FakeObjectView(kernel: self, base: Self.objectBase + window.lowerBound,
                                        length: UInt64(window.count), objectPageOffset: window.lowerBound / pageSize))
     }
