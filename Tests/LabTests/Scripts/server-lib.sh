@@ -152,6 +152,19 @@ thread_affinity() {
 # clients and threads, unpinned, as postgres, for SECONDS, with the sampler
 # running. Its output into NAME-pgbench.log; with
 # a daemon (not no_daemon=1), its status at the start and once idle after.
+# shared_resident NAME: the resident pages of the postmaster's shared
+# memory (its /dev/zero and SysV mappings) by fincore on map_files: the
+# object's own count, pages no server process has mapped included (what
+# a move of the object moves), into NAME-shared-resident.txt.
+shared_resident() {
+    total=0
+    for range in $(grep -e '/dev/zero' -e 'SYSV' "/proc/$postmaster/maps" | awk '{ print $1 }'); do
+        bytes=$(fincore -b -n -o RES "/proc/$postmaster/map_files/$range" 2>/dev/null)
+        total=$((total + ${bytes:-0}))
+    done
+    echo $((total / $(getconf PAGESIZE))) > "$out/$1-shared-resident.txt"
+}
+
 pg_bench() {
     name=$1; clients=$2; seconds=$3
     sed -n 's/^pgmigrate_success //p' /proc/vmstat > "$out/$name-migrated-start.txt"
@@ -164,6 +177,7 @@ pg_bench() {
     as_pg "$pgbin/pgbench" -h "$pgsock" -n -S -c "$clients" -j "$clients" -T "$seconds" bench > "$out/$name-pgbench.log" 2>&1
     echo $? > "$out/$name-pgbench.rc"
     mark "$name-end"
+    shared_resident "$name"
     touch "$nb/stop-$name"
     wait "$sampler"
     if [ "${no_daemon:-}" != 1 ]; then wait_idle || return 1; fi
