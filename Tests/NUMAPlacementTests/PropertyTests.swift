@@ -96,7 +96,12 @@ struct PropertyTests {
         }
         // (Capacity.fits: light crumbs of other processes fit beside a busy thread per CPU.)
         for k in movedOnto { #expect(after[k] <= c * 1000 + Capacity.idleThreadLoad, "node \(k) overfilled: \(machine)") }
-        for k in swappedOnto { #expect(after[k] <= max(c * 1000, before[k]), "node \(k) overfilled by a swap: \(machine)") }
+        // A node a move of this plan filled up to its crumbs may then take a
+        // swap that adds nothing (seen: 2000 → 3050 on 3 CPUs, 1 run in ~12).
+        for k in swappedOnto {
+            let room = c * 1000 + (movedOnto.contains(k) ? Capacity.idleThreadLoad : 0)
+            #expect(after[k] <= max(room, before[k]), "node \(k) overfilled by a swap: \(machine)")
+        }
         // The sets' loads fit when they can be spread (Hall's condition): for
         // every group of nodes, what must run inside it (its nodes' own loads,
         // and the sets wholly inside it) fits the group's room, a node's room
