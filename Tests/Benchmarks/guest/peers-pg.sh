@@ -50,14 +50,6 @@ pg_stop() {
     cat "$pgroot/server.log" >> "$out/pg-server.log" 2>/dev/null; : > "$pgroot/server.log"
 }
 
-# server_pids: the postmaster and its children.
-server_pids() {
-    echo "$postmaster"
-    cat /proc/[0-9]*/stat 2>/dev/null | awk -v pm="$postmaster" '{
-        pid = $1; s = $0; sub(/^.*\) /, "", s); split(s, f, " ")
-        if (f[2] == pm) print pid }'
-}
-
 # client_backends: the children serving a client of the bench database
 # (process title "postgres: postgres bench [local] …"), comma-separated.
 client_backends() {

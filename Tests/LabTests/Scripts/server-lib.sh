@@ -65,14 +65,6 @@ pg_prewarm() {
         > "$out/$1-prewarm.txt" 2>&1
 }
 
-# server_pids: the postmaster and its children, from one read of every stat.
-server_pids() {
-    echo "$postmaster"
-    cat /proc/[0-9]*/stat 2>/dev/null | awk -v pm="$postmaster" '{
-        pid = $1; s = $0; sub(/^.*\) /, "", s); split(s, f, " ")
-        if (f[2] == pm) print pid }'
-}
-
 # pg_unpin NAME: every server process (every thread) allowed on every CPU
 # again; their affinities after it, into NAME-unpinned.txt. Backends forked
 # later inherit the postmaster's.
