@@ -96,9 +96,10 @@ extension LabRun {
         return end.totals.pagesMoved - start.totals.pagesMoved
     }
 
-    /// pgmigrate_success over the same span: every migration in the guest.
-    func vmstatMigrated(_ name: String) throws -> Int {
-        (Int(try trimmed("\(name)-migrated-end.txt")) ?? 0) - (Int(try trimmed("\(name)-migrated-start.txt")) ?? 0)
+    /// pgmigrate_success over the same span (or from `from`'s count to the
+    /// end): every migration in the guest.
+    func vmstatMigrated(_ name: String, from: String = "start") throws -> Int {
+        (Int(try trimmed("\(name)-migrated-end.txt")) ?? 0) - (Int(try trimmed("\(name)-migrated-\(from).txt")) ?? 0)
     }
 
     /// Seconds between two of the script's marks (guest uptime).

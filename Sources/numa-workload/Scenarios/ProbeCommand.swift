@@ -66,7 +66,7 @@ struct ProbeCommand: ParsableCommand {
     }
 
     private func locality(pid: Int32, nodes: NodeMap, usage: inout ThreadCPU, busyPinned: inout [Int: Int]) -> Double? {
-        guard let numaMaps = try? String(contentsOfFile: "/proc/\(pid)/numa_maps", encoding: .utf8) else { return nil }
+        guard let numaMaps = ProcFile.text("/proc/\(pid)/numa_maps") else { return nil }
         var pages: [Int: Double] = [:]
         for line in numaMaps.split(separator: "\n") where !line.contains(" file=") || line.contains("SYSV")
             || line.contains("/dev/zero") || line.contains("/dev/shm") {
@@ -78,7 +78,7 @@ struct ProbeCommand: ParsableCommand {
         var threads: [Int: Double] = [:]
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
         for tid in tasks {
-            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/stat", encoding: .utf8),
+            guard let stat = ProcFile.text("/proc/\(pid)/task/\(tid)/stat"),
                   let close = stat.lastIndex(of: ")") else { continue }
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             // After the comm: state is field 3, utime and stime 14 and 15, processor 39.
@@ -88,7 +88,7 @@ struct ProbeCommand: ParsableCommand {
                 threads[node, default: 0] += 1
             }
             guard busy else { continue }
-            if let status = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/status", encoding: .utf8),
+            if let status = ProcFile.text("/proc/\(pid)/task/\(tid)/status"),
                let allowed = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }),
                let pinned = nodes.singleNode(ofList: String(allowed.dropFirst("Cpus_allowed_list:".count))) {
                 busyPinned[pinned, default: 0] += 1
@@ -127,7 +127,7 @@ struct ProbeCommand: ParsableCommand {
     }
 
     private func vmstat(_ key: String) -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/vmstat", encoding: .utf8) else { return 0 }
+        guard let text = ProcFile.text("/proc/vmstat") else { return 0 }
         for line in text.split(separator: "\n") where line.hasPrefix(key + " ") {
             return Int(line.split(separator: " ")[1]) ?? 0
         }
@@ -145,7 +145,7 @@ struct NodeMap {
         let root = "/sys/devices/system/node"
         for name in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] where name.hasPrefix("node") {
             guard let node = Int(name.dropFirst(4)),
-                  let list = try? String(contentsOfFile: "\(root)/\(name)/cpulist", encoding: .utf8) else { continue }
+                  let list = ProcFile.text("\(root)/\(name)/cpulist") else { continue }
             let cpus = parse(list)
             for cpu in cpus { map.nodeOfCPU[cpu] = node }
             map.cpuCount[node] = cpus.count

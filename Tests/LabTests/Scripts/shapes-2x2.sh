@@ -52,6 +52,11 @@ shape() {
     pids=$(pids_where "$out/$name.log" "$pattern")
     echo "$pids" > "$out/$name-pids.txt"
     mark "$name-ready"
+    # The kernel's count from here: before its ready line the workload
+    # gathers its own pages on --mem-node (migrate_pages; about 2,500 pages
+    # of its runtime once), which pgmigrate_success counts too.
+    sed -n 's/^pgmigrate_success //p' /proc/vmstat > "$out/$name-migrated-ready.txt"
+    status "$name-ready"
     at_ready "$name"
     # shellcheck disable=SC2086
     # Not niced, unlike daemon-lib's: among four busy workers a niced probe
@@ -145,9 +150,11 @@ fi
 # the probe runs 50 s.
 if want manythreads; then
     probe_args=--all-threads
-    at_end() { tasks "$pids" manythreads-end; }
+    at_ready() { snapshot "$pids" manythreads-ready; }
+    at_end() { tasks "$pids" manythreads-end; snapshot "$pids" manythreads-end; }
     shape manythreads 1 . 0.9 50 "$w" many-threads --threads 64 --mib 64 --mem-node 0 --cpu-node 1 || exit 1
     probe_args=
+    at_ready() { :; }
     at_end() { :; }
 fi
 
