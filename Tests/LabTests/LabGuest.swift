@@ -67,6 +67,41 @@ enum LabGuest {
         return folder
     }()
 
+    /// numabalance as shipped: Tests/run builds it with
+    /// `swift build -c release --scratch-path .build-release --product numabalance`
+    /// (the benchmarks' build). The debug daemon costs about 6.6× the CPU
+    /// (26 against 3.9 CPU seconds over a 60 s pgbench run in the 2x2 guest),
+    /// and on the emulator's oversubscribed host that CPU is the workload's.
+    static let releaseNumabalance = scriptsFolder.deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent(".build-release/release/numabalance")
+
+    /// A bin folder for a guest that measures the daemon's overhead: the
+    /// release numabalance, the rest (numa-workload, lab-java) from `binFolder`.
+    /// Fails, saying how to build it, when the release binary is missing or
+    /// older than the debug one (built from older sources).
+    static func releaseBinFolder() throws -> URL {
+        let files = FileManager.default
+        let debug = binFolder.appendingPathComponent("numabalance")
+        guard files.isExecutableFile(atPath: releaseNumabalance.path) else {
+            throw LabFailure("no release numabalance at \(releaseNumabalance.path): Tests/run builds it; by hand: "
+                + "swift build -c release --scratch-path .build-release --product numabalance")
+        }
+        let built = { (url: URL) in (try? files.attributesOfItem(atPath: url.path)[.modificationDate] as? Date) ?? .distantPast }
+        guard built(releaseNumabalance) >= built(debug) else {
+            throw LabFailure("the release numabalance (\(releaseNumabalance.path)) is older than the debug one: rebuild it with "
+                + "swift build -c release --scratch-path .build-release --product numabalance")
+        }
+        let folder = binFolder.appendingPathComponent("lab-release-bin")
+        try? files.removeItem(at: folder)
+        try files.createDirectory(at: folder, withIntermediateDirectories: true)
+        try files.createSymbolicLink(at: folder.appendingPathComponent("numabalance"), withDestinationURL: releaseNumabalance)
+        for name in ["numa-workload", "lab-java"] {
+            try files.createSymbolicLink(at: folder.appendingPathComponent(name),
+                                         withDestinationURL: binFolder.appendingPathComponent(name))
+        }
+        return folder
+    }
+
     /// Tests/LabTests/Scripts next to this file; the guest sees the checkout
     /// at the same path (it is not under /tmp, a tmpfs in the guest).
     static let scriptsFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -121,12 +156,13 @@ enum LabGuest {
         return only.isEmpty ? [] : [only]
     }
 
-    /// Boots `topology`, runs `sh SCRIPT BIN_FOLDER [SECTIONS]` inside, and waits.
+    /// Boots `topology`, runs `sh SCRIPT BIN_FOLDER [SECTIONS]` inside (`bin`,
+    /// by default the tests' own folder), and waits.
     /// $LAB_OUT comes back to <bin>/lab-out/<topology>, kept for inspection.
     /// `outName` names the folder under <bin>/lab-out (default: the topology),
     /// so that two suites booting the same topology keep their files apart.
     static func boot(topology: String, script: String, outName: String? = nil,
-                     timeoutSeconds: Int = 480) async throws -> LabRun {
+                     timeoutSeconds: Int = 480, bin: URL = binFolder) async throws -> LabRun {
         let name = outName ?? topology
         let out = binFolder.appendingPathComponent("lab-out").appendingPathComponent(name)
         try? FileManager.default.removeItem(at: out)
@@ -136,7 +172,7 @@ enum LabGuest {
         process.arguments = [
             "run", "--topology", topology, "--timeout", "\(timeoutSeconds)", "--out", out.path,
             "--console", out.appendingPathComponent("console.log").path,
-            "--", "/bin/sh", scriptsFolder.appendingPathComponent(script).path, binFolder.path,
+            "--", "/bin/sh", scriptsFolder.appendingPathComponent(script).path, bin.path,
         ] + sections
         if !sections.isEmpty { print("LabTests: \(script) runs only its sections \(sections[0]) (NUMABALANCE_LAB_ONLY)") }
         let stdoutFile = out.deletingLastPathComponent().appendingPathComponent("\(name).stdout")
