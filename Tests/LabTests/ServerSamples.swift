@@ -163,14 +163,15 @@ struct ServerPhase {
         return backends.allSatisfy { (locality(of: $0) ?? 0) >= target } && (bufferShares(group)[node] ?? 0) >= target
     }
 
-    /// Seconds from pgbench's start to the first instant of the run of
-    /// instants at the target that lasts to the last instant with backends
-    /// (pgbench's clients have gone by the samples after it; at least 5
-    /// instants), or nil.
-    /// The instants pgbench's connections were there: its clients are gone
-    /// by the samples taken between its last query and the end mark.
+    /// The instants all of pgbench's connections were there, each with its
+    /// buffers sampled (as many such backends as at the busiest instant).
+    /// Its clients leave one by one between their last query and the end
+    /// mark: a sample then finds some backends gone and others exiting,
+    /// their mappings already unreadable (once failed a count of 4 with 2).
     var withBackends: [[ServerSample]] {
-        samples.filter { group in (group.first?.t ?? 0) <= end && group.contains { role(of: $0) == .backend } }
+        let live = { (group: [ServerSample]) in group.filter { role(of: $0) == .backend && $0.shmPages > 0 }.count }
+        let most = samples.map(live).max() ?? 0
+        return samples.filter { group in most > 0 && (group.first?.t ?? 0) <= end && live(group) == most }
     }
 
     /// The instants of pgbench's last `seconds` (ending at the last one with backends).
@@ -180,6 +181,9 @@ struct ServerPhase {
         return groups.filter { ($0.first?.t ?? 0) >= last - seconds }
     }
 
+    /// Seconds from pgbench's start to the first instant of the run of
+    /// instants at the target that lasts to the last instant with backends
+    /// (at least 5 instants), or nil.
     func timeToOneNode(backends count: Int, target: Double) -> Double? {
         var reached: Double?
         var held = 0
