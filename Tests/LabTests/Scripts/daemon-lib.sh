@@ -95,6 +95,26 @@ wait_idle() {
     done
 }
 
+# settled NAME: NAME-status.json and NAME-migrated-end.txt (pgmigrate_success)
+# read while the daemon is idle. An act can start between wait_idle and the
+# status (a 2-page move did, once: "taken while the daemon acted"), so both
+# are read again until the status says idle and the counter held still
+# around it.
+settled() {
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        wait_idle || return 1
+        before=$(sed -n 's/^pgmigrate_success //p' /proc/vmstat)
+        status "$1"
+        after=$(sed -n 's/^pgmigrate_success //p' /proc/vmstat)
+        if [ "$before" = "$after" ] && grep -q '"actionInFlight" *: *false' "$out/$1-status.json"; then
+            echo "$after" > "$out/$1-migrated-end.txt"
+            return 0
+        fi
+    done
+    echo "lab: the daemon did not stay idle long enough for $1's status" >&2
+    return 1
+}
+
 # ready_pids FILE: the pids of every ready line, comma-separated.
 ready_pids() { sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$1" | paste -sd, -; }
 
@@ -123,9 +143,11 @@ scenario() {
     esac
     # shellcheck disable=SC2086
     nice -n 10 "$bin/numa-workload" probe --pids "$pids" --seconds "$seconds" $until > "$out/$name-probe.jsonl"
-    [ "${no_daemon:-}" = 1 ] || wait_idle || return 1
-    sed -n 's/^pgmigrate_success //p' /proc/vmstat > "$out/$name-migrated-end.txt"
-    [ "${no_daemon:-}" = 1 ] || status "$name"
+    if [ "${no_daemon:-}" = 1 ]; then
+        sed -n 's/^pgmigrate_success //p' /proc/vmstat > "$out/$name-migrated-end.txt"
+    else
+        settled "$name" || return 1
+    fi
     stop "$workload"
     mark "$name-end"
 }

@@ -63,9 +63,7 @@ if want jvm; then
     mark jvm-pinned
     thread_affinity "$jvm" jvm-pinned
     nice -n 10 "$w" probe --pids "$jvm" --seconds 90 --until 0.9 > "$out/jvm-probe.jsonl"
-    wait_idle || exit 1
-    sed -n 's/^pgmigrate_success //p' /proc/vmstat > "$out/jvm-migrated-end.txt"
-    status jvm
+    settled jvm || exit 1
     snapshot "$jvm" jvm-after
     thread_affinity "$jvm" jvm-after
     stop "$workload"

@@ -172,7 +172,9 @@ pg_bench() {
     shared_resident "$name"
     touch "$nb/stop-$name"
     wait "$sampler"
-    if [ "${no_daemon:-}" != 1 ]; then wait_idle || return 1; fi
-    sed -n 's/^pgmigrate_success //p' /proc/vmstat > "$out/$name-migrated-end.txt"
-    [ "${no_daemon:-}" = 1 ] || status "$name"
+    if [ "${no_daemon:-}" = 1 ]; then
+        sed -n 's/^pgmigrate_success //p' /proc/vmstat > "$out/$name-migrated-end.txt"
+    else
+        settled "$name" || return 1
+    fi
 }

@@ -63,9 +63,7 @@ shape() {
     # got a line only every 10 s, and overran its --seconds by half.
     "$bin/numa-workload" probe --pids "$pids" --seconds "$seconds" --until "$target" \
         ${probe_args:-} > "$out/$name-probe.jsonl"
-    wait_idle || return 1
-    sed -n 's/^pgmigrate_success //p' /proc/vmstat > "$out/$name-migrated-end.txt"
-    status "$name"
+    settled "$name" || return 1
     at_end "$name"
     stop "$workload"
     mark "$name-end"
@@ -137,8 +135,7 @@ if want cpupin; then
     sleep 60
     tasks "$pid_a" cpupin-a-after; tasks "$pid_b" cpupin-b-after
     snapshot "$pid_a" cpupin-a-end; snapshot "$pid_b" cpupin-b-end
-    wait_idle || exit 1
-    status cpupin
+    settled cpupin || exit 1
     stop "$workload_a"; stop "$workload_b"
     mark cpupin-end
 fi
@@ -222,8 +219,7 @@ POLICY
     huge_pages "$alone" > "$out/hugetlb-alone-end-pages.txt"
     snapshot "$moved" hugetlb-moved-end; snapshot "$alone" hugetlb-alone-end
     tasks "$moved" hugetlb-moved-end; tasks "$alone" hugetlb-alone-end
-    sed -n 's/^pgmigrate_success //p' /proc/vmstat > "$out/hugetlb-migrated-end.txt"
-    status hugetlb
+    settled hugetlb || exit 1
     stop "$workload_moved"; stop "$workload_alone"
     mark hugetlb-end
 fi
@@ -266,8 +262,7 @@ if want cpupinhybrid; then
     echo "$result" > "$out/cpupinh-seconds.txt"
     tasks "$pid_h" cpupinh-after
     snapshot "$pid_h" cpupinh-end
-    wait_idle || exit 1
-    status cpupinh
+    settled cpupinh || exit 1
     stop "$workload_h"
     daemon_stop hybrid
     echo 0 > /proc/sys/kernel/numa_balancing
