@@ -11,12 +11,14 @@ public enum SamplingOutcome: Sendable {
 
 /// One pinned sampler thread per node with CPUs (none on CPU-less nodes).
 /// A process goes to the sampler of the node where most of its CPU time was
-/// spent last round; results come back through `outcomes`, a thread-safe
-/// channel, so no sampler ever waits on another or on the consumer.
+/// spent last round; each result goes to the submitter's completion, on the
+/// sampler thread, so no sampler ever waits on another or on the consumer.
+/// The pool keeps nothing of a round but what sizes the next one, and that
+/// only until the process is forgotten: a daemon's memory must not grow with
+/// its rounds or with the processes that came and went (an unread stream of
+/// every outcome once grew it 2.4 KB a round).
 public final class SamplerPool: Sendable {
     public let samplers: [SamplerThread]
-    public let outcomes: AsyncStream<SamplingOutcome>
-    private let continuation: AsyncStream<SamplingOutcome>.Continuation
     private let sampler: ProcessSampler
 
     /// What the last round of each process measured, to route and size the next one.
@@ -38,13 +40,12 @@ public final class SamplerPool: Sendable {
         }
         guard !samplers.isEmpty else { throw .noNodeWithCPUs }
         self.samplers = samplers
-        (outcomes, continuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
     }
 
-    /// Samples `pid` on the sampler of its node, then yields to `outcomes`
-    /// and calls `completion` (if any) on the sampler thread.
+    /// Samples `pid` on the sampler of its node, then calls `completion` on
+    /// the sampler thread.
     public func submit(pid: Int32, options: SamplingOptions = SamplingOptions(),
-                       completion: (@Sendable (SamplingOutcome) -> Void)? = nil) {
+                       completion: @escaping @Sendable (SamplingOutcome) -> Void) {
         let remembered = memory.withLock { $0[pid] }
         let thread = samplerThread(for: pid, remembered: remembered)
         var options = options
@@ -65,8 +66,7 @@ public final class SamplerPool: Sendable {
                 forget(pid: pid)
                 outcome = .failed(pid: pid, error, sampler: node)
             }
-            continuation.yield(outcome)
-            completion?(outcome)
+            completion(outcome)
         }
     }
 
@@ -89,11 +89,23 @@ public final class SamplerPool: Sendable {
         }
     }
 
-    /// Stops every sampler thread (each finishes the process in hand) and ends `outcomes`.
+    /// Stops every sampler thread (each finishes the process in hand).
     public func stop() {
         for thread in samplers { thread.stop() }
-        continuation.finish()
     }
+
+    /// Drops what the last rounds of these processes measured: they exited
+    /// (or their pids now name other processes). A round that fails forgets
+    /// its process by itself; one that exited between rounds is the caller's
+    /// to name.
+    public func forget(_ pids: some Sequence<Int32>) {
+        memory.withLock { remembered in
+            for pid in pids { remembered.removeValue(forKey: pid) }
+        }
+    }
+
+    /// How many processes the pool remembers a round of.
+    public var rememberedCount: Int { memory.withLock { $0.count } }
 
     private func samplerThread(for pid: Int32, remembered: Memory?) -> SamplerThread {
         let node = remembered?.node ?? currentNode(of: pid)

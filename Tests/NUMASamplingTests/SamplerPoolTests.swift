@@ -118,6 +118,42 @@ struct SamplerPoolTests {
         }
     }
 
+    /// The pool remembers a round of each process to size the next; a
+    /// process that exits between rounds is dropped when the daemon says so,
+    /// and one whose round fails drops itself (issue 15, point 1: the pool
+    /// kept an entry for every pid that ever came and went).
+    @Test("what the pool remembers: one entry per live process, none left for the exited ones")
+    func forgetsExited() async throws {
+        let pool = try SamplerPool(sampler: ProcessSampler(topology: try splitTopology()))
+        defer { pool.stop() }
+        var options = SamplingOptions()
+        options.cpuInterval = .milliseconds(10)
+        var children: [Process] = []
+        for _ in 0..<20 {
+            let child = Process()
+            child.executableURL = URL(fileURLWithPath: "/bin/sleep")
+            child.arguments = ["30"]
+            try child.run()
+            children.append(child)
+        }
+        defer { for child in children where child.isRunning { kill(child.processIdentifier, SIGKILL); child.waitUntilExit() } }
+        for child in children {
+            guard case .observed = await pool.observe(pid: child.processIdentifier, options: options) else {
+                Issue.record("sampling child \(child.processIdentifier) failed")
+                continue
+            }
+        }
+        #expect(pool.rememberedCount == 20)
+        // Ten exit between rounds; the daemon's discovery names them.
+        for child in children.prefix(10) { kill(child.processIdentifier, SIGKILL); child.waitUntilExit() }
+        pool.forget(children.prefix(10).map(\.processIdentifier))
+        #expect(pool.rememberedCount == 10)
+        // The rest exit and are sampled once more: the failed round forgets each.
+        for child in children.suffix(10) { kill(child.processIdentifier, SIGKILL); child.waitUntilExit() }
+        for child in children.suffix(10) { _ = await pool.observe(pid: child.processIdentifier, options: options) }
+        #expect(pool.rememberedCount == 0)
+    }
+
     @Test("a vanished pid is an outcome, not a crash, and the pool keeps working")
     func vanished() async throws {
         let pool = try SamplerPool(sampler: ProcessSampler(topology: try splitTopology()))

@@ -38,6 +38,7 @@ extension Balancer {
             examine(pid: pid, now: now)
         }
         engine.forget(gone)
+        pool.forget(gone.map(\.pid))
     }
 
     /// A small process is looked at again from its stat alone (one read, not
