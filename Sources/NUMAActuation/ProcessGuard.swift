@@ -14,7 +14,7 @@ public enum ProcessGuard {
             if facts.identity != identity { return .failure(.processChanged(expected: identity, found: facts.identity)) }
             if facts.isExitingOrZombie { return .failure(.exited(pid: pid)) }
             if facts.isKernelThread {
-                return .failure(.refused(pid: pid, why: "\(facts.comm) is a kernel thread: it has no user memory and its affinity is the kernel's"))
+                return .failure(.refused(pid: pid, why: "\(TerminalText.escaped(facts.comm)) is a kernel thread: it has no user memory and its affinity is the kernel's"))
             }
             return .success(facts)
         }

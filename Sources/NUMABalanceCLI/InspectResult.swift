@@ -105,7 +105,7 @@ struct InspectResult: Encodable {
     func text(report: SamplingReport) -> String {
         let huge = hugePageBytes.map { ", huge pages \(Output.bytes($0))" } ?? ""
         var lines = [
-            "pid \(pid) (\(comm)): rss \(Output.bytes(rssBytes)), eligible \(Output.bytes(eligibleBytes))\(huge)",
+            "pid \(pid) (\(TerminalText.escaped(comm))): rss \(Output.bytes(rssBytes)), eligible \(Output.bytes(eligibleBytes))\(huge)",
             String(format: "sampled %d pages (%@) with move_pages in %.2f ms: %d resident, %d not resident, %d failed",
                    samples, report.design.description, probeMillis, resident, notResident, failed),
         ]
@@ -125,7 +125,7 @@ struct InspectResult: Encodable {
                             localityText, intervalSeconds))
         lines.append("access signal: per-thread CPU time by node; kernel hint faults: "
             + "\(accessTiers.kernelHintFaults); soft-dirty: \(accessTiers.softDirty)")
-        lines += events.map { "note: \($0)" }
+        lines += events.map { "note: \(TerminalText.escaped($0))" }
         return lines.joined(separator: "\n")
     }
 }

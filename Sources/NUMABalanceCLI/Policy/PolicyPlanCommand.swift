@@ -264,12 +264,12 @@ struct ProcessPlan: Encodable, Sendable {
     }
 
     var lines: [String] {
-        let head = "  pid \(pid) \(comm)"
+        let head = "  pid \(pid) \(TerminalText.escaped(comm))"
         switch treatment {
         case .auto: return [head + "  → balanced by the daemon's engine at its scan period"]
         case .ignore: return [head + "  → left alone"]
         case .neverActedOn: return [head + "  → never acted on (pid 1 is never touched)"]
-        case .notSampled: return [head + "  → not sampled: \(note ?? "unknown reason")"]
+        case .notSampled: return [head + "  → not sampled: \(TerminalText.escaped(note ?? "unknown reason"))"]
         case .plan:
             let locality = "  locality " + (self.locality.map { String(format: "%.2f", $0) } ?? "-")
             guard let actions, !actions.isEmpty else {

@@ -58,7 +58,7 @@ extension RebalanceReport {
     /// The human report.
     var text: String {
         var lines: [String] = []
-        lines.append("rebalance pid \(pid) (\(comm)), \(mode) mode\(dryRun ? ", dry run: nothing changed" : "")")
+        lines.append("rebalance pid \(pid) (\(TerminalText.escaped(comm))), \(mode) mode\(dryRun ? ", dry run: nothing changed" : "")")
         lines.append("decision: \(decision)")
         lines.append("locality: \(Output.percent(before.locality)) before → \(Output.percent(after.locality)) after (re-sampled)")
         let rows = [["node", "pages before", "pages after", "CPU before", "CPU after"]] + before.nodes.map { node in

@@ -38,7 +38,7 @@ struct RebalanceSession {
         let privileges = Privileges.current()
         let owner = TargetOwner(pid: pid, comm: facts.comm, uids: facts.uids, memsAllowed: facts.memsAllowed)
         if !owner.uids.prefix(3).allSatisfy({ $0 == privileges.uid }), !privileges.has(.sysPtrace) {
-            throw RebalanceFailure("cannot rebalance pid \(pid) (\(facts.comm), uid \(owner.uids.first ?? 0)): "
+            throw RebalanceFailure("cannot rebalance pid \(pid) (\(TerminalText.escaped(facts.comm)), uid \(owner.uids.first ?? 0)): "
                 + privileges.explainActDenied(capability: [.sysPtrace],
                                               why: "reading and moving another user's pages passes the kernel's ptrace read check"))
         }
@@ -112,7 +112,7 @@ struct RebalanceSession {
         mutating func carryOut(_ actions: [Action]) throws {
             let shortfalls = actions.flatMap { privileges.shortfalls(for: $0, owners: [owner.pid: owner]) }
             if let first = shortfalls.first, !session.dryRun {
-                throw RebalanceFailure("not acting on pid \(owner.pid) (\(owner.comm)): " + first.description)
+                throw RebalanceFailure("not acting on pid \(owner.pid) (\(TerminalText.escaped(owner.comm))): " + first.description)
             }
             missing += shortfalls.map(\.description)
             records += session.act(actions, kernel: kernel, journal: journal, selfPID: selfPID)

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Logging
+import NUMAModel
 import NUMAPolicy
 import Synchronization
 
@@ -124,18 +125,9 @@ public struct DaemonLogHandler: LogHandler, Sendable {
                 || $0.properties.isWhitespace
         }
         guard needsQuotes else { return text }
-        var quoted = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": quoted += "\\\""
-            case "\\": quoted += "\\\\"
-            case "\n": quoted += "\\n"
-            case "\r": quoted += "\\r"
-            case "\t": quoted += "\\t"
-            default: quoted.unicodeScalars.append(scalar)
-            }
-        }
-        return quoted + "\""
+        // Backslashes and control characters (ESC included) as TerminalText
+        // writes them, then the quotes.
+        return "\"" + TerminalText.escaped(text).replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 
     /// Lists as `[a, b]`, dictionaries as `[k: v]` sorted by key, without
@@ -150,12 +142,11 @@ public struct DaemonLogHandler: LogHandler, Sendable {
         }
     }
 
-    /// A message stays on its line: newlines become `\n`.
+    /// A message stays on its line and drives no terminal: newlines become
+    /// `\n`, ESC `\e`, other control characters `\xNN` (TerminalText).
     private static func escaped(_ message: String) -> String {
-        guard message.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else { return message }
-        return message.replacingOccurrences(of: "\r\n", with: "\\n")
-            .replacingOccurrences(of: "\n", with: "\\n")
-            .replacingOccurrences(of: "\r", with: "\\r")
+        guard message.unicodeScalars.contains(where: { TerminalText.needsEscape($0) && $0 != "\\" }) else { return message }
+        return TerminalText.escaped(message)
     }
 
     private static func now() -> timespec {

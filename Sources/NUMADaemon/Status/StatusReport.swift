@@ -1,4 +1,5 @@
 import Foundation
+import NUMAModel
 
 /// What `numabalance status` shows: the daemon's mode and settings in
 /// force, totals, and each process it tracks with its last decision.
@@ -93,15 +94,17 @@ public struct StatusReport: Codable, Sendable, Hashable {
             lines.append("")
             lines.append("PID      COMM             POLICY           LOCALITY  PREF  SCAN    GROUP")
         }
+        // Names, paths and the reasons that quote them come from the processes: escaped.
+        let safe = { (text: String) in TerminalText.escaped(text) }
         for p in shown {
             let locality = p.locality.map { String(format: "%5.1f %%", $0 * 100) } ?? "    -  "
             let scan = p.scanPeriodSeconds.map { String(format: "%.0f s", $0) } ?? "-"
-            lines.append(pad("\(p.pid)", 8) + " " + pad(p.comm, 16) + " " + pad(p.policy + "/" + p.mode, 16) + " "
+            lines.append(pad("\(p.pid)", 8) + " " + pad(safe(p.comm), 16) + " " + pad(safe(p.policy + "/" + p.mode), 16) + " "
                 + pad(locality, 9) + " " + pad(p.preferredNode.map(String.init) ?? "-", 5) + " " + pad(scan, 7)
-                + " " + (p.group ?? "-") + (p.standing == "balanced" ? "" : "  (\(p.standing))"))
-            if let action = p.lastAction { lines.append("         last action: \(action)") }
-            if let reason = p.lastReason { lines.append("         why: \(reason)") }
-            if let note = p.note { lines.append("         note: \(note)") }
+                + " " + safe(p.group ?? "-") + (p.standing == "balanced" ? "" : "  (\(p.standing))"))
+            if let action = p.lastAction { lines.append("         last action: \(safe(action))") }
+            if let reason = p.lastReason { lines.append("         why: \(safe(reason))") }
+            if let note = p.note { lines.append("         note: \(safe(note))") }
         }
         return lines.joined(separator: "\n") + "\n"
     }
