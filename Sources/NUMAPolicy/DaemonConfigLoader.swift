@@ -8,11 +8,13 @@ extension DaemonConfig {
     /// The config at `path`. With `path` nil the default path is read, and
     /// its absence means defaults; a path given explicitly must exist.
     /// Returns the file read, nil when defaults were used.
-    public static func load(path: String?) throws(ConfigErrorList) -> (config: DaemonConfig, file: String?) {
+    /// `rule` says whose file it may be (TrustedFile).
+    public static func load(path: String?, rule: TrustedFile.Rule = .readable) throws(ConfigErrorList)
+        -> (config: DaemonConfig, file: String?) {
         let file = path ?? defaultPath
         if path == nil, !FileManager.default.fileExists(atPath: file) { return (DaemonConfig(), nil) }
         let diagnostics = Diagnostics(file: file)
-        guard let text = YAMLDocument.readText(path: file, diagnostics: diagnostics) else {
+        guard let text = YAMLDocument.readText(path: file, rule: rule, diagnostics: diagnostics) else {
             throw ConfigErrorList(diagnostics.errors)
         }
         return (try parse(text: text, file: file), file)

@@ -8,11 +8,12 @@ public enum PolicyLoader {
                           "memory", "sampling", "balancing"]
 
     /// The policies of the file at `path`. `displayName` is how errors name
-    /// the file (default: `path`). With a topology, nodes are checked against it.
-    public static func load(path: String, displayName: String? = nil,
-                            topology: Topology? = nil) throws(ConfigErrorList) -> [Policy] {
+    /// the file (default: `path`). With a topology, nodes are checked against
+    /// it; `rule` says whose file it may be (TrustedFile).
+    public static func load(path: String, displayName: String? = nil, topology: Topology? = nil,
+                            rule: TrustedFile.Rule = .readable) throws(ConfigErrorList) -> [Policy] {
         let diagnostics = Diagnostics(file: displayName ?? path)
-        guard let text = YAMLDocument.readText(path: path, diagnostics: diagnostics) else {
+        guard let text = YAMLDocument.readText(path: path, rule: rule, diagnostics: diagnostics) else {
             throw ConfigErrorList(diagnostics.errors)
         }
         return try load(text: text, diagnostics: diagnostics, topology: topology)

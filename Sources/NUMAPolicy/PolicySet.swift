@@ -44,12 +44,21 @@ public struct PolicySet: Sendable {
     /// The policy for a process: the first that matches, else the built-in default.
     public func policy(for facts: ProcessFacts) -> Policy { matcher.policy(for: facts) }
 
+    /// The policy, and any policy whose cmdline regex timed out on the way.
+    public func match(for facts: ProcessFacts) -> MatchResult { matcher.match(for: facts) }
+
     /// Loads every `*.yaml` and `*.yml` file of `directory` (hidden files and
     /// editor backups skipped) in byte order of their names, as run-parts and
     /// systemd drop-ins do. A missing folder means no policies. Errors name
     /// files as `directory/name`; all files are read before failing.
-    public static func load(directory: String, generation: UInt64,
-                            topology: Topology? = nil) throws(ConfigErrorList) -> PolicySet {
+    /// With `rule` .rootOnly the folder too must be root's and writable by
+    /// no one else: whoever can add a file to it steers the daemon.
+    public static func load(directory: String, generation: UInt64, topology: Topology? = nil,
+                            rule: TrustedFile.Rule = .readable) throws(ConfigErrorList) -> PolicySet {
+        if rule == .rootOnly, let problem = folderProblem(directory) {
+            throw ConfigErrorList([ConfigError("refusing the policy folder: \(problem)",
+                                               at: SourceLocation(file: directory, line: 1, column: 1))])
+        }
         let names: [String]
         do {
             names = try policyFileNames(in: directory)
@@ -64,7 +73,7 @@ public struct PolicySet: Sendable {
             let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
             files.append(path)
             do {
-                policies += try PolicyLoader.load(path: path, topology: topology)
+                policies += try PolicyLoader.load(path: path, topology: topology, rule: rule)
             } catch {
                 errors += error.errors
             }
@@ -72,6 +81,14 @@ public struct PolicySet: Sendable {
         errors += orderProblems(policies)
         guard errors.isEmpty else { throw ConfigErrorList(errors) }
         return try PolicySet(policies: policies, generation: generation, files: files)
+    }
+
+    /// Why a policy folder is not root's alone, or nil (also when missing:
+    /// no folder is no policies).
+    static func folderProblem(_ directory: String) -> String? {
+        var info = stat()
+        guard stat(directory, &info) == 0 else { return nil }
+        return TrustedFile.ownership(info)
     }
 
     /// The policy files of a folder in load order; none if the folder does not exist.

@@ -25,6 +25,19 @@ final class Diagnostics {
 enum YAMLDocument {
     static func documents(in text: String, diagnostics: Diagnostics) -> [YAMLValue] {
         var roots: [YAMLValue] = []
+        // Bounded before libyaml and Yams, whose recursion a deep file crashes.
+        let size = text.utf8.count
+        guard size <= YAMLNesting.maxBytes else {
+            diagnostics.report("the file is \(size) bytes; a config or policy file is at most \(YAMLNesting.maxBytes) bytes",
+                               at: diagnostics.location(line: 1, column: 1), path: "")
+            return roots
+        }
+        if let deep = YAMLNesting.firstTooDeep(in: text) {
+            diagnostics.report("nested \(deep.depth) levels deep here; a config or policy file nests at most "
+                + "\(YAMLNesting.maxDepth) (numabalance's own need 5)",
+                               at: diagnostics.location(line: deep.line, column: deep.column), path: "")
+            return roots
+        }
         do {
             let parser = try Parser(yaml: text, resolver: .default, constructor: .default, encoding: .utf8)
             while let node = try parser.nextRoot() {
@@ -39,15 +52,24 @@ enum YAMLDocument {
         return roots
     }
 
-    /// Reads a file as UTF-8 text; an unreadable or non-UTF-8 file is an error at 1:1.
-    static func readText(path: String, diagnostics: Diagnostics) -> String? {
+    /// Reads a file as UTF-8 text, checked by `rule` on the descriptor it is
+    /// read from; a refused, unreadable, oversized or non-UTF-8 file is an
+    /// error at 1:1.
+    static func readText(path: String, rule: TrustedFile.Rule = .readable, diagnostics: Diagnostics) -> String? {
         let start = diagnostics.location(line: 1, column: 1)
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let reason = FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file"
-            diagnostics.report(reason, at: start, path: "")
+        let bytes: [UInt8]
+        switch TrustedFile.read(path, rule: rule, limit: YAMLNesting.maxBytes) {
+        case .success(let read): bytes = read
+        case .failure(let refusal):
+            diagnostics.report(refusal.description, at: start, path: "")
             return nil
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard bytes.count <= YAMLNesting.maxBytes else {
+            diagnostics.report("the file is larger than \(YAMLNesting.maxBytes) bytes, the most a config or policy file may be",
+                               at: start, path: "")
+            return nil
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
             diagnostics.report("the file is not UTF-8 text", at: start, path: "")
             return nil
         }

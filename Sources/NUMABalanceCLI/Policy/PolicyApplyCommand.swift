@@ -74,14 +74,22 @@ struct PolicyApplyCommand: ParsableCommand {
         let folders = try PolicyFolders.resolve(config: config, policyDir: policyDir, runtimeDir: runtimeDir)
         let directory = folders.policyDirectory
 
-        // 1. Who may write the files.
-        let refusals = files.compactMap(PolicyFolder.ownershipProblem)
+        // 1. Who may write the files, checked on the descriptor each is read
+        // from, once: what is checked is what is validated and installed.
+        var texts: [String: Data] = [:]
+        var refusals: [String] = []
+        for file in files {
+            switch TrustedFile.read(file, rule: .rootOnly, limit: YAMLNesting.maxBytes) {
+            case .success(let bytes): texts[file] = Data(bytes)
+            case .failure(let refusal): refusals.append("refusing \(file): \(refusal)")
+            }
+        }
         if !refusals.isEmpty {
             refusals.forEach(printError)
             printError("nothing installed")
             throw ExitCode(1)
         }
-        // 2. Each file alone; the text read once, so what is checked is what is installed.
+        // 2. Each file alone.
         // The folder is this machine's: its daemon loads it against this topology.
         let topology: Topology?
         do { topology = try TopologyReader().read() } catch {
@@ -91,11 +99,7 @@ struct PolicyApplyCommand: ParsableCommand {
         var sources: [(file: String, name: String, data: Data, policies: [Policy])] = []
         var failed = false
         for file in files {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                printError("cannot read \(file)")
-                failed = true
-                continue
-            }
+            guard let data = texts[file] else { continue }
             do {
                 let policies = try PolicyLoader.load(text: String(decoding: data, as: UTF8.self), file: file,
                                                      topology: topology)

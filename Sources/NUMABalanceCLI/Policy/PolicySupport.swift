@@ -81,28 +81,6 @@ enum PolicyFolder {
         directory.hasSuffix("/") ? directory + name : directory + "/" + name
     }
 
-    /// Why a source file may not become a policy, or nil: it must be a
-    /// regular file owned by root and writable by no one else.
-    static func ownershipProblem(_ source: String) -> String? {
-        var info = stat()
-        guard stat(source, &info) == 0 else {
-            return "cannot read \(source): \(String(cString: strerror(errno)))"
-        }
-        guard info.st_mode & S_IFMT == S_IFREG else { return "\(source) is not a regular file" }
-        let why = "a policy decides what a root daemon does to every process, so only root may be able to change it"
-        if info.st_uid != 0 {
-            return "refusing \(source): it is owned by uid \(info.st_uid), not root; \(why) "
-                + "(chown root:root \(source))"
-        }
-        let mode = info.st_mode & 0o7777
-        if mode & (S_IWGRP | S_IWOTH) != 0 {
-            let who = mode & S_IWOTH != 0 ? (mode & S_IWGRP != 0 ? "its group and others" : "others") : "its group"
-            return "refusing \(source): it is writable by \(who) (mode 0\(String(mode, radix: 8))); \(why) "
-                + "(chmod go-w \(source))"
-        }
-        return nil
-    }
-
     /// Writes `data` as `directory/name`, atomically, mode 0644; returns the path.
     static func install(_ data: Data, into directory: String, name: String) throws -> String {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,

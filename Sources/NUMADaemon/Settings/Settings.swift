@@ -38,8 +38,11 @@ public struct SettingsSource: Sendable {
 
     /// Reads the config, applies the overrides, then loads the policy
     /// folder it names. All errors of all files, each with file:line:column.
+    /// As root, the config, the policy folder and its files must be root's
+    /// alone (TrustedFile): whoever can change them steers the daemon.
     public func load(generation: UInt64, topology: Topology?) throws(ConfigErrorList) -> Settings {
-        var (config, file) = try DaemonConfig.load(path: configPath)
+        let rule = TrustedFile.Rule.forThisProcess
+        var (config, file) = try DaemonConfig.load(path: configPath, rule: rule)
         if let dryRun { config.dryRun = dryRun }
         if let kernelBalancing { config.kernelBalancing = kernelBalancing }
         if let stateDirectory { config.stateDirectory = stateDirectory }
@@ -47,7 +50,7 @@ public struct SettingsSource: Sendable {
         if let policyDirectory { config.policyDirectory = policyDirectory }
         if let logLevel { config.logLevel = logLevel }
         let policies = try PolicySet.load(directory: config.policyDirectory, generation: generation,
-                                          topology: topology)
+                                          topology: topology, rule: rule)
         return Settings(config: config, configFile: file, policies: policies)
     }
 }
