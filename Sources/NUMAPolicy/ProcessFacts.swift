@@ -35,8 +35,19 @@ public struct ProcessFacts: Hashable, Sendable {
         self.cpuShare = cpuShare
     }
 
-    /// The command line as `cmdline` regexes see it: arguments joined by spaces.
-    public var commandLine: String { cmdline.joined(separator: " ") }
+    /// The command line as `cmdline` regexes see it: arguments joined by
+    /// spaces, its first `commandLineLimit` bytes only.
+    public var commandLine: String {
+        let joined = cmdline.joined(separator: " ")
+        guard joined.utf8.count > Self.commandLineLimit else { return joined }
+        return String(decoding: joined.utf8.prefix(Self.commandLineLimit), as: UTF8.self)
+    }
+
+    /// Bytes of a command line that policies match against (and that the
+    /// reader reads): any user can start a process with 2 MiB of arguments,
+    /// and ICU's backtracking made `java.*-Xmx` take 12 s over 80 KB. What
+    /// identifies a JVM, a database or its options comes first.
+    public static let commandLineLimit = 4096
 
     /// The systemd units the process runs in, derived from its cgroup path.
     public var systemdUnits: SystemdUnits { SystemdUnits(cgroupPath: cgroupPath ?? "/") }

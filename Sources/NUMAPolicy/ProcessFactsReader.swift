@@ -17,7 +17,8 @@ public struct ProcessFactsReader: Sendable {
     /// `stat` may be given when the caller has just read it.
     public func facts(_ pid: Int32, stat given: TaskStat? = nil, cpuShare: Double? = nil) -> ProcessFacts? {
         guard let stat = given ?? (try? procfs.stat(pid)), !stat.isKernelThread else { return nil }
-        let cmdline = ((try? procfs.read(pid, "cmdline")) ?? "").split(separator: "\0").map(String.init)
+        let cmdline = ((try? procfs.read(pid, "cmdline", limit: ProcessFacts.commandLineLimit)) ?? "")
+            .split(separator: "\0").map(String.init)
         let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: procfs.path(pid, "exe"))
         let uid = Self.realUID(procfs.path(pid, ""))
         return ProcessFacts(pid: pid, comm: stat.comm, exe: exe, cmdline: cmdline,

@@ -27,15 +27,40 @@ public struct ProcessMatcher: Sendable {
         compiled = []
     }
 
+    /// Longest a cmdline regex may run on one command line (seconds). ICU
+    /// backtracks; a match that runs longer is stopped and counts as no
+    /// match, so a pattern and a command line that blow up cannot stall the
+    /// daemon's loop, which matches every process it discovers.
+    public static let regexTimeLimit = 0.05
+
     /// The first policy, in order, that takes the process; else the fallback.
-    public func policy(for facts: ProcessFacts) -> Policy {
-        firstMatch(for: facts).map { policies[$0] } ?? fallback
-    }
+    public func policy(for facts: ProcessFacts) -> Policy { match(for: facts).policy }
 
     /// The position of the first matching policy, nil when none does.
-    public func firstMatch(for facts: ProcessFacts) -> Int? {
-        compiled.firstIndex { $0.matches(facts) }
+    public func firstMatch(for facts: ProcessFacts) -> Int? { match(for: facts).index }
+
+    /// The policy that takes the process, and the policies before it whose
+    /// cmdline regex ran out of time (taken as not matching).
+    public func match(for facts: ProcessFacts) -> MatchResult {
+        var timedOut: [String] = []
+        for (index, candidate) in compiled.enumerated() {
+            switch candidate.matches(facts) {
+            case .matched: return MatchResult(policy: policies[index], index: index, timedOut: timedOut)
+            case .notMatched: continue
+            case .timedOut: timedOut.append(policies[index].name)
+            }
+        }
+        return MatchResult(policy: fallback, index: nil, timedOut: timedOut)
     }
+}
+
+/// What matching found for one process.
+public struct MatchResult: Sendable {
+    public var policy: Policy
+    /// The policy's position among the files' policies; nil for the fallback.
+    public var index: Int?
+    /// Policies whose cmdline regex was stopped at its time limit.
+    public var timedOut: [String]
 }
 
 /// A cmdline pattern that does not compile, and why.
@@ -62,8 +87,15 @@ struct CompiledMatch: Sendable {
         }
     }
 
+    enum Outcome { case matched, notMatched, timedOut }
+
     /// Every given criterion holds; within a list, any element.
-    func matches(_ facts: ProcessFacts) -> Bool {
+    func matches(_ facts: ProcessFacts) -> Outcome {
+        holds(facts) ? (cmdline.map { Patterns.search($0, in: facts.commandLine) } ?? .matched) : .notMatched
+    }
+
+    /// Every criterion but the regex, which runs last, being the costliest.
+    private func holds(_ facts: ProcessFacts) -> Bool {
         if match.all { return true }
         if !match.comm.isEmpty, !match.comm.contains(facts.comm) { return false }
         if !match.exe.isEmpty {
@@ -85,11 +117,6 @@ struct CompiledMatch: Sendable {
         }
         if let minCPU = match.minCPU {
             guard let cpu = facts.cpuShare, cpu >= minCPU else { return false }
-        }
-        if let cmdline {
-            let text = facts.commandLine
-            let range = NSRange(text.startIndex..., in: text)
-            if cmdline.firstMatch(in: text, options: [], range: range) == nil { return false }
         }
         return true
     }
@@ -120,6 +147,32 @@ enum Patterns {
             }
             return .failure(PatternError(pattern: pattern, reason: reason))
         }
+    }
+
+    /// Whether `regex` matches somewhere in `text`, within the time limit.
+    /// ICU calls back every so often during a long match (.reportProgress),
+    /// which is where the clock is read and the match stopped.
+    static func search(_ regex: NSRegularExpression, in text: String,
+                       timeLimit: Double = ProcessMatcher.regexTimeLimit) -> CompiledMatch.Outcome {
+        var outcome = CompiledMatch.Outcome.notMatched
+        let deadline = monotonicNow() + timeLimit
+        regex.enumerateMatches(in: text, options: [.reportProgress], range: NSRange(text.startIndex..., in: text)) {
+            result, _, stop in
+            if result != nil {
+                outcome = .matched
+                stop.pointee = true
+            } else if monotonicNow() > deadline {
+                outcome = .timedOut
+                stop.pointee = true
+            }
+        }
+        return outcome
+    }
+
+    private static func monotonicNow() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
     /// Shell-style `*`, `?` and `[…]` (fnmatch(3)); with `pathname`, a

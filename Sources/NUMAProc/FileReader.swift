@@ -17,7 +17,9 @@ enum FileReader {
     /// exits mid-read makes read fail with ESRCH or return early: the first
     /// is returned as an error, the second gives a short text that the
     /// parsers reject as truncated.
-    static func read(_ path: String) -> Result<[UInt8], SystemErrno> {
+    /// With `limit`, at most that many bytes: the rest is never read (a
+    /// command line can be 2 MiB, and only its start is wanted).
+    static func read(_ path: String, limit: Int? = nil) -> Result<[UInt8], SystemErrno> {
         var fd: Int32 = -1
         repeat {
             fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
@@ -26,9 +28,11 @@ enum FileReader {
         defer { close(fd) }
 
         var contents: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: chunkBytes)
+        var chunk = [UInt8](repeating: 0, count: min(chunkBytes, limit ?? chunkBytes))
         while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            let wanted = min(chunk.count, (limit ?? Int.max) - contents.count)
+            if wanted <= 0 { break }
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, wanted) }
             if count < 0 {
                 if errno == EINTR { continue }
                 return .failure(SystemErrno(code: errno))

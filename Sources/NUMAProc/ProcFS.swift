@@ -21,9 +21,10 @@ public struct ProcFS: Sendable {
     /// CONFIG_SCHED_DEBUG: that is .io); ESRCH (the process or its mm went
     /// away while the file was open, also a kernel thread's mm files) is
     /// .noSuchProcess; EACCES and EPERM are .permissionDenied.
-    public func read(_ pid: Int32, _ file: String) throws(ProcReadError) -> String {
+    /// With `limit`, the file's first `limit` bytes at most.
+    public func read(_ pid: Int32, _ file: String, limit: Int? = nil) throws(ProcReadError) -> String {
         let path = path(pid, file)
-        switch FileReader.read(path) {
+        switch FileReader.read(path, limit: limit) {
         case .success(let bytes):
             return String(decoding: bytes, as: UTF8.self)
         case .failure(let error):

@@ -172,6 +172,43 @@ struct DaemonProcessTests {
         #expect(line.contains("interrupted=1"), "\(line)")
     }
 
+    /// A user's process with 1.8 MB of arguments against a `java.*-Xmx`
+    /// policy: ICU backtracked for hours over it on the balancing loop, which
+    /// then published no status and pinged no watchdog (issue 15, point 2).
+    /// The loop publishes once a second: its uptime keeps advancing.
+    @Test("a 1.8 MB command line against a backtracking cmdline regex does not stall the balancing loop")
+    func longCommandLine() throws {
+        let folder = SystemTestFiles.temporaryFolder()
+        try FileManager.default.createDirectory(atPath: folder + "/policies.d", withIntermediateDirectories: true)
+        try """
+            apiVersion: numabalance/v1
+            kind: Policy
+            name: jvm-heap
+            match: {cmdline: 'java.*-Xmx'}
+            placement: {mode: auto}
+            """.write(toFile: folder + "/policies.d/jvm.yaml", atomically: true, encoding: .utf8)
+        let daemon = try Self.start(folder: folder)
+        defer { _ = Self.stop(daemon) }
+        _ = daemon.waitFor("READY=1")
+        // Waiting on a pipe, not in a child of its own (which would outlive a SIGKILL).
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/sh")
+        child.arguments = ["-c", "read line"] + Array(repeating: String(repeating: "java ", count: 20_000), count: 18)
+        child.standardInput = Pipe()
+        try child.run()
+        defer { kill(child.processIdentifier, SIGKILL); child.waitUntilExit() }
+        sleep(2)   // discovery lists /proc once a second: the child has been matched
+        let uptime = { () throws -> Double in
+            let json = try ControlClientForTests.send("status-json", runtime: daemon.folder + "/run")
+            struct Status: Decodable { var uptimeSeconds: Double }
+            return try JSONDecoder().decode(Status.self, from: Data(json.utf8)).uptimeSeconds
+        }
+        let first = try uptime()
+        sleep(3)
+        let second = try uptime()
+        #expect(second - first >= 2, "the loop published \(first) s then \(second) s of uptime 3 s later\n\(daemon.logText)")
+    }
+
     @Test("a broken config stops the start with file:line:column, exit 1")
     func brokenStart() throws {
         let folder = SystemTestFiles.temporaryFolder()

@@ -97,7 +97,14 @@ extension Balancer {
             tracked[pid] = nil
             return
         }
-        let policy = settings.policies.policy(for: facts)
+        let matched = settings.policies.match(for: facts)
+        let policy = matched.policy
+        if !matched.timedOut.isEmpty {
+            logger.warning("cmdline regex stopped at its time limit: taken as not matching", metadata: [
+                "pid": "\(pid)", "comm": "\(stat.comm)", "policies": "\(matched.timedOut.joined(separator: ","))",
+                "limitMs": "\(Int(ProcessMatcher.regexTimeLimit * 1000))",
+            ])
+        }
         let standing: TrackedProcess.Standing
         if pid == 1 || pid == selfPID {
             standing = .exempt
