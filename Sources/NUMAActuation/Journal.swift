@@ -65,6 +65,7 @@ public struct Journal: Sendable {
         guard var data = try? encoder.encode(entry) else { throw .journal("cannot encode an entry") }
         data.append(UInt8(ascii: "\n"))
         let folder = (path as NSString).deletingLastPathComponent
+        try Self.checkFolder(folder)
         if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) {
             do {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
@@ -73,11 +74,27 @@ public struct Journal: Sendable {
                 throw .journal("cannot create \(folder): \(error.localizedDescription); set NUMABALANCE_STATE_DIR or --state-dir")
             }
         }
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        // Never through a symlink: root appending to a link someone planted
+        // in a writable folder writes into the link's target. Read-write, to
+        // look at the last byte.
+        let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else {
+            if errno == ELOOP { throw .journal("\(path) is a symbolic link: refused (the journal is written only as a regular file)") }
             throw .journal("cannot open \(path): \(errnoText(errno)); set NUMABALANCE_STATE_DIR or --state-dir")
         }
         defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw .journal("\(path) is not a regular file: refused")
+        }
+        // A crash mid-write leaves a last line with no newline; an entry glued
+        // to it would be lost with it (and restore would undo an act twice).
+        if info.st_size > 0 {
+            var last: UInt8 = 0
+            if pread(fd, &last, 1, info.st_size - 1) == 1, last != UInt8(ascii: "\n") {
+                data.insert(UInt8(ascii: "\n"), at: 0)
+            }
+        }
         let written = data.withUnsafeBytes { buffer -> Bool in
             var offset = 0
             while offset < buffer.count {
@@ -95,6 +112,7 @@ public struct Journal: Sendable {
     /// torn last line after a crash). A missing journal is empty.
     public func read() throws(ActuationError) -> (entries: [JournalEntry], damaged: Int) {
         guard FileManager.default.fileExists(atPath: path) else { return ([], 0) }
+        try Self.checkFolder((path as NSString).deletingLastPathComponent)
         guard let text = readText(path) else { throw .journal("cannot read \(path): \(errnoText(errno))") }
         let decoder = JSONDecoder()
         var entries: [JournalEntry] = []
@@ -111,6 +129,26 @@ public struct Journal: Sendable {
 }
 
 extension Journal {
+    /// The journal's folder, when it exists, is a directory (not a link to
+    /// one), owned by us or root, and writable by no one else. In a folder
+    /// others can write, the journal can be swapped for a link to any file,
+    /// or filled with forged entries that restore would replay as root.
+    static func checkFolder(_ folder: String) throws(ActuationError) {
+        guard !folder.isEmpty else { return }
+        var info = stat()
+        guard lstat(folder, &info) == 0 else { return }   // missing: append creates it, 0700
+        guard (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw .journal("\(folder) is not a directory (a symbolic link?): refused; choose a folder of your own")
+        }
+        guard info.st_uid == geteuid() || info.st_uid == 0 else {
+            throw .journal("\(folder) belongs to uid \(info.st_uid), not to uid \(geteuid()): refused; choose a folder of your own")
+        }
+        guard info.st_mode & 0o022 == 0 else {
+            throw .journal("\(folder) is writable by group or others (mode \(String(info.st_mode & 0o7777, radix: 8))): "
+                + "refused; chmod go-w it, or choose a folder of your own")
+        }
+    }
+
     /// The affinity numabalance last set on this very process and did not
     /// undo; nil when none. PinOwnership.owner compares it with what the
     /// threads have now.

@@ -1,5 +1,6 @@
 import Foundation
 import NUMAModel
+import Synchronization
 
 /// Carries out a list of actions through an actuator with the journal
 /// around each: the intent (with what it replaces) is on disk before the
@@ -19,10 +20,14 @@ public struct PlanRunner: Sendable {
         self.stop = stop
     }
 
+    /// Runs started by this process, for journal ids.
+    private static let runs = Atomic<Int>(0)
+
     public func run(_ actions: [Action], onRecord: (ActionRecord) -> Void = { _ in }) -> [ActionRecord] {
         var records: [ActionRecord] = []
         var gone = Set<ProcessIdentity>()
-        let runID = "\(Int(Date().timeIntervalSince1970 * 1000))-\(getpid())"
+        // Unique in this process too: two runs can start in one millisecond.
+        let runID = "\(Int(Date().timeIntervalSince1970 * 1000))-\(getpid())-\(Self.runs.add(1, ordering: .relaxed).oldValue)"
         for (index, action) in actions.enumerated() {
             let record: ActionRecord
             if let exited = action.processes.first(where: gone.contains) {

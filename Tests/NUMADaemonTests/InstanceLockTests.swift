@@ -32,6 +32,22 @@ import Testing
         #expect(again.isHeld)
     }
 
+    /// Issue 15, point 4 (security review §3.3): the pid write truncated a
+    /// symlink's target.
+    @Test func aSymlinkedLockFileIsRefusedAndItsTargetKept() throws {
+        let folder = SystemTestFiles.temporaryFolder()
+        defer { SystemTestFiles.remove(folder) }
+        try "IMPORTANT FILE CONTENT\n".write(toFile: folder + "/precious", atomically: true, encoding: .utf8)
+        symlink(folder + "/precious", folder + "/numabalance.lock")
+        do {
+            _ = try InstanceLock(stateDirectory: folder)
+            Issue.record("a lock was taken through a symlink")
+        } catch {
+            #expect(error.description.contains("is a symbolic link"), "\(error)")
+        }
+        #expect(SystemTestFiles.text(folder + "/precious") == "IMPORTANT FILE CONTENT\n")
+    }
+
     @Test func deinitReleases() throws {
         let folder = SystemTestFiles.temporaryFolder()
         defer { SystemTestFiles.remove(folder) }

@@ -34,6 +34,22 @@ import Testing
         #expect(f.sysctlText == "1\n")
     }
 
+    /// Issue 15, point 4 (security review §3.3): the temporary file was
+    /// opened with O_TRUNC through whatever stood at its name.
+    @Test func aSymlinkAtTheTemporaryNameIsRemovedNotFollowed() throws {
+        let f = Fixture()
+        defer { f.remove() }
+        try f.setSysctl("1\n")
+        try FileManager.default.createDirectory(atPath: f.state, withIntermediateDirectories: true)
+        try "IMPORTANT\n".write(toFile: f.folder + "/precious", atomically: true, encoding: .utf8)
+        let kernelSwitch = f.kernelSwitch
+        symlink(f.folder + "/precious", kernelSwitch.savedPath + ".partial")
+        #expect(try kernelSwitch.disable() == 1)
+        #expect(SystemTestFiles.text(f.folder + "/precious") == "IMPORTANT\n")
+        #expect(SystemTestFiles.text(kernelSwitch.savedPath) == "1\n")
+        #expect(f.sysctlText == "0\n")
+    }
+
     @Test func alreadyZeroSavesAndWritesNothing() throws {
         let f = Fixture()
         defer { f.remove() }

@@ -37,8 +37,11 @@ public final class InstanceLock: Sendable {
                     + "\(error.localizedDescription); set stateDirectory in the config to a folder root can write")
             }
         }
-        let opened = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        // Never through a symlink: the pid written below would truncate the
+        // link's target (a --state-dir in a folder others can write).
+        let opened = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard opened >= 0 else {
+            if errno == ELOOP { throw InstanceLockError("the lock file \(path) is a symbolic link: refused") }
             throw InstanceLockError("cannot open the lock file \(path): \(String(cString: strerror(errno)))")
         }
         var rc: Int32

@@ -122,7 +122,10 @@ public struct KernelBalancingSwitch: Sendable {
             KernelBalancingError("cannot \(what) \(partial): \(String(cString: strerror(code))); "
                 + "kernel.numa_balancing was left at \(value) (not disabled)")
         }
-        let fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        // A fresh file of our own: a leftover (or a planted symlink) is
+        // removed, never followed or truncated.
+        unlink(partial)
+        let fd = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw failed("create", errno) }
         let bytes = Array("\(value)\n".utf8)
         let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) } == bytes.count

@@ -9,7 +9,7 @@
 mark start
 echo 0 > /proc/sys/kernel/numa_balancing   # standalone mode
 describe_nodes
-mkdir -p /tmp/nobody-state && chown 65534:65534 /tmp/nobody-state
+mkdir -p -m 700 /tmp/nobody-state && chown 65534:65534 /tmp/nobody-state
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all env NUMABALANCE_STATE_DIR=/tmp/nobody-state "$@"; }
 
 # 1. misplaced: memory on node 0, threads pinned (by the workload) to node 1.

@@ -1,0 +1,94 @@
+import Foundation
+import Glibc
+import NUMAActuation
+import NUMAModel
+import Testing
+
+/// The journal as hostile folders and crashes leave it (issue 15, points 4
+/// and 5; security review §3.1, §3.5, §4.8).
+@Suite("Journal: torn lines, symlinks, ids")
+struct JournalHardeningTests {
+    @Test("an entry appended after a torn line starts on its own line: it is read, and restore undoes an act once")
+    func appendAfterTornLine() throws {
+        let kernel = RecordingKernel()
+        kernel.addProcess(pid: 10, threads: [10], cpus: CPUSet([0, 1, 2, 3]))
+        let journal = temporaryJournal()
+        let runner = PlanRunner(actuator: LinuxActuator(kernel: kernel, options: options(kernel)), journal: journal, by: "test")
+        _ = runner.run([.setAffinity(SetAffinity(process: kernel.identity(10), cpus: CPUSet([2, 3]), nodes: [1],
+                                                 reason: testReason))])
+        // A crash mid-write: half an intent, no newline.
+        let handle = try #require(FileHandle(forWritingAtPath: journal.path))
+        handle.seekToEndOfFile()
+        handle.write(Data("{\"id\":\"a2\",\"phase\":\"inte".utf8))
+        try handle.close()
+
+        let restorer = Restorer(kernel: kernel, journal: journal, selfPID: 99, by: "test")
+        #expect(try restorer.restore(pid: 10).map(\.status) == [.restored])
+        let (entries, damaged) = try journal.read()
+        #expect(damaged == 1, "the torn fragment alone is damaged")
+        #expect(entries.contains { $0.restores != nil }, "the restore marker was glued to the fragment and lost")
+        #expect(try restorer.restore(pid: 10).isEmpty, "a second restore undid the act again")
+    }
+
+    @Test("a journal that is a symbolic link is refused, and its target left as it was")
+    func symlinkRefused() throws {
+        let journal = temporaryJournal()
+        let folder = (journal.path as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let target = folder + "/precious"
+        try "IMPORTANT\n".write(toFile: target, atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: journal.path, withDestinationPath: target)
+        #expect(throws: ActuationError.self) {
+            try journal.append(JournalEntry(id: "x", phase: .intent, time: 1, by: "test"))
+        }
+        do {
+            try journal.append(JournalEntry(id: "x", phase: .intent, time: 1, by: "test"))
+        } catch {
+            #expect("\(error)".contains("symbolic link"), "\(error)")
+        }
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "IMPORTANT\n")
+    }
+
+    @Test("a journal in a folder others can write is neither written nor read (restore would replay forged entries)")
+    func sharedFolderRefused() throws {
+        let journal = temporaryJournal()
+        let folder = (journal.path as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        chmod(folder, 0o777)
+        try "{}\n".write(toFile: journal.path, atomically: false, encoding: .utf8)
+        for attempt in ["append", "read"] {
+            do {
+                if attempt == "append" {
+                    try journal.append(JournalEntry(id: "x", phase: .intent, time: 1, by: "test"))
+                } else {
+                    _ = try journal.read()
+                }
+                Issue.record("\(attempt) accepted a 0777 folder")
+            } catch {
+                #expect("\(error)".contains("writable by group or others (mode 777)"), "\(attempt): \(error)")
+            }
+        }
+        chmod(folder, 0o700)
+        #expect(throws: Never.self) { _ = try journal.read() }
+    }
+
+    @Test("runs started in the same millisecond journal different ids")
+    func idsDoNotCollide() throws {
+        let kernel = RecordingKernel()
+        kernel.addProcess(pid: 10, threads: [10], cpus: CPUSet([0, 1, 2, 3]))
+        // On tmpfs (fsync costs nothing there), 40 runs take a few
+        // milliseconds: ids of milliseconds and pid alone collided.
+        let folder = (access("/dev/shm", W_OK) == 0 ? "/dev/shm" : NSTemporaryDirectory()) + "/nb-ids-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let journal = Journal.inDirectory(folder)
+        let actuator = LinuxActuator(kernel: kernel, options: options(kernel))
+        for index in 0..<40 {
+            let cpus = index % 2 == 0 ? CPUSet([2, 3]) : CPUSet([0, 1])
+            _ = PlanRunner(actuator: actuator, journal: journal, by: "test")
+                .run([.setAffinity(SetAffinity(process: kernel.identity(10), cpus: cpus, nodes: [1], reason: testReason))])
+        }
+        let intents = try journal.read().entries.filter { $0.phase == .intent }.map(\.id)
+        #expect(intents.count == 40 && Set(intents).count == 40, "\(intents.count) intents, \(Set(intents).count) ids")
+    }
+}
