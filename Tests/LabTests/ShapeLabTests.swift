@@ -235,10 +235,10 @@ extension LabTests {
             // in the end snapshot. Its numa_maps of 64 threads' mappings once
             // came back cut at 4 KiB (0.624 against 0.919 here).
             let end = try PagePlacementTruth(run, snapshot: "manythreads-end")
-            let onNode1 = try run.tasks("manythreads-end").values.allSatisfy { Self.node(of: $0.cpu) == 1 }
-            if onNode1, let last = probe.lines.last?.locality["\(pid)"] {
-                #expect(abs(last - end.share(of: 1)) <= 0.05, "the probe says \(last), numa_maps \(end.share(of: 1))")
-            }
+            let offNode1 = try run.tasks("manythreads-end").values.filter { Self.node(of: $0.cpu) != 1 }
+            #expect(offNode1.isEmpty, "threads last ran off node 1, their pin: \(offNode1.map(\.tid))")
+            let last = try #require(probe.lines.last?.locality["\(pid)"], "the probe has no line for pid \(pid)")
+            #expect(abs(last - end.share(of: 1)) <= 0.05, "the probe says \(last), numa_maps \(end.share(of: 1))")
             let reached = try #require(probe.timeTo(0.9), "never 90 %: \(probe.last); \(daemonView)")
             print("shapes many-threads: 90 % at \(reached) s after ready, \(try run.migratedPages("manythreads")) pages moved; "
                 + "node 1's share at the end \(String(format: "%.3f", end.share(of: 1))) by numa_maps, \(probe.last)")
