@@ -1,4 +1,5 @@
 import Glibc
+import NUMAProc
 
 /// A config or policy file, checked and read through one descriptor, so what
 /// is checked is what is read (a file swapped between a check by path and a
@@ -35,18 +36,9 @@ public enum TrustedFile {
         // Not a FIFO, a device or a folder (a FIFO would block the daemon's reload).
         guard info.st_mode & S_IFMT == S_IFREG else { return .failure(Refusal(description: "it is not a regular file")) }
         if rule == .rootOnly, let problem = ownership(info) { return .failure(Refusal(description: problem)) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while bytes.count <= limit {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, min($0.count, limit + 1 - bytes.count)) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return .failure(Refusal(description: "cannot read it: \(String(cString: strerror(errno)))"))
-            }
-            if count == 0 { break }
-            bytes.append(contentsOf: chunk[0..<count])
+        return FileReader.read(fd: fd, limit: limit + 1).mapError {
+            Refusal(description: "cannot read it: \(String(cString: strerror($0.code)))")
         }
-        return .success(bytes)
     }
 
     /// Owned by root, writable by no group or other; nil when so.

@@ -1,13 +1,13 @@
 import Glibc
 
 /// An errno from the syscall layer.
-struct SystemErrno: Error, Equatable {
-    let code: Int32
+public struct SystemErrno: Error, Equatable, Sendable {
+    public let code: Int32
 }
 
 /// The one place that touches files: read(2) and readdir(3), EINTR retried
 /// here, errors returned as errno values for the callers to name.
-enum FileReader {
+public enum FileReader {
     /// procfs files report size 0, so they are read to EOF; past this a file
     /// is not a proc text (numa_maps of a huge JVM stays far below it).
     static let maxBytes = 1 << 30
@@ -19,14 +19,19 @@ enum FileReader {
     /// parsers reject as truncated.
     /// With `limit`, at most that many bytes: the rest is never read (a
     /// command line can be 2 MiB, and only its start is wanted).
-    static func read(_ path: String, limit: Int? = nil) -> Result<[UInt8], SystemErrno> {
+    public static func read(_ path: String, limit: Int? = nil) -> Result<[UInt8], SystemErrno> {
         var fd: Int32 = -1
         repeat {
             fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
         } while fd < 0 && errno == EINTR
         guard fd >= 0 else { return .failure(SystemErrno(code: errno)) }
         defer { close(fd) }
+        return read(fd: fd, limit: limit)
+    }
 
+    /// An open file from where it stands to its end, or its next `limit`
+    /// bytes: for a caller that checks the descriptor (fstat) before reading.
+    public static func read(fd: Int32, limit: Int? = nil) -> Result<[UInt8], SystemErrno> {
         var contents: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: min(chunkBytes, limit ?? chunkBytes))
         while true {
