@@ -4,8 +4,8 @@ set -eu
 bin="$1"
 say() { printf '\n== %s ==\n' "$*"; }
 migrated() { sed -n 's/^pgmigrate_success //p' /proc/vmstat; }
-# The journal goes to a tmpfs: the host's root is read-only in the guest.
-export NUMABALANCE_STATE_DIR=/tmp/numabalance
+# Root's journal is /var/lib/numabalance/journal.jsonl (a tmpfs in the guest:
+# the host's root is read-only there).
 # Standalone mode: numabalance places the pages, the kernel's balancer is off.
 echo 0 > /proc/sys/kernel/numa_balancing
 
@@ -39,7 +39,7 @@ grep -E '^pgmigrate_(success|fail)' /proc/vmstat
 say "what this shows"
 echo "The threads were pinned to node 1 by the workload itself: numabalance respects a user's pin,"
 echo "so the memory followed the threads (move_pages, or one migrate_pages call when the move fits"
-echo "a second of the --max-rate budget). Every action is in the journal ($NUMABALANCE_STATE_DIR);"
+echo "a second of the --max-rate budget). Every action is in the journal (/var/lib/numabalance);"
 echo "'numabalance restore' undoes affinity and policy changes."
 echo "The guest's CPU is emulated (QEMU TCG): remote memory is not slower here, so the workload's own"
 echo "speed shows nothing and no speed-up is claimed; numabalance judges by pages, CPU time and locality."

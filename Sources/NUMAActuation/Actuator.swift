@@ -41,7 +41,8 @@ public struct LinuxActuator: Actuator {
         var watches: [any ProcessWatch] = []
         defer { watches.forEach { $0.close() } }
         for identity in action.processes {
-            switch ProcessGuard.watch(identity, kernel: kernel, selfPID: options.selfPID) {
+            switch ProcessGuard.watch(identity, kernel: kernel, selfPID: options.selfPID,
+                                      sampled: options.sampledImages[identity]) {
             case .success(let (_, watch)): watches.append(watch)
             case .failure(let error): return ActionRecord(action: action, outcome: .failed(error))
             }
@@ -89,7 +90,8 @@ public struct DryRunActuator: Actuator {
     public func perform(_ action: Action) -> ActionRecord {
         let started = kernel.now()
         for identity in action.processes {
-            if case .failure(let error) = ProcessGuard.check(identity, kernel: kernel, selfPID: options.selfPID) {
+            if case .failure(let error) = ProcessGuard.check(identity, kernel: kernel, selfPID: options.selfPID,
+                                                             sampled: options.sampledImages[identity]) {
                 return ActionRecord(action: action, outcome: .failed(error))
             }
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import NUMAModel
+import NUMAProc
 
 /// One line of the journal. Each action gets an `intent` line before it is
 /// carried out (with what it will replace) and an `outcome` line after; an
@@ -45,11 +46,15 @@ public struct Journal: Sendable {
 
     public init(path: String) { self.path = path }
 
-    /// `$NUMABALANCE_STATE_DIR`, else /var/lib/numabalance for root, else
-    /// `$XDG_STATE_HOME/numabalance` or ~/.local/state/numabalance.
-    public static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    /// /var/lib/numabalance for root; else `$NUMABALANCE_STATE_DIR`,
+    /// `$XDG_STATE_HOME/numabalance` or ~/.local/state/numabalance. Root
+    /// ignores the variable: a folder an environment picks (a demo's /tmp
+    /// path) is one others may have made first (security review 3.1); root
+    /// names another folder with --state-dir.
+    public static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment,
+                                        isRoot: Bool = geteuid() == 0) -> String {
+        if isRoot { return "/var/lib/numabalance" }
         if let dir = environment["NUMABALANCE_STATE_DIR"], !dir.isEmpty { return dir }
-        if geteuid() == 0 { return "/var/lib/numabalance" }
         if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") { return state + "/numabalance" }
         return (environment["HOME"] ?? "/tmp") + "/.local/state/numabalance"
     }
@@ -129,24 +134,9 @@ public struct Journal: Sendable {
 }
 
 extension Journal {
-    /// The journal's folder, when it exists, is a directory (not a link to
-    /// one), owned by us or root, and writable by no one else. In a folder
-    /// others can write, the journal can be swapped for a link to any file,
-    /// or filled with forged entries that restore would replay as root.
+    /// The journal's folder, when it exists, is one of our own (OwnFolder).
     static func checkFolder(_ folder: String) throws(ActuationError) {
-        guard !folder.isEmpty else { return }
-        var info = stat()
-        guard lstat(folder, &info) == 0 else { return }   // missing: append creates it, 0700
-        guard (info.st_mode & S_IFMT) == S_IFDIR else {
-            throw .journal("\(folder) is not a directory (a symbolic link?): refused; choose a folder of your own")
-        }
-        guard info.st_uid == geteuid() || info.st_uid == 0 else {
-            throw .journal("\(folder) belongs to uid \(info.st_uid), not to uid \(geteuid()): refused; choose a folder of your own")
-        }
-        guard info.st_mode & 0o022 == 0 else {
-            throw .journal("\(folder) is writable by group or others (mode \(String(info.st_mode & 0o7777, radix: 8))): "
-                + "refused; chmod go-w it, or choose a folder of your own")
-        }
+        if let problem = OwnFolder.problem(folder) { throw .journal(problem) }
     }
 
     /// The affinity numabalance last set on this very process and did not

@@ -34,7 +34,7 @@ public protocol KernelInterface: Sendable {
     func migratePages(pid: Int32, from: [NodeID], to: [NodeID]) -> Result<Int, SyscallError>
 
     /// The caller's own view of a shared object that `pid` maps at `mapping`
-    /// (shmat for SysV segments, /proc/pid/map_files otherwise), limited to
+    /// (through /proc/pid/map_files, SysV segments too), limited to
     /// `window` (byte offsets within the mapping).
     func openSharedObject(pid: Int32, mapping: Mapping, window: Range<UInt64>)
         -> Result<any SharedObjectView, SyscallError>
@@ -59,10 +59,13 @@ public struct ProcessFacts: Hashable, Sendable {
     /// Exiting or a zombie: nothing can be done to it any more (an exit, not a failure).
     public var isExitingOrZombie: Bool { isExiting || isZombie }
     public var memsAllowed: [NodeID]
+    /// The program it runs now; nil when /proc/PID/exe cannot be followed
+    /// (a kernel thread, a process past exit_mm).
+    public var image: ProgramImage?
 
     public init(identity: ProcessIdentity, comm: String, isKernelThread: Bool = false,
                 uids: [UInt32] = [0, 0, 0, 0], isZombie: Bool = false, isExiting: Bool = false,
-                memsAllowed: [NodeID] = []) {
+                memsAllowed: [NodeID] = [], image: ProgramImage? = nil) {
         self.identity = identity
         self.comm = comm
         self.isKernelThread = isKernelThread
@@ -70,6 +73,7 @@ public struct ProcessFacts: Hashable, Sendable {
         self.isZombie = isZombie
         self.isExiting = isExiting
         self.memsAllowed = memsAllowed
+        self.image = image
     }
 }
 
@@ -142,8 +146,9 @@ public protocol SharedObjectView: Sendable {
     var objectPageOffset: UInt64 { get }
     /// Indexes of the pages resident in the object (mincore).
     func residentPages() -> Result<[Int], SyscallError>
-    /// Maps the given pages into the caller's page tables by reading them.
-    func populate(pages: [Int])
+    /// Maps the given pages into the caller's page tables as a read would;
+    /// the number it could not (gone: the object shrank since mincore).
+    func populate(pages: [Int]) -> Int
     /// The policy the object has now (get_mempolicy MPOL_F_ADDR).
     func policy() -> Result<MemoryPolicySpec, SyscallError>
     /// mbind over the window; `moveShared` adds MPOL_MF_MOVE_ALL.

@@ -28,7 +28,8 @@ public struct LinuxKernel: KernelInterface {
                 // user process past exit_mm, which is exiting, not a kernel thread.
                 isKernelThread: stat.isKernelThread || (status.isKernelThread && !stat.isExiting), uids: status.uids,
                 isZombie: stat.state == "Z" || stat.state == "X", isExiting: stat.isExiting,
-                memsAllowed: status.memsAllowed))
+                memsAllowed: status.memsAllowed,
+                image: status.uids.count > 1 ? procfs.programImage(pid, euid: status.uids[1]) : nil))
         } catch {
             return .failure(.from(error, pid: pid))
         }

@@ -5,36 +5,29 @@ import NUMAModel
 import NUMAProc
 
 /// numabalance's own read-only mapping of a window of another process's
-/// shared object: attached with shmat (a SysV segment, shmid = the inode
-/// maps shows) or mapped from /proc/PID/map_files/START-END (shmem, memfd,
+/// shared object, mapped from /proc/PID/map_files/START-END: the very file
+/// the process maps, whatever its kind (a SysV segment, shmem, memfd,
 /// MAP_SHARED|MAP_ANONYMOUS; needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN).
-/// mbind on it sets the object's policy, which every process mapping it
-/// then follows; MPOL_MF_MOVE_ALL moves the pages present in our page tables.
+/// SysV segments were once attached by shmid (the inode maps shows), which
+/// let a file named "/SYSV…" point root at any tenant's segment (security
+/// review 4.5): through map_files a forged name reaches only its own file,
+/// and the file opened must be the one sampled (device and inode).
+/// mbind on the window sets the object's policy, which every process mapping
+/// it then follows; MPOL_MF_MOVE_ALL moves the pages present in our page tables.
 struct LinuxSharedObjectView: SharedObjectView {
-    enum Attachment: Sendable {
-        case sysv(attachedAt: UInt64)
-        case mapped
-    }
-
     let base: UInt64
     let length: UInt64
     let objectPageOffset: UInt64
     let pageSize: UInt64
-    let attachment: Attachment
 
     static func open(pid: Int32, mapping: Mapping, window: Range<UInt64>, pageSize: UInt64)
         -> Result<LinuxSharedObjectView, SyscallError>
     {
+        if let forgery = KernelSharedMemory.forgery(mapping) {
+            return .failure(SyscallError("refused pid \(pid)'s mapping: \(forgery)", errno: EPERM))
+        }
         let length = window.upperBound - window.lowerBound
         let objectOffset = mapping.offset + window.lowerBound
-        if mapping.sharedObjectKind == .sysvShm {
-            let shmid = Int32(truncatingIfNeeded: mapping.inode)
-            return attach(shmid: shmid).map { address in
-                LinuxSharedObjectView(base: address + objectOffset, length: length,
-                                      objectPageOffset: objectOffset / pageSize, pageSize: pageSize,
-                                      attachment: .sysv(attachedAt: address))
-            }
-        }
         let name = String(mapping.start, radix: 16) + "-" + String(mapping.end, radix: 16)
         let path = "/proc/\(pid)/map_files/\(name)"
         let opened = Syscall.call("open of \(path)") { () -> Int32 in
@@ -43,11 +36,26 @@ struct LinuxSharedObjectView: SharedObjectView {
         }
         return opened.flatMap { fd in
             defer { Glibc.close(fd) }
-            return map(fd: fd, length: length, offset: objectOffset, path: path).map { address in
+            return sameObject(fd: fd, mapping: mapping, path: path).flatMap {
+                map(fd: fd, length: length, offset: objectOffset, path: path)
+            }.map { address in
                 LinuxSharedObjectView(base: address, length: length, objectPageOffset: objectOffset / pageSize,
-                                      pageSize: pageSize, attachment: .mapped)
+                                      pageSize: pageSize)
             }
         }
+    }
+
+    /// The file behind the entry is the object sampled: the range may have
+    /// been unmapped and mapped again with another file since maps was read.
+    private static func sameObject(fd: Int32, mapping: Mapping, path: String) -> Result<Void, SyscallError> {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return .failure(SyscallError("fstat of \(path)", errno: errno)) }
+        let device = DeviceNumber(statDevice: UInt64(info.st_dev))
+        guard DeviceNumber(mapping.device) == device, UInt64(info.st_ino) == mapping.inode else {
+            return .failure(SyscallError("refused \(path): it is device \(device) inode \(info.st_ino) now, "
+                                         + "not the \(mapping.device) inode \(mapping.inode) sampled", errno: ESTALE))
+        }
+        return .success(())
     }
 
     func residentPages() -> Result<[Int], SyscallError> {
@@ -61,12 +69,18 @@ struct LinuxSharedObjectView: SharedObjectView {
         }.map { vector.indices.filter { vector[$0] & 1 != 0 } }
     }
 
-    func populate(pages: [Int]) {
+    /// One populate per run of resident pages (a read of a hole would
+    /// allocate). A run that fails (the object shrank under us: a sharer's
+    /// ftruncate) is counted, never a SIGBUS (security review 4.6).
+    func populate(pages: [Int]) -> Int {
+        var missed = 0
         for run in contiguousRuns(pages) {
             let start = base + UInt64(run.lowerBound) * pageSize
-            _ = clinux_prefault_read(UnsafeRawPointer(bitPattern: UInt(start)),
-                                     Int(UInt64(run.count) * pageSize), Int(pageSize))
+            let rc = clinux_populate_read(UnsafeRawPointer(bitPattern: UInt(start)),
+                                          Int(UInt64(run.count) * pageSize), Int(pageSize))
+            if rc != 0 { missed += run.count }
         }
+        return missed
     }
 
     func policy() -> Result<MemoryPolicySpec, SyscallError> {
@@ -96,16 +110,7 @@ struct LinuxSharedObjectView: SharedObjectView {
     }
 
     func close() {
-        switch attachment {
-        case .sysv(let address): _ = clinux_shm_detach(UnsafeRawPointer(bitPattern: UInt(address)))
-        case .mapped: _ = clinux_unmap(UnsafeMutableRawPointer(bitPattern: UInt(base)), Int(length))
-        }
-    }
-
-    private static func attach(shmid: Int32) -> Result<UInt64, SyscallError> {
-        var address: UnsafeMutableRawPointer?
-        return Syscall.check("shmat of SysV segment \(shmid)") { clinux_shm_attach_readonly(shmid, &address) }
-            .map { UInt64(UInt(bitPattern: address)) }
+        _ = clinux_unmap(UnsafeMutableRawPointer(bitPattern: UInt(base)), Int(length))
     }
 
     private static func map(fd: Int32, length: UInt64, offset: UInt64, path: String) -> Result<UInt64, SyscallError> {

@@ -90,7 +90,8 @@ struct ObjectPolicySetter {
         case .success(let pages): resident = pages
         case .failure(let error): return .failure(error)
         }
-        view.populate(pages: resident)
+        let gone = view.populate(pages: resident)
+        if gone > 0 { tally.notMoved["gone: the object shrank while it was read", default: 0] += gone }
         let range = AddressRange(start: view.base, end: view.base + view.length)
         let target = Self.target(policy, view: view, pageSize: page)
         let mover = PageMover(kernel: kernel, options: options)
@@ -163,9 +164,7 @@ struct ObjectPolicySetter {
     /// The capability a refusal points at, by the door used.
     private func explain(_ error: SyscallError, mapping: Mapping) -> String {
         guard error.errno == 1 || error.errno == 13 else { return error.description }
-        if error.operation.hasPrefix("shmat") {
-            return "not permitted: \(error); attaching another user's SysV segment needs read permission on it or CAP_IPC_OWNER"
-        }
+        if error.operation.hasPrefix("refused") { return error.description }
         if error.operation.hasPrefix("open of /proc") {
             return "not permitted: \(error); /proc/PID/map_files needs CAP_CHECKPOINT_RESTORE (Linux 5.9+) or CAP_SYS_ADMIN, "
                 + "and CAP_DAC_READ_SEARCH for another user's process (the folder is mode 0500)"

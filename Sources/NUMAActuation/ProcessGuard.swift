@@ -2,10 +2,12 @@ import NUMAModel
 
 /// The safety checks before any action (DESIGN.md, "Safety"): the pid still
 /// names the process that was observed (pid + start time, then a pidfd),
-/// and it is none of pid 1, a kernel thread, a zombie or numabalance itself.
+/// it still runs the program it ran when sampled (an exec keeps pid and
+/// start time), and it is none of pid 1, a kernel thread, a zombie or
+/// numabalance itself.
 public enum ProcessGuard {
-    public static func check(_ identity: ProcessIdentity, kernel: any KernelInterface, selfPID: Int32)
-        -> Result<ProcessFacts, ActuationError>
+    public static func check(_ identity: ProcessIdentity, kernel: any KernelInterface, selfPID: Int32,
+                             sampled image: ProgramImage? = nil) -> Result<ProcessFacts, ActuationError>
     {
         let pid = identity.pid
         if pid <= 1 { return .failure(.refused(pid: pid, why: "pid 1 (init) and pid 0 are never acted on")) }
@@ -13,6 +15,10 @@ public enum ProcessGuard {
         return kernel.process(pid).flatMap { facts in
             if facts.identity != identity { return .failure(.processChanged(expected: identity, found: facts.identity)) }
             if facts.isExitingOrZombie { return .failure(.exited(pid: pid)) }
+            if let image, let now = facts.image, now != image {
+                return .failure(.refused(pid: pid, why: "it runs another program since it was sampled "
+                    + "(an exec: \(image) then, \(now) now); looked at afresh next round"))
+            }
             if facts.isKernelThread {
                 return .failure(.refused(pid: pid, why: "\(TerminalText.escaped(facts.comm)) is a kernel thread: it has no user memory and its affinity is the kernel's"))
             }
@@ -21,10 +27,10 @@ public enum ProcessGuard {
     }
 
     /// Checks, then watches the process for exit while acting on it.
-    public static func watch(_ identity: ProcessIdentity, kernel: any KernelInterface, selfPID: Int32)
-        -> Result<(ProcessFacts, any ProcessWatch), ActuationError>
+    public static func watch(_ identity: ProcessIdentity, kernel: any KernelInterface, selfPID: Int32,
+                             sampled image: ProgramImage? = nil) -> Result<(ProcessFacts, any ProcessWatch), ActuationError>
     {
-        check(identity, kernel: kernel, selfPID: selfPID).flatMap { facts in
+        check(identity, kernel: kernel, selfPID: selfPID, sampled: image).flatMap { facts in
             kernel.watch(identity).map { (facts, $0) }
         }
     }

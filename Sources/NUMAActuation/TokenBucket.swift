@@ -5,9 +5,14 @@ import Synchronization
 /// that fills at the MB/s rate up to one burst (about a second's worth).
 /// Moves are cut in batches of at most one burst, and each batch waits for
 /// its tokens, so a long move runs at the rate and can stop between batches.
+/// A bucket may draw from a parent too (a policy's own rate within the
+/// daemon's): every byte is spent from both, so no set of policies moves
+/// faster than the daemon's total (security review 6.5).
 public final class TokenBucket: Sendable {
     public let bytesPerSecond: Double
     public let burstSeconds: Double
+    /// The bucket every byte is also spent from.
+    public let parent: TokenBucket?
     private let clock: any KernelInterface
     private struct State {
         var tokens: Double
@@ -15,32 +20,39 @@ public final class TokenBucket: Sendable {
     }
     private let state: Mutex<State>
 
-    public init(bytesPerSecond: Double, burstSeconds: Double = 1, clock: any KernelInterface) {
+    public init(bytesPerSecond: Double, burstSeconds: Double = 1, clock: any KernelInterface,
+                within parent: TokenBucket? = nil) {
         self.bytesPerSecond = max(1, bytesPerSecond)
         self.burstSeconds = max(0.01, burstSeconds)
+        self.parent = parent
         self.clock = clock
         let full = self.bytesPerSecond * self.burstSeconds
         state = Mutex(State(tokens: full, last: clock.now()))
     }
 
-    /// The most one batch may move: a burst's worth.
-    public var capacity: Double { bytesPerSecond * burstSeconds }
+    /// The most one batch may move: a burst's worth (of the parent's too).
+    public var capacity: Double { min(bytesPerSecond * burstSeconds, parent?.capacity ?? .infinity) }
 
-    /// Tokens in the bucket now.
+    /// Tokens in the bucket now (and in its parent).
     public var available: Double {
         let now = clock.now()
-        return state.withLock { refill(&$0, now: now) }
+        return min(state.withLock { refill(&$0, now: now) }, parent?.available ?? .infinity)
     }
 
     /// Whether `bytes` can be spent at once, without waiting: the condition
     /// for one uninterruptible call (migrate_pages, mbind with a move).
     public func fitsNow(_ bytes: UInt64) -> Bool { Double(bytes) <= available }
 
-    /// Takes `bytes` (at most a burst), sleeping until the bucket holds them.
-    /// Returns the seconds waited.
+    /// Takes `bytes` (at most a burst), sleeping until the bucket holds them,
+    /// then until the parent does. Returns the seconds waited.
     @discardableResult
     public func take(_ bytes: UInt64) -> Double {
         let amount = min(Double(bytes), capacity)
+        let waited = takeOwn(amount)
+        return waited + (parent?.take(UInt64(amount)) ?? 0)
+    }
+
+    private func takeOwn(_ amount: Double) -> Double {
         var waited = 0.0
         while true {
             let now = clock.now()
@@ -67,6 +79,7 @@ public final class TokenBucket: Sendable {
             _ = refill(&s, now: now)
             s.tokens -= Double(bytes)
         }
+        parent?.charge(bytes)
     }
 
     /// Pages per batch: a burst's worth, at least one.
@@ -76,7 +89,7 @@ public final class TokenBucket: Sendable {
 
     private func refill(_ s: inout State, now: Double) -> Double {
         if now > s.last {
-            s.tokens = min(capacity, s.tokens + (now - s.last) * bytesPerSecond)
+            s.tokens = min(bytesPerSecond * burstSeconds, s.tokens + (now - s.last) * bytesPerSecond)
             s.last = now
         }
         return s.tokens
@@ -117,6 +130,9 @@ public struct ActuationOptions: Sendable {
     public var objectWindowBytes: UInt64
     /// numabalance's own pid, never acted on.
     public var selfPID: Int32
+    /// The program each process ran when it was sampled: an act on one that
+    /// runs another since (an exec, setuid or not) is refused.
+    public var sampledImages: [ProcessIdentity: ProgramImage] = [:]
 
     public init(budget: TokenBucket, stop: StopSignal = StopSignal(),
                 progress: (@Sendable (MoveProgress) -> Void)? = nil, maxPagesPerCall: Int = 65_536,

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Glibc
 import NUMAActuation
+import NUMADaemon
 
 /// `numabalance restore [--pid P]`: undo what the journal says numabalance
 /// changed — affinity and shared objects' policies — newest first.
@@ -17,21 +18,31 @@ struct RestoreCommand: ParsableCommand {
             exited, or whose pid now names another process, is skipped. Each undo \
             is journalled, so a second restore does nothing.
 
+            With --kernel-balancing, only kernel.numa_balancing: the value a \
+            daemon saved in /run/numabalance before it wrote 0, if that daemon \
+            did not exit cleanly (the unit's ExecStopPost= runs this after every \
+            stop, a crash or SIGKILL included). Nothing is done while a daemon \
+            runs: the value is its to restore.
+
             Exit status: 0 when everything undoable was restored (or there was \
             nothing), 1 when something could not be.
             """
     )
 
+    @Flag(help: "Restore kernel.numa_balancing left saved by a daemon that did not exit cleanly, and nothing else.")
+    var kernelBalancing = false
+
     @Option(help: "Only this process.")
     var pid: Int32?
 
-    @Option(name: .customLong("state-dir"), help: "Folder of the journal (default: $NUMABALANCE_STATE_DIR, /var/lib/numabalance for root, else ~/.local/state/numabalance).")
+    @Option(name: .customLong("state-dir"), help: "Folder of the journal (default: /var/lib/numabalance for root, else $NUMABALANCE_STATE_DIR or ~/.local/state/numabalance).")
     var stateDirectory: String?
 
     @Flag(help: "Print JSON: {restored: [{id, pid, kind, status, detail}]}.")
     var json = false
 
     func run() throws {
+        if kernelBalancing { return try restoreKernelBalancing() }
         let journal = Journal.inDirectory(stateDirectory ?? Journal.defaultDirectory())
         let restorer = Restorer(kernel: LinuxKernel(), journal: journal, selfPID: getpid(),
                                 by: "numabalance restore (pid \(getpid()))")
@@ -50,5 +61,24 @@ struct RestoreCommand: ParsableCommand {
             }
         }
         if results.contains(where: { $0.status == .failed }) { throw ExitCode(1) }
+    }
+
+    private func restoreKernelBalancing() throws {
+        let host = HostState()
+        let claim = host.claim()
+        switch (claim.lock, claim.recovered) {
+        case (.failure(let error), _):
+            guard let holder = error.holder else { throw CommandError(error.description) }
+            print("numabalance (pid \(holder)) is running: kernel.numa_balancing is its to restore")
+        case (.success(let lock), .success(let value)?):
+            lock.release()
+            print(value.map { "restored kernel.numa_balancing=\($0)" }
+                ?? "nothing to restore: no value saved in \(host.folder)")
+        case (.success(let lock), .failure(let error)?):
+            lock.release()
+            throw CommandError("cannot restore kernel.numa_balancing: \(error)")
+        case (.success(let lock), nil):
+            lock.release()
+        }
     }
 }

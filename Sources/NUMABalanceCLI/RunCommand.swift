@@ -29,9 +29,9 @@ struct RunCommand: ParsableCommand {
             a crash.
 
             Needs root, or: CAP_SYS_PTRACE (other users' processes), CAP_SYS_NICE \
-            (shared pages, others' affinity), CAP_IPC_OWNER (SysV segments), \
-            CAP_CHECKPOINT_RESTORE with CAP_DAC_READ_SEARCH (shared anonymous memory \
-            through map_files, another user's folder being mode 0500) and, \
+            (shared pages, others' affinity), CAP_CHECKPOINT_RESTORE with \
+            CAP_DAC_READ_SEARCH (shared memory, SysV segments too, through \
+            map_files, another user's folder being mode 0500) and, \
             with kernelBalancing: disable, CAP_SYS_ADMIN. It drops every other \
             capability at start and sets no_new_privs.
 

@@ -100,7 +100,7 @@ public struct SetObjectPolicy: Hashable, Sendable, Codable {
     /// `SharedObject.key`.
     public var objectKey: String
     /// A process that maps the object, and where: the actuator's way in
-    /// (shmat, or /proc/pid/map_files/START-END).
+    /// (/proc/pid/map_files/START-END).
     public var via: ProcessIdentity
     public var ranges: [AddressRange]
     public var policy: ObjectPolicy

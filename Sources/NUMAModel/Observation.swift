@@ -193,6 +193,8 @@ public struct Observation: Hashable, Sendable, Codable {
     /// Affinities of threads that differ from the main thread's
     /// (`allowedCPUs`), each once: per-thread pins. Empty when all agree.
     public var threadAffinities: [CPUSet] = []
+    /// The program it ran when sampled; an act checks it still does.
+    public var image: ProgramImage?
 
     /// Every distinct affinity among the threads, the main thread's first.
     public var affinities: [CPUSet] { [allowedCPUs] + threadAffinities }

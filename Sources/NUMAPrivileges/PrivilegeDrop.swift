@@ -14,15 +14,15 @@ extension Privileges {
     /// CAP_SYS_PTRACE for the ptrace read check of move_pages/migrate_pages
     /// and /proc files of other users' or non-dumpable processes;
     /// CAP_SYS_NICE for MPOL_MF_MOVE_ALL, nodes outside a target's cpuset and
-    /// other users' affinity; CAP_IPC_OWNER to attach others' SysV segments;
-    /// CAP_CHECKPOINT_RESTORE for /proc/PID/map_files, with
+    /// other users' affinity; CAP_CHECKPOINT_RESTORE for /proc/PID/map_files
+    /// (every shared object, SysV segments too, is reached there), with
     /// CAP_DAC_READ_SEARCH to search another user's (the folder is mode 0500,
     /// owned by the process's user: PostgreSQL's buffers, say); and CAP_SYS_ADMIN only
     /// to write kernel.numa_balancing (`kernelBalancing: disable`).
     /// Not CAP_DAC_OVERRIDE: the daemon runs as root and owns its folders, and
     /// reads nobody else's files (DAC_READ_SEARCH lets it read any, write none).
     public static func daemonNeeds(disableKernelBalancing: Bool) -> [Capability] {
-        var needs: [Capability] = [.sysPtrace, .sysNice, .ipcOwner, .checkpointRestore, .dacReadSearch]
+        var needs: [Capability] = [.sysPtrace, .sysNice, .checkpointRestore, .dacReadSearch]
         if disableKernelBalancing { needs.append(.sysAdmin) }
         return needs
     }

@@ -40,7 +40,6 @@ public struct Privileges: Sendable {
 public enum Capability: String, CaseIterable, Sendable {
     case sysPtrace = "CAP_SYS_PTRACE"
     case sysNice = "CAP_SYS_NICE"
-    case ipcOwner = "CAP_IPC_OWNER"
     case checkpointRestore = "CAP_CHECKPOINT_RESTORE"
     case dacReadSearch = "CAP_DAC_READ_SEARCH"
     case sysAdmin = "CAP_SYS_ADMIN"
@@ -49,7 +48,6 @@ public enum Capability: String, CaseIterable, Sendable {
         switch self {
         case .sysPtrace: CAP_SYS_PTRACE
         case .sysNice: CAP_SYS_NICE
-        case .ipcOwner: CAP_IPC_OWNER
         case .checkpointRestore: 40  // CAP_CHECKPOINT_RESTORE, Linux 5.9; older headers lack it.
         case .sysAdmin: CAP_SYS_ADMIN
         case .dacReadSearch: CAP_DAC_READ_SEARCH
@@ -121,9 +119,8 @@ extension Privileges {
     /// What carrying out `action` needs that this process lacks (DESIGN.md,
     /// "Least privilege"): CAP_SYS_NICE for another user's affinity, for
     /// MPOL_MF_MOVE_ALL and for nodes outside the target's cpuset;
-    /// CAP_SYS_PTRACE for moving another user's pages; CAP_IPC_OWNER for
-    /// another user's SysV segment; CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN
-    /// for /proc/PID/map_files, with CAP_DAC_READ_SEARCH when the process is
+    /// CAP_SYS_PTRACE for moving another user's pages; CAP_CHECKPOINT_RESTORE
+    /// or CAP_SYS_ADMIN for /proc/PID/map_files (every shared object), with CAP_DAC_READ_SEARCH when the process is
     /// another user's. Empty when nothing is missing.
     public func shortfalls(for action: Action, owners: [Int32: TargetOwner]) -> [CapabilityShortfall] {
         var result: [CapabilityShortfall] = []
@@ -159,19 +156,13 @@ extension Privileges {
             if a.moveExisting {
                 need([.sysNice], "moving the pages of shared object \(a.objectKey) needs MPOL_MF_MOVE_ALL (pages several processes map)")
             }
-            if a.objectKey.hasPrefix(SharedObject.Kind.sysvShm.rawValue + ":") {
-                if isOthers(a.via.pid) {
-                    need([.ipcOwner], "attaching the SysV segment of \(who(a.via.pid)), another user's, unless its mode lets you read it")
-                }
-            } else {
-                need([.checkpointRestore, .sysAdmin],
-                     "opening /proc/\(a.via.pid)/map_files (the only way to map \(a.objectKey) from outside)")
-                // map_files is a mode-0500 folder owned by the process's user:
-                // searching another user's needs DAC_READ_SEARCH as well.
-                if isOthers(a.via.pid) {
-                    need([.dacReadSearch],
-                         "searching /proc/\(a.via.pid)/map_files of \(who(a.via.pid)), another user's (a mode-0500 folder)")
-                }
+            need([.checkpointRestore, .sysAdmin],
+                 "opening /proc/\(a.via.pid)/map_files (the only way to map \(a.objectKey) from outside)")
+            // map_files is a mode-0500 folder owned by the process's user:
+            // searching another user's needs DAC_READ_SEARCH as well.
+            if isOthers(a.via.pid) {
+                need([.dacReadSearch],
+                     "searching /proc/\(a.via.pid)/map_files of \(who(a.via.pid)), another user's (a mode-0500 folder)")
             }
         }
         return result

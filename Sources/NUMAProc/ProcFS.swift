@@ -134,4 +134,16 @@ extension ProcFS {
     public func identity(_ pid: Int32) throws(ProcReadError) -> ProcessIdentity {
         ProcessIdentity(pid: pid, startTime: try stat(pid).startTimeTicks)
     }
+
+    /// The program the process runs (the executable /proc/PID/exe leads to,
+    /// with the effective uid given from its status); nil when the link
+    /// cannot be followed (a kernel thread, an exiting process, no access).
+    public func programImage(_ pid: Int32, euid: UInt32) -> ProgramImage? {
+        let fd = open(path(pid, "exe"), 0o10000000 | O_CLOEXEC)   // O_PATH, which Swift's Glibc lacks
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = Glibc.stat()
+        guard fstat(fd, &info) == 0 else { return nil }
+        return ProgramImage(euid: euid, device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+    }
 }

@@ -49,8 +49,13 @@ public struct ProcessSampler: Sendable {
         let mapsStart = monotonicSeconds()
         let mappings = try read(pid) { () throws(ProcReadError) in try procfs.maps(pid) }
         let eligible = mappings.filter { $0.isEligible(hugetlb: options.hugetlb) }
+        let forged = eligible.compactMap { KernelSharedMemory.forgery($0) }
+        // The shared object of a mapping, unless it only claims to be a SysV segment.
+        func object(_ mapping: Mapping) -> SharedObject? {
+            forged.isEmpty || KernelSharedMemory.forgery(mapping) == nil ? mapping.sharedObject : nil
+        }
         let sampler = AddressSampler(regions: eligible.map {
-            EligibleRegion(start: $0.start, end: $0.end, sharedObject: $0.sharedObject?.key,
+            EligibleRegion(start: $0.start, end: $0.end, sharedObject: object($0)?.key,
                            pageBytes: $0.isHugeTLB ? HugePages.defaultBytes : 0)
         }, pageSize: pageSize)
         let mapsSeconds = monotonicSeconds() - mapsStart
@@ -88,7 +93,7 @@ public struct ProcessSampler: Sendable {
         let cgroupRoot = options.cgroupRoot ?? self.cgroupRoot
         let cpuset = (try? procfs.effectiveCpuset(pid, cgroupRoot: cgroupRoot))?.cpus
         let huge = options.readHugePages ? (try? procfs.smapsRollup(pid))?.anonHugePagesBytes : nil
-        let objects = Dictionary(eligible.compactMap(\.sharedObject).map { ($0.key, $0) },
+        let objects = Dictionary(eligible.compactMap(object).map { ($0.key, $0) },
                                  uniquingKeysWith: { a, b in
                                      var merged = a
                                      merged.bytes += b.bytes
@@ -102,11 +107,14 @@ public struct ProcessSampler: Sendable {
             hugePageBytes: huge, sharedObjects: objects.keys.sorted().compactMap { objects[$0] },
             kernelFaults: faults, events: events, cpusetCPUs: cpuset, writtenPagesByNode: written)
         observation.threadAffinities = ThreadCPUSampler.otherAffinities(cpuAfter, main: status.cpusAllowed)
+        observation.image = status.uids.count > 1 ? procfs.programImage(pid, euid: status.uids[1]) : nil
+        observation.events += forged.map { "not a SysV segment: \($0)" }
         return SamplingReport(observation: observation, probeSeconds: round.probeSeconds,
                               design: round.design, mapsSeconds: mapsSeconds,
                               tiers: AccessTiers(kernelHintFaults: faultTier, softDirty: writesNote ?? "off"),
                               cpuBaseline: CPUBaseline(identity: identity, readings: cpuAfter, time: ended,
-                                                       writesCleared: options.trackWrites && written != nil))
+                                                       writesCleared: options.trackWrites && written != nil),
+                              forgedSegments: forged)
     }
 
     private func kernelFaults(pid: Int32, tids: [Int32], options: SamplingOptions)

@@ -80,4 +80,7 @@ public struct SamplingReport: Sendable {
     public var tiers: AccessTiers
     /// This round's closing readings, for the next round of the same process.
     public var cpuBaseline: CPUBaseline
+    /// Mappings named like SysV segments that are not (KernelSharedMemory):
+    /// sampled as the files they are, never treated as a shared object.
+    public var forgedSegments: [String] = []
 }

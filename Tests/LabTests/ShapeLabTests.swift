@@ -301,6 +301,30 @@ extension LabTests {
             #expect(touching.isEmpty, "moves that take its huge pages: \(touching.map(\.id))")
         }
 
+        // MARK: forged SysV segment
+
+        /// A tenant's file named like a SysV segment (security review 4.5):
+        /// maps showed "/SYSV0000beef (deleted)" for it, and the daemon used
+        /// to plan a segment policy through a child and shmat the shmid of
+        /// the file's inode number, whichever tenant's segment that was. Now
+        /// its device gives it away: named in the log, never an object policy.
+        @Test("a file named like a SysV segment is refused, named in the log, never given an object policy")
+        func forgedSegment() async throws {
+            let run = try await Self.run()
+            let maps = try run.text("forged-maps.txt")
+            #expect(maps.contains(" /SYSV0000beef (deleted)"), "the forgery did not look like a segment: \(maps)")
+            let pids = try run.trimmed("forged-pids.txt").split(separator: ",").compactMap { Int($0) }
+            #expect(pids.count == 3, "\(pids)")
+            let log = try run.text("standalone-daemon.log")
+            let warnings = log.split(separator: "\n").filter { $0.contains("refused a forged SysV segment") }
+            #expect(warnings.contains { $0.contains("/SYSV0000beef (deleted) is on device") },
+                    "no refusal naming the file in the log: \(warnings.prefix(3))")
+            let policies = try ShapeJournal(run).acts.filter { act in
+                act.kind == "setObjectPolicy" && pids.contains { act.via == $0 || act.on.contains($0) }
+            }
+            #expect(policies.isEmpty, "object policies through the forgery: \(policies.map(\.id))")
+        }
+
         /// The suite's time budget (Tests/run under 50 minutes). Measured: 261
         /// to 389 s here since the probe reads whole numa_maps and every end
         /// status waits for an idle daemon; CI's machine ran this guest about

@@ -52,6 +52,41 @@ struct HostSyscallTests {
         #expect(try kernel.affinity(ofThread: child.pid).get() == original)
     }
 
+    /// Security review 4.2: an exec keeps pid and start time, so the identity
+    /// check alone let an act meant for the sampled program reach the next
+    /// one (a setuid one, say). A shell sampled, then exec'ing sleep.
+    @Test("a child that exec'd another program since it was sampled is refused; the program sampled is acted on",
+          .enabled(if: hostHasTwoCPUs))
+    func execSinceSampledRefused() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "read line; exec /bin/sleep 30"]
+        let input = Pipe()
+        process.standardInput = input
+        try process.run()
+        defer { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        let pid = process.processIdentifier
+        let facts = try kernel.process(pid).get()
+        let shell = try #require(facts.image, "no program image for the shell child")
+        var options = liveOptions()
+        options.sampledImages[facts.identity] = shell
+        let pin = { Action.setAffinity(SetAffinity(process: facts.identity, cpus: CPUSet([1]), nodes: [0], reason: testReason)) }
+        #expect(LinuxActuator(kernel: kernel, options: options).perform(pin()).outcome.status == .done)
+
+        input.fileHandleForWriting.write(Data("go\n".utf8))
+        var now: ProgramImage?
+        for _ in 0..<500 {
+            now = try kernel.process(pid).get().image
+            if now != shell { break }
+            usleep(10_000)
+        }
+        try #require(now != nil && now != shell, "the child never exec'd sleep")
+        #expect(try kernel.process(pid).get().identity == facts.identity, "an exec keeps pid and start time")
+        let record = LinuxActuator(kernel: kernel, options: options).perform(pin())
+        #expect(record.outcome.status == .failed, "\(record.outcome)")
+        #expect(record.outcome.error?.contains("runs another program since it was sampled") == true, "\(record.outcome)")
+    }
+
     @Test("the dry run leaves a child's affinity as it was", .enabled(if: hostHasTwoCPUs))
     func dryRunLeavesAffinity() throws {
         let child = try SleepingChild()

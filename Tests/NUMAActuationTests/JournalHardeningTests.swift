@@ -8,6 +8,14 @@ import Testing
 /// and 5; security review §3.1, §3.5, §4.8).
 @Suite("Journal: torn lines, symlinks, ids")
 struct JournalHardeningTests {
+    @Test("root's journal folder is /var/lib/numabalance whatever NUMABALANCE_STATE_DIR says; others may choose")
+    func stateFolderVariableNotForRoot() {
+        let environment = ["NUMABALANCE_STATE_DIR": "/tmp/numabalance", "HOME": "/home/u"]
+        #expect(Journal.defaultDirectory(environment: environment, isRoot: true) == "/var/lib/numabalance")
+        #expect(Journal.defaultDirectory(environment: environment, isRoot: false) == "/tmp/numabalance")
+        #expect(Journal.defaultDirectory(environment: ["HOME": "/home/u"], isRoot: false) == "/home/u/.local/state/numabalance")
+    }
+
     @Test("an entry appended after a torn line starts on its own line: it is read, and restore undoes an act once")
     func appendAfterTornLine() throws {
         let kernel = RecordingKernel()

@@ -230,7 +230,7 @@ struct FakeObjectView: SharedObjectView {
         let pages = kernel.state.withLock { $0.pages[0] ?? [:] }
         return .success((0..<Int(length / page)).filter { pages[base + UInt64($0) * page] != nil })
     }
-    func populate(pages: [Int]) {}
+    func populate(pages: [Int]) -> Int { 0 }
     func policy() -> Result<MemoryPolicySpec, SyscallError> { .success(MemoryPolicySpec(mode: .default)) }
     func applyPolicy(_ policy: MemoryPolicySpec, moveShared: Bool) -> Result<Void, SyscallError> {
         kernel.mbind(base: base, length: length, policy: policy, moveShared: moveShared)

@@ -47,13 +47,14 @@ import Testing
                                    "systemd-analyze is missing: run Packaging/dev-deps (installs the systemd package)")
         let unit = try #require(SystemTestFiles.text(Self.packaging + "/numabalance.service"))
         #expect(unit.contains("ExecStart=/usr/local/bin/numabalance run\n"))
-        // verify checks that ExecStart= names an executable: use the built one, else /bin/true.
+        #expect(unit.contains("ExecStopPost=+/usr/local/bin/numabalance restore --kernel-balancing\n"))
+        // verify checks that every Exec*= names an executable: use the built one, else /bin/true.
         let built = Self.builtBinary() ?? "/bin/true"
         let folder = SystemTestFiles.temporaryFolder()
         defer { SystemTestFiles.remove(folder) }
         let copy = folder + "/numabalance.service"
-        try unit.replacingOccurrences(of: "ExecStart=/usr/local/bin/numabalance run",
-                                      with: "ExecStart=\(built) run")
+        try unit.replacingOccurrences(of: "=/usr/local/bin/numabalance ", with: "=\(built) ")
+            .replacingOccurrences(of: "=+/usr/local/bin/numabalance ", with: "=+\(built) ")
             .write(toFile: copy, atomically: false, encoding: .utf8)
 
         let process = Process()
@@ -82,7 +83,7 @@ import Testing
         #expect(value("Type") == "notify")
         #expect(value("NoNewPrivileges") == "yes")
         #expect(value("CapabilityBoundingSet")?.split(separator: " ").sorted()
-            == ["CAP_CHECKPOINT_RESTORE", "CAP_DAC_READ_SEARCH", "CAP_IPC_OWNER", "CAP_SYS_ADMIN", "CAP_SYS_NICE", "CAP_SYS_PTRACE"])
+            == ["CAP_CHECKPOINT_RESTORE", "CAP_DAC_READ_SEARCH", "CAP_SYS_ADMIN", "CAP_SYS_NICE", "CAP_SYS_PTRACE"])
         for forbidden in ["ProtectKernelTunables", "ProtectProc", "ProcSubset", "PrivatePIDs", "PrivateIPC", "PrivateNetwork",
                           "SystemCallFilter"] {
             #expect(value(forbidden) == nil, "\(forbidden)= would break the daemon")

@@ -8,9 +8,9 @@ import Testing
 @Suite struct PrivilegeDropTests {
     @Test func theDaemonKeepsWhatDesignSaysAndSysAdminOnlyToDisable() {
         #expect(Privileges.daemonNeeds(disableKernelBalancing: false)
-            == [.sysPtrace, .sysNice, .ipcOwner, .checkpointRestore, .dacReadSearch])
+            == [.sysPtrace, .sysNice, .checkpointRestore, .dacReadSearch])
         #expect(Privileges.daemonNeeds(disableKernelBalancing: true)
-            == [.sysPtrace, .sysNice, .ipcOwner, .checkpointRestore, .dacReadSearch, .sysAdmin])
+            == [.sysPtrace, .sysNice, .checkpointRestore, .dacReadSearch, .sysAdmin])
         #expect(!Privileges.daemonNeeds(disableKernelBalancing: true).map(\.rawValue).contains("CAP_DAC_OVERRIDE"))
     }
 

@@ -70,13 +70,6 @@ long clinux_set_mempolicy(int mode, const unsigned long *nodemask,
 long clinux_get_mempolicy_at(int *mode, unsigned long *nodemask,
                              unsigned long maxnode, void *addr);
 
-/// Attaches SysV segment `shmid` read-only at an address the kernel
-/// chooses. Returns 0 and the address, or -errno. Wraps shmat(2).
-int clinux_shm_attach_readonly(int shmid, void **address);
-
-/// Detaches a SysV segment. Returns 0 or -errno. Wraps shmdt(2).
-int clinux_shm_detach(const void *address);
-
 /// Maps `length` bytes of `fd` from `offset`, shared and read-only.
 /// Returns 0 and the address, or -errno. Wraps mmap(2).
 int clinux_map_shared_readonly(int fd, size_t length, off_t offset, void **address);
@@ -88,10 +81,13 @@ int clinux_unmap(void *address, size_t length);
 /// resident. Returns 0 or -errno. Wraps mincore(2).
 int clinux_mincore(void *address, size_t length, unsigned char *vector);
 
-/// Reads one byte of every page in [address, address+length) so that each
-/// (resident) page gets mapped in the caller's page tables. Returns a
-/// checksum the caller ignores (it keeps the reads from being optimised away).
-unsigned long clinux_prefault_read(const void *address, size_t length, size_t page_size);
+/// Maps every page of [address, address+length) into the caller's page
+/// tables as a read would (for a shared object's resident pages, so that
+/// mbind's MPOL_MF_MOVE_ALL reaches them): madvise(MADV_POPULATE_READ) on
+/// Linux 5.14+, else a read of each page with SIGBUS caught. Returns 0, or
+/// -EFAULT when part of the range is past the end of its file (truncated
+/// since: a plain read would have raised SIGBUS), or -errno.
+int clinux_populate_read(const void *address, size_t length, size_t page_size);
 
 /// 1 when the process behind `pidfd` has exited, 0 while it runs, or -errno.
 /// Wraps poll(2) on a pidfd.

@@ -26,13 +26,14 @@ struct RebalanceCommand: AsyncParsableCommand {
             otherwise hybrid (the kernel's balancer places private pages).
 
             Locality is re-sampled afterwards. Every action is journalled (JSON \
-            lines, fsync) with what it replaced, in $NUMABALANCE_STATE_DIR, else \
-            /var/lib/numabalance for root, else ~/.local/state/numabalance; \
+            lines, fsync) with what it replaced, in /var/lib/numabalance for root \
+            (--state-dir to change it), else $NUMABALANCE_STATE_DIR or \
+            ~/.local/state/numabalance; \
             `numabalance restore` undoes affinity and policy changes.
 
             Permissions: your own processes need nothing; another user's need \
             CAP_SYS_PTRACE (pages) and CAP_SYS_NICE (affinity); shared objects need \
-            CAP_SYS_NICE (MPOL_MF_MOVE_ALL) and, unless SysV, CAP_CHECKPOINT_RESTORE \
+            CAP_SYS_NICE (MPOL_MF_MOVE_ALL) and CAP_CHECKPOINT_RESTORE \
             or CAP_SYS_ADMIN (/proc/PID/map_files), with CAP_DAC_READ_SEARCH for \
             another user's. A missing one is named.
 

@@ -19,12 +19,19 @@ extension Balancer {
     }
 
 
+    /// The daemon's bucket, or a policy's with its own `maxRateMBps` that
+    /// draws from the daemon's too: the daemon's rate bounds them all.
     func bucket(for policy: Policy?) -> TokenBucket {
-        let daemonRate = settings.config.migration.maxRateMBps
-        let key = policy?.memory.maxRateMBps == nil ? "" : "policy:" + (policy?.name ?? "")
-        let rate = min(daemonRate, policy?.memory.maxRateMBps ?? daemonRate) * 1_048_576
-        if let existing = buckets[key], existing.bytesPerSecond == rate { return existing }
-        let fresh = TokenBucket(bytesPerSecond: rate, clock: kernel)
+        let daemonRate = settings.config.migration.maxRateMBps * 1_048_576
+        let daemon: TokenBucket
+        if let existing = buckets[""], existing.bytesPerSecond == daemonRate { daemon = existing } else {
+            daemon = TokenBucket(bytesPerSecond: daemonRate, clock: kernel)
+            buckets = ["": daemon]  // a new total: the policies' buckets are made again within it
+        }
+        guard let policy, let policyRate = policy.memory.maxRateMBps else { return daemon }
+        let key = "policy:" + policy.name, rate = min(daemonRate, policyRate * 1_048_576)
+        if let existing = buckets[key], existing.bytesPerSecond == rate, existing.parent === daemon { return existing }
+        let fresh = TokenBucket(bytesPerSecond: rate, clock: kernel, within: daemon)
         buckets[key] = fresh
         return fresh
     }
@@ -50,9 +57,12 @@ extension Balancer {
     }
 
     func act(_ actions: [Action], budget: TokenBucket, now: Double) {
-        let options = ActuationOptions(
+        var options = ActuationOptions(
             budget: budget, stop: stop, progress: movePing, objectWindowBytes: Self.objectWindowBytes,
             selfPID: selfPID)
+        for identity in actions.flatMap(\.processes) {
+            if let image = tracked[identity.pid]?.last?.image { options.sampledImages[identity] = image }
+        }
         let dryRun = settings.config.dryRun
         let actuator: any Actuator = dryRun
             ? DryRunActuator(kernel: kernel, options: options) : LinuxActuator(kernel: kernel, options: options)

@@ -21,6 +21,13 @@ extension Balancer {
                 let pid = observation.identity.pid
                 inFlight.remove(pid)
                 guard let entry = tracked[pid], entry.identity == observation.identity else { continue }
+                if !report.forgedSegments.isEmpty, !entry.forgeryLogged {
+                    entry.forgeryLogged = true
+                    logger.warning("refused a forged SysV segment", metadata: [
+                        "pid": "\(pid)", "comm": "\(entry.comm)",
+                        "mappings": "\(report.forgedSegments.joined(separator: "; "))",
+                    ])
+                }
                 let firstRound = entry.last == nil && !entry.primed
                 let previousRSS = entry.last?.rssBytes ?? entry.foundRSS
                 // Setting up is a start's business: once settled, a process

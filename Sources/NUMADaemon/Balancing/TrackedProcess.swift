@@ -51,6 +51,8 @@ final class TrackedProcess {
     var threadsMovedAt: Double?
     /// The affinity numabalance set, to tell its own pin from the user's.
     var ownAffinity: CPUSet?
+    /// Its mappings named like SysV segments that are not were logged (once a process).
+    var forgeryLogged = false
 
     init(identity: ProcessIdentity, comm: String, standing: Standing, policy: Policy, generation: UInt64,
          nextLook: Double) {

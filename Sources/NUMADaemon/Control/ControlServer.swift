@@ -210,7 +210,10 @@ private final class ControlServerLoop: Sendable {
             if fds[1].revents != 0 { return }
             guard fds[0].revents & Int16(POLLIN) != 0 else { continue }
             let connection = accept(listenFD, nil, nil)
-            guard connection >= 0 else { continue }
+            guard connection >= 0 else {
+                if AcceptFailure(errno: errno) == .backOff { usleep(100_000) }
+                continue
+            }
             // Glibc's Swift module lacks accept4; the daemon executes nothing anyway.
             _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
             serve(connection)
@@ -219,11 +222,8 @@ private final class ControlServerLoop: Sendable {
     }
 
     private func serve(_ fd: Int32) {
-        var timeout = timeval(tv_sec: ControlServer.requestTimeoutSeconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        // A client that stops reading must not hold the thread either.
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        guard let line = readLine(fd) else {
+        let seconds = Double(ControlServer.requestTimeoutSeconds)
+        guard let line = readLine(fd, seconds: seconds) else {
             reply(fd, "error: no request line within \(ControlServer.requestTimeoutSeconds) s\n")
             return
         }
@@ -235,29 +235,18 @@ private final class ControlServerLoop: Sendable {
     }
 
     /// The first line (without its newline and surrounding blanks), or nil
-    /// when none arrived in time. A line is at most 1 KiB.
-    private func readLine(_ fd: Int32) -> String? {
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 256)
-        while bytes.count < 1024 {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; return nil }
-            if n == 0 { break }
-            bytes += buffer[0..<n]
-            if bytes.contains(UInt8(ascii: "\n")) { break }
-        }
-        guard !bytes.isEmpty else { return nil }
-        let line = bytes.split(separator: UInt8(ascii: "\n"), maxSplits: 1, omittingEmptySubsequences: false)[0]
+    /// when none arrived within `seconds` in all. A line is at most 1 KiB.
+    private func readLine(_ fd: Int32, seconds: Double) -> String? {
+        let newline = UInt8(ascii: "\n")
+        guard let bytes = SocketRequest.read(fd, seconds: seconds, limit: 1024, complete: { $0.contains(newline) }),
+              !bytes.isEmpty
+        else { return nil }
+        let line = bytes.split(separator: newline, maxSplits: 1, omittingEmptySubsequences: false)[0]
         return String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// A client that stops reading gets the same deadline as for its request.
     private func reply(_ fd: Int32, _ answer: String) {
-        let bytes = Array(answer.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
-            if n < 0 { if errno == EINTR { continue }; return }
-            offset += n
-        }
+        SocketRequest.send(fd, Array(answer.utf8), seconds: Double(ControlServer.requestTimeoutSeconds))
     }
 }

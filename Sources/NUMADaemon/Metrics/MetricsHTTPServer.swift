@@ -4,14 +4,23 @@ import NUMAPolicy
 import Synchronization
 
 /// `metrics.listen`: Prometheus' text format over HTTP/1.0 on a loopback
-/// address (the config refuses any other). One thread, one connection at a
-/// time: a scraper every few seconds is the whole load.
+/// address (the config refuses any other). Any local user can connect, so
+/// no client may hold it (security review 2.5, 2.6): each connection is
+/// served on its own thread, at most `maxClients` at once (more are closed
+/// at once), with one deadline for the whole request and answer; a failed
+/// accept(2) is logged and survived.
 final class MetricsHTTPServer: Sendable {
+    static let maxClients = 8
+    static let requestSeconds = 2.0
+    static let requestLimit = 16_384
+
     private let fd: Int32
     private let stopping = Atomic<Bool>(false)
+    private let clients = Atomic<Int>(0)
     private let done = DispatchSemaphore(value: 0)
 
-    init(address: ListenAddress, body: @escaping @Sendable () -> String) throws {
+    init(address: ListenAddress, log: @escaping @Sendable (String) -> Void = { _ in },
+         body: @escaping @Sendable () -> String) throws {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         hints.ai_flags = AI_NUMERICSERV
@@ -25,18 +34,41 @@ final class MetricsHTTPServer: Sendable {
         guard socketFD >= 0 else { throw DaemonError("metrics.listen: socket: \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
         setsockopt(socketFD, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        guard bind(socketFD, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0, listen(socketFD, 8) == 0 else {
+        guard bind(socketFD, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0, listen(socketFD, 16) == 0 else {
             let text = String(cString: strerror(errno))
             close(socketFD)
             throw DaemonError("metrics.listen \(address): cannot listen: \(text)")
         }
         fd = socketFD
         let thread = Thread { [self] in
+            var lastError: Int32 = 0
             while !stopping.load(ordering: .acquiring) {
                 let client = accept(fd, nil, nil)
-                if client < 0 { if errno == EINTR { continue } else { break } }
-                Self.serve(client, body: body)
-                close(client)
+                if client < 0 {
+                    let code = errno
+                    if stopping.load(ordering: .acquiring) { break }
+                    // Logged when it changes, not at every retry of an EMFILE storm.
+                    if code != EINTR, code != lastError {
+                        log("metrics endpoint: accept failed: \(String(cString: strerror(code))); still serving")
+                    }
+                    lastError = code
+                    if AcceptFailure(errno: code) == .backOff { usleep(100_000) }
+                    continue
+                }
+                lastError = 0
+                _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+                guard clients.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue <= Self.maxClients else {
+                    clients.wrappingSubtract(1, ordering: .acquiringAndReleasing)
+                    close(client)
+                    continue
+                }
+                let worker = Thread { [self] in
+                    Self.serve(client, body: body)
+                    close(client)
+                    clients.wrappingSubtract(1, ordering: .acquiringAndReleasing)
+                }
+                worker.name = "nb-metrics-client"
+                worker.start()
             }
             done.signal()
         }
@@ -44,18 +76,13 @@ final class MetricsHTTPServer: Sendable {
         thread.start()
     }
 
-    /// GET /metrics answers the exposition; anything else 404.
-    private static func serve(_ client: Int32, body: () -> String) {
-        var timeout = timeval(tv_sec: 2, tv_usec: 0)
-        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var request: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while request.count < 16_384 {
-            let n = buffer.withUnsafeMutableBytes { read(client, $0.baseAddress, $0.count) }
-            if n <= 0 { break }
-            request += buffer[0..<n]
-            if request.count >= 4, String(decoding: request.suffix(4), as: UTF8.self) == "\r\n\r\n" { break }
-        }
+    /// GET /metrics answers the exposition; anything else 404. The request
+    /// is complete at its blank line, wherever that falls in what was read.
+    static func serve(_ client: Int32, body: () -> String) {
+        let end: [UInt8] = Array("\r\n\r\n".utf8)
+        guard let request = SocketRequest.read(client, seconds: requestSeconds, limit: requestLimit,
+                                               complete: { $0.firstRange(of: end) != nil })
+        else { return }
         let line = String(decoding: request, as: UTF8.self).split(separator: "\r\n").first ?? ""
         let parts = line.split(separator: " ")
         let found = parts.count >= 2 && parts[0] == "GET" && (parts[1] == "/metrics" || parts[1] == "/")
@@ -63,13 +90,7 @@ final class MetricsHTTPServer: Sendable {
         let head = "HTTP/1.0 \(found ? "200 OK" : "404 Not Found")\r\n"
             + "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
             + "Content-Length: \(content.utf8.count)\r\nConnection: close\r\n\r\n"
-        let bytes = Array((head + content).utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
-            if n <= 0 { break }
-            offset += n
-        }
+        SocketRequest.send(client, Array((head + content).utf8), seconds: requestSeconds)
     }
 
     func stop() {

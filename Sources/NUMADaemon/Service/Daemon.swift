@@ -27,14 +27,16 @@ struct DaemonEnvironment: Sendable {
 
 /// `numabalance run`: the start-up sequence, the services, the shutdown.
 ///
-/// Start: settings (a bad file stops the start with file:line:column), the
-/// lock, the kernel balancer (a value left saved by a crash is restored
-/// first), capabilities dropped to what is needed, samplers, control
+/// Start: as root, the host's lock and a kernel.numa_balancing left saved
+/// by a crash restored (HostState, before anything can fail); settings (a
+/// bad file stops the start with file:line:column), the lock, the kernel
+/// balancer, capabilities dropped to what is needed, samplers, control
 /// socket, READY=1. Then SIGHUP reloads, SIGTERM stops: the batch in
 /// flight ends (about a second), STOPPING=1, the kernel balancer is
 /// restored, exit 0.
 public enum Daemon {
-    public static func run(source: SettingsSource) -> Int32 {
+    public static func run(source: SettingsSource, host: HostState = HostState()) -> Int32 {
+        let claim: HostState.Claim? = geteuid() == 0 ? host.claim() : nil
         let topology: Topology
         do { topology = try TopologyReader().read() } catch {
             FileHandle.standardError.write(Data("numabalance: cannot read the NUMA topology: \(error)\n".utf8))
@@ -49,14 +51,30 @@ public enum Daemon {
         let logLevel = DaemonLogHandler.bootstrap(level: config.logLevel)
         let logger = Logger(label: "numabalance")
 
+        switch claim?.recovered {
+        case .success(let value?)?:
+            logger.warning("restored kernel.numa_balancing=\(value), left at 0 by a run that did not exit cleanly")
+        case .failure(let error)?: logger.error("cannot restore kernel.numa_balancing left by an earlier run: \(error)")
+        default: break
+        }
+        let claimsHost = HostState.claimsHost(dryRun: config.dryRun,
+                                              disablesKernelBalancing: config.kernelBalancing == .disable)
         let lock: InstanceLock
-        do { lock = try InstanceLock(stateDirectory: config.stateDirectory) } catch {
+        do {
+            if claimsHost, let claim {
+                lock = try claim.lock.get()
+            } else {
+                if case .success(let hostLock)? = claim?.lock { hostLock.release() }  // a dry run leaves the host alone
+                lock = try InstanceLock(stateDirectory: config.stateDirectory)
+            }
+        } catch {
             logger.error("not starting: \(error)")
             return 1
         }
         defer { lock.release() }
 
-        let kernelSwitch = KernelBalancingSwitch(stateDirectory: config.stateDirectory)
+        let kernelSwitch = claimsHost && claim != nil
+            ? host.kernelSwitch() : KernelBalancingSwitch(stateDirectory: config.stateDirectory)
         let mode: PlacementMode
         do { mode = try setUpKernelBalancing(kernelSwitch, setting: config.kernelBalancing, logger: logger) } catch {
             logger.error("not starting: \(error)")
@@ -110,7 +128,11 @@ public enum Daemon {
         defer { server.stop() }
         var metricsServer: MetricsHTTPServer?
         if let listen = config.metrics.listen {
-            do { metricsServer = try MetricsHTTPServer(address: listen) { environment.metrics.text() } } catch {
+            do {
+                metricsServer = try MetricsHTTPServer(address: listen, log: { logger.warning("\($0)") }) {
+                    environment.metrics.text()
+                }
+            } catch {
                 logger.error("not starting: \(error)")
                 return 1
             }

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import NUMAProc
 import Synchronization
 
 /// Why the instance lock could not be taken.
@@ -25,17 +26,12 @@ public final class InstanceLock: Sendable {
     private let fd: Mutex<Int32>
 
     /// Takes the lock, creating the folder (0700) and the file (0600) when
-    /// missing, or throws naming the pid that holds it.
+    /// missing, or throws naming the pid that holds it. The folder must be
+    /// one of our own (OwnFolder).
     public init(stateDirectory: String) throws(InstanceLockError) {
         path = stateDirectory + "/" + Self.fileName
-        if !FileManager.default.fileExists(atPath: stateDirectory) {
-            do {
-                try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true,
-                                                        attributes: [.posixPermissions: 0o700])
-            } catch {
-                throw InstanceLockError("cannot create the state folder \(stateDirectory): "
-                    + "\(error.localizedDescription); set stateDirectory in the config to a folder root can write")
-            }
+        if let problem = OwnFolder.prepare(stateDirectory) {
+            throw InstanceLockError("cannot use \(stateDirectory) for the lock: \(problem)")
         }
         // Never through a symlink: the pid written below would truncate the
         // link's target (a --state-dir in a folder others can write).

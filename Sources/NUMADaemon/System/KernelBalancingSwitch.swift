@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import NUMAProc
 
 /// Why kernel.numa_balancing could not be read, saved, written or restored.
 public struct KernelBalancingError: Error, CustomStringConvertible, Sendable {
@@ -108,14 +109,9 @@ public struct KernelBalancingSwitch: Sendable {
     }
 
     private func save(_ value: Int) throws(KernelBalancingError) {
-        if !FileManager.default.fileExists(atPath: stateDirectory) {
-            do {
-                try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true,
-                                                        attributes: [.posixPermissions: 0o700])
-            } catch {
-                throw KernelBalancingError("cannot create the state folder \(stateDirectory): "
-                    + "\(error.localizedDescription); set stateDirectory in the config to a folder root can write")
-            }
+        if let problem = OwnFolder.prepare(stateDirectory) {
+            throw KernelBalancingError("cannot save kernel.numa_balancing in \(stateDirectory): \(problem); "
+                + "kernel.numa_balancing was left at \(value) (not disabled)")
         }
         let partial = savedPath + ".partial"
         func failed(_ what: String, _ code: Int32) -> KernelBalancingError {

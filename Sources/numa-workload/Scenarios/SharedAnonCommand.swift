@@ -14,7 +14,10 @@ struct SharedAnonCommand: ParsableCommand {
             (before any thread exists, so fork is safe), each sweeping the whole \
             mapping with one thread, pinned to --cpu-node's CPUs when given. Ready \
             lines: the parent's first (role=parent), then one per child (role=child). \
-            SIGTERM to the parent stops them all; a child whose parent dies stops too.
+            SIGTERM to the parent stops them all; a child whose parent dies stops too. \
+            With --file, the mapping is of that file instead (created, never \
+            replaced): the lab names one like a SysV segment to check that the \
+            daemon is not fooled.
             """
     )
 
@@ -22,6 +25,7 @@ struct SharedAnonCommand: ParsableCommand {
     @Option(help: "Children sharing the mapping.") var children = 2
     @Option(help: "The node the memory is first touched on.") var memNode = 0
     @Option(help: "Pin the children's threads to this node's CPUs.") var cpuNode: Int?
+    @Option(help: "Map this file (created; it must not exist) instead of anonymous memory.") var file: String?
     @OptionGroup var options: RunOptions
 
     func validate() throws {
@@ -34,8 +38,16 @@ struct SharedAnonCommand: ParsableCommand {
             try NodeCPUs.requireMemory(on: memNode)
             let cpus = try cpuNode.map { try NodeCPUs.cpus(of: $0) }
             let size = mib << 20
-            guard let base = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0),
-                  base != MAP_FAILED else { throw WorkloadError("mmap MAP_SHARED|MAP_ANONYMOUS of \(mib) MiB", errno: errno) }
+            let fd = try file.map { path -> Int32 in
+                let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+                guard fd >= 0 else { throw WorkloadError("create \(path)", errno: errno) }
+                guard ftruncate(fd, off_t(size)) == 0 else { throw WorkloadError("ftruncate \(path)", errno: errno) }
+                return fd
+            } ?? -1
+            defer { if fd >= 0 { close(fd) } }
+            let kind = fd >= 0 ? MAP_SHARED : MAP_SHARED | MAP_ANONYMOUS
+            guard let base = mmap(nil, size, PROT_READ | PROT_WRITE, kind, fd, 0),
+                  base != MAP_FAILED else { throw WorkloadError("mmap MAP_SHARED of \(mib) MiB", errno: errno) }
             let region = MemoryRegion(base: base, size: size)
             try MemoryPolicy.bound(to: memNode) { region.touch(0..<size) }
             let signals = StopSignals.block()

@@ -110,5 +110,5 @@ if want nobody; then
     snapshot "$pid" nobody-own-after
     stop "$workload"
 fi
-cp "$NUMABALANCE_STATE_DIR/journal.jsonl" "$out/journal.jsonl"
+cp "$journal_dir/journal.jsonl" "$out/journal.jsonl"
 mark end

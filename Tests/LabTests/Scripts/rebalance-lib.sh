@@ -1,6 +1,7 @@
 # Helpers for the rebalance lab scripts (sourced after lab-lib.sh).
 
-export NUMABALANCE_STATE_DIR=/tmp/nbstate
+# Root's journal (NUMABALANCE_STATE_DIR is not honoured for root); a tmpfs in the guest.
+journal_dir=/var/lib/numabalance
 
 # affinity PID NAME: every thread's Cpus_allowed_list, one "tid list" line each.
 affinity() {

@@ -6,8 +6,8 @@
 # through every section; each workload is judged by numa_maps and its
 # threads' CPUs, read here, not by the daemon.
 # Usage (inside numa-lab): sh shapes-2x2.sh BIN_FOLDER [SECTION,...]
-# Sections: sparse supervisor cpupin manythreads hugetlb cpupinhybrid (all by
-# default).
+# Sections: sparse supervisor cpupin manythreads hugetlb forged cpupinhybrid
+# (all by default).
 . "$(dirname "$0")/lab-lib.sh"
 . "$(dirname "$0")/rebalance-lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
@@ -222,6 +222,30 @@ POLICY
     settled hugetlb || exit 1
     stop "$workload_moved"; stop "$workload_alone"
     mark hugetlb-end
+fi
+
+# forged: a file named like a SysV segment (security review 4.5). A tmpfs
+# file SYSV0000beef, mapped shared by a parent and two children pinned to
+# node 1, first touched on node 0; then unlinked and its mount lazily
+# detached, so that maps shows "/SYSV0000beef (deleted)" as for a real
+# segment, on the tmpfs's device. Once named a segment, the daemon used to
+# shmat the shmid of the file's inode number: any tenant's segment.
+if want forged; then
+    mark forged-start
+    mkdir -p /tmp/forge && mount -t tmpfs forge /tmp/forge || exit 1
+    "$w" shared-anon --file /tmp/forge/SYSV0000beef --mib 16 --mem-node 0 --children 2 --cpu-node 1 \
+        > "$out/forged.log" 2>&1 &
+    workload=$!
+    wait_ready "$out/forged.log" 3 || exit 1
+    rm /tmp/forge/SYSV0000beef; umount -l /tmp/forge
+    ready_pids "$out/forged.log" > "$out/forged-pids.txt"
+    grep SYSV "/proc/$(first_pid "$out/forged.log")/maps" > "$out/forged-maps.txt"
+    mark forged-ready
+    # Two looks at the children at least (the two-stage filter), then idle.
+    sleep 20
+    settled forged || exit 1
+    stop "$workload"
+    mark forged-end
 fi
 
 daemon_stop standalone
