@@ -99,6 +99,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Every reader of hostile text under libFuzzer (Tests/fuzz), or replaying files.
+        .executableTarget(
+            name: "numabalance-fuzz",
+            dependencies: ["NUMAModel", "NUMAProc", "NUMAPolicy", "NUMADaemon"],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "numa-lab",
             dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],

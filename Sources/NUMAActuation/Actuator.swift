@@ -31,7 +31,9 @@ public struct LinuxActuator: Actuator {
         case .swap(let s):
             let both = [s.a, s.b].compactMap { try? setter.snapshot(pid: $0.pid).get() }.flatMap { $0 }
             return both.isEmpty ? nil : Replaced(affinity: both)
-        case .movePages, .moveRanges, .setObjectPolicy:
+        case .setObjectPolicy(let a):
+            return ObjectPolicySetter(kernel: kernel, options: options).currentPolicy(a).map { Replaced(objectPolicy: $0) }
+        case .movePages, .moveRanges:
             return nil
         }
     }

@@ -43,8 +43,13 @@ public struct JournalEntry: Hashable, Sendable, Codable {
 /// skipped and counted when reading).
 public struct Journal: Sendable {
     public let path: String
+    /// Past this size the journal is compacted after an append (JournalCompaction).
+    public var compactAt: Int
 
-    public init(path: String) { self.path = path }
+    public init(path: String, compactAt: Int = Journal.compactionBytes) {
+        self.path = path
+        self.compactAt = compactAt
+    }
 
     /// /var/lib/numabalance for root; else `$NUMABALANCE_STATE_DIR`,
     /// `$XDG_STATE_HOME/numabalance` or ~/.local/state/numabalance. Root
@@ -76,22 +81,13 @@ public struct Journal: Sendable {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
                                                         attributes: [.posixPermissions: 0o700])
             } catch {
-                throw .journal("cannot create \(folder): \(error.localizedDescription); set NUMABALANCE_STATE_DIR or --state-dir")
+                throw .journal("cannot create \(folder): \(error.localizedDescription); --state-dir names another folder")
             }
         }
-        // Never through a symlink: root appending to a link someone planted
-        // in a writable folder writes into the link's target. Read-write, to
-        // look at the last byte.
-        let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else {
-            if errno == ELOOP { throw .journal("\(path) is a symbolic link: refused (the journal is written only as a regular file)") }
-            throw .journal("cannot open \(path): \(errnoText(errno)); set NUMABALANCE_STATE_DIR or --state-dir")
-        }
+        let fd = try openLocked()
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
-            throw .journal("\(path) is not a regular file: refused")
-        }
+        guard fstat(fd, &info) == 0 else { throw .journal("cannot stat \(path): \(errnoText(errno))") }
         // A crash mid-write leaves a last line with no newline; an entry glued
         // to it would be lost with it (and restore would undo an act twice).
         if info.st_size > 0 {
@@ -100,7 +96,15 @@ public struct Journal: Sendable {
                 data.insert(UInt8(ascii: "\n"), at: 0)
             }
         }
-        let written = data.withUnsafeBytes { buffer -> Bool in
+        guard Self.writeAll(fd, data) else { throw .journal("cannot write \(path): \(errnoText(errno))") }
+        guard fsync(fd) == 0 else { throw .journal("cannot fsync \(path): \(errnoText(errno))") }
+        // The entry is safe; a compaction that fails leaves the file as it was.
+        if Int(info.st_size) + data.count > compactAt { try? compact(locked: fd) }
+    }
+
+    /// Writes all of `data` (write(2) may write less); false on an error.
+    static func writeAll(_ fd: Int32, _ data: Data) -> Bool {
+        data.withUnsafeBytes { buffer -> Bool in
             var offset = 0
             while offset < buffer.count {
                 let n = write(fd, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
@@ -109,8 +113,37 @@ public struct Journal: Sendable {
             }
             return true
         }
-        guard written else { throw .journal("cannot write \(path): \(errnoText(errno))") }
-        guard fsync(fd) == 0 else { throw .journal("cannot fsync \(path): \(errnoText(errno))") }
+    }
+
+    /// The journal opened for appending, with an exclusive flock(2): appends
+    /// by the daemon and by `rebalance` never interleave, and a compaction
+    /// (which replaces the file) never loses one. Never through a symlink:
+    /// root appending to a link someone planted in a writable folder writes
+    /// into the link's target. Read-write, to look at the last byte.
+    private func openLocked() throws(ActuationError) -> Int32 {
+        for _ in 0..<8 {
+            let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            guard fd >= 0 else {
+                if errno == ELOOP { throw .journal("\(path) is a symbolic link: refused (the journal is written only as a regular file)") }
+                throw .journal("cannot open \(path): \(errnoText(errno)); --state-dir names another folder")
+            }
+            var info = stat()
+            guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+                close(fd)
+                throw .journal("\(path) is not a regular file: refused")
+            }
+            var rc: Int32
+            repeat { rc = flock(fd, LOCK_EX) } while rc != 0 && errno == EINTR
+            // A compaction may have replaced the file while we waited: the
+            // lock must be on the one the path names now.
+            var now = stat()
+            if rc == 0, fstat(fd, &info) == 0, info.st_nlink > 0, lstat(path, &now) == 0,
+               now.st_ino == info.st_ino, now.st_dev == info.st_dev {
+                return fd
+            }
+            close(fd)
+        }
+        throw .journal("cannot lock \(path): it keeps being replaced")
     }
 
     /// Every entry, oldest first, and how many lines could not be read (a

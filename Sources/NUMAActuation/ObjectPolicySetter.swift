@@ -17,8 +17,7 @@ struct ObjectPolicySetter {
         case .success(let list): maps = list
         case .failure(let error): return (.failed(error, seconds: kernel.now() - started), nil)
         }
-        let starts = Set(action.ranges.map(\.start))
-        let targets = maps.filter { starts.contains($0.start) && $0.sharedObject?.key == action.objectKey }
+        let targets = action.mappings(in: maps)
         guard !targets.isEmpty else {
             return (ActionOutcome(status: .failed, summary: "not done",
                                   error: "pid \(pid) no longer maps \(action.objectKey) at \(action.ranges.map(\.description))"), nil)
@@ -81,6 +80,20 @@ struct ObjectPolicySetter {
     /// One window: populate, find the pages away from their node, then one
     /// mbind with MPOL_MF_MOVE_ALL when the move fits the budget at once,
     /// else mbind to set the policy and move_pages in budgeted batches.
+    /// The object's policy before the act, for the journal's intent line: a
+    /// kill -9 between two windows leaves the object half changed, and
+    /// `restore` then needs what it was (security review 6.1). Nil when the
+    /// object cannot be reached now (the act will say why).
+    func currentPolicy(_ action: SetObjectPolicy) -> MemoryPolicySpec? {
+        guard case .success(let maps) = kernel.mappings(action.via.pid),
+              let mapping = action.mappings(in: maps).first,
+              case .success(let view) = kernel.openSharedObject(pid: action.via.pid, mapping: mapping,
+                                                                 window: 0..<min(mapping.bytes, kernel.pageSize))
+        else { return nil }
+        defer { view.close() }
+        return try? view.policy().get()
+    }
+
     private func applyWindow(_ view: any SharedObjectView, policy: MemoryPolicySpec, moveExisting: Bool,
                              tally: inout MoveTally) -> Result<String, SyscallError> {
         guard moveExisting else { return view.applyPolicy(policy, moveShared: false).map { "mbind" } }
@@ -177,4 +190,13 @@ struct ObjectPolicySetter {
 struct NeverExits: ProcessWatch {
     var hasExited: Bool { false }
     func close() {}
+}
+
+extension SetObjectPolicy {
+    /// The mappings of the object the act goes through: the ranges planned,
+    /// still mapping that object (never another one mapped there since).
+    func mappings(in maps: [Mapping]) -> [Mapping] {
+        let starts = Set(ranges.map(\.start))
+        return maps.filter { starts.contains($0.start) && $0.sharedObject?.key == objectKey }
+    }
 }

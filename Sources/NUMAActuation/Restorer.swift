@@ -97,11 +97,10 @@ public struct Restorer: Sendable {
 
     private func restorePolicy(_ action: SetObjectPolicy, policy: MemoryPolicySpec, id: String) -> RestoreResult {
         let pid = action.via.pid
-        let starts = Set(action.ranges.map(\.start))
         guard case .success(let maps) = kernel.mappings(pid) else {
             return RestoreResult(id: id, pid: pid, kind: "setObjectPolicy", status: .skipped, detail: "pid \(pid) is gone")
         }
-        let targets = maps.filter { starts.contains($0.start) && $0.sharedObject?.key == action.objectKey }
+        let targets = action.mappings(in: maps)
         guard !targets.isEmpty else {
             return RestoreResult(id: id, pid: pid, kind: "setObjectPolicy", status: .skipped,
                                  detail: "pid \(pid) no longer maps \(action.objectKey)")

@@ -36,7 +36,7 @@ struct NumaWorkload: ParsableCommand {
             Numa02Command.self, ShmGroupCommand.self, SplitCommand.self, WorkerCommand.self,
             SharedAnonCommand.self, ProbeCommand.self,
             SparseHeapCommand.self, SupervisorCommand.self, CPUPinCommand.self, ManyThreadsCommand.self,
-            HugeTLBCommand.self,
+            HugeTLBCommand.self, ManyMappingsCommand.self,
         ]
     )
 }

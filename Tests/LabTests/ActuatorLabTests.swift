@@ -30,7 +30,7 @@ struct RebalanceJSON: Decodable {
 /// under names of their own (their $LAB_OUT must not be the other suites').
 actor ScriptRuns {
     static let rebalance = ScriptRuns(prefix: "rebalance", timeoutSeconds: 480)
-    static let daemon = ScriptRuns(prefix: "daemon", timeoutSeconds: 1200)
+    static let daemon = ScriptRuns(prefix: "daemon", timeoutSeconds: 1500)
 
     let prefix: String
     let timeoutSeconds: Int

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import NUMAActuation
 import NUMAModel
+import NUMAProc
 import Testing
 
 /// The journal as hostile folders and crashes leave it (issue 15, points 4
@@ -98,5 +99,70 @@ struct JournalHardeningTests {
         }
         let intents = try journal.read().entries.filter { $0.phase == .intent }.map(\.id)
         #expect(intents.count == 40 && Set(intents).count == 40, "\(intents.count) intents, \(Set(intents).count) ids")
+    }
+}
+
+/// Issue 15, point 5 (security review 3.7): the journal grew without end
+/// and its reader stops at 64 MiB; compaction keeps what restore and a
+/// restart need.
+@Suite("Journal compaction")
+struct JournalCompactionTests {
+    static let live = ProcessIdentity(pid: 4242, startTime: 7)
+    static let dead = ProcessIdentity(pid: 4343, startTime: 7)
+
+    static func pin(_ who: ProcessIdentity) -> Action {
+        .setAffinity(SetAffinity(process: who, cpus: CPUSet([1]), nodes: [0], reason: testReason))
+    }
+
+    static func move(_ who: ProcessIdentity) -> Action {
+        .moveRanges(MoveRanges(process: who, ranges: [AddressRange(start: 0x1000, end: 0x2000)], to: 1, bytes: 4096,
+                               reason: testReason))
+    }
+
+    static func act(_ id: String, _ action: Action, time: Double, replaced: Replaced? = nil, outcome: Bool = true)
+        -> [JournalEntry]
+    {
+        let intent = JournalEntry(id: id, phase: .intent, time: time, by: "test", action: action, replaced: replaced)
+        guard outcome else { return [intent] }
+        return [intent, JournalEntry(id: id, phase: .outcome, time: time, by: "test", action: action, replaced: replaced,
+                                     outcome: ActionOutcome(status: .done, summary: "done"))]
+    }
+
+    @Test("kept: the last line of recent acts and of old acts restore could undo on a live process; the rest goes")
+    func whatIsKept() {
+        let now = 100_000.0, old = now - 2 * Journal.keptSeconds
+        let was = Replaced(affinity: [ThreadAffinity(tid: 4242, cpus: CPUSet([0, 1]))])
+        var entries = Self.act("old-move", Self.move(Self.live), time: old)
+        entries += Self.act("old-pin-live", Self.pin(Self.live), time: old, replaced: was)
+        entries += Self.act("old-pin-dead", Self.pin(Self.dead), time: old, replaced: was)
+        entries += Self.act("old-pin-undone", Self.pin(Self.live), time: old, replaced: was)
+        entries.append(JournalEntry(id: "old-pin-undone", phase: .restored, time: old, by: "test", restores: "old-pin-undone"))
+        entries += Self.act("recent-move", Self.move(Self.dead), time: now - 60)
+        entries += Self.act("cut-short", Self.move(Self.live), time: now - 5, outcome: false)
+        let kept = Journal.compacted(entries, now: now) { $0 == Self.live }
+        #expect(kept.map { "\($0.id) \($0.phase.rawValue)" }
+            == ["old-pin-live outcome", "recent-move outcome", "cut-short intent"])
+    }
+
+    @Test("an append past the size cap compacts the file; what restore needs is still there")
+    func appendCompacts() throws {
+        let path = temporaryJournal().path
+        let filler = Journal(path: path, compactAt: .max), journal = Journal(path: path, compactAt: 16 << 10)
+        let me = try ProcFS().identity(getpid())
+        let was = Replaced(affinity: [ThreadAffinity(tid: me.pid, cpus: CPUSet([0, 1]))])
+        for entry in Self.act("pin", Self.pin(me), time: 1000, replaced: was) { try filler.append(entry) }
+        var index = 0
+        while (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 < 20 << 10 {
+            for entry in Self.act("move-\(index)", Self.move(Self.dead), time: 1000) { try filler.append(entry) }
+            index += 1
+        }
+        let before = try journal.read().entries.count
+        for entry in Self.act("now", Self.move(me), time: Date().timeIntervalSince1970) { try journal.append(entry) }
+        let after = try journal.read()
+        #expect(before > 20)
+        #expect(after.damaged == 0)
+        #expect(after.entries.map(\.id) == ["pin", "now", "now"], "\(after.entries.map(\.id).prefix(10))")
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: journal.path)[.size] as? Int)
+        #expect(size < 4096, "\(size) bytes after compaction")
     }
 }

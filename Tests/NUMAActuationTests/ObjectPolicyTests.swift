@@ -39,6 +39,28 @@ struct ObjectPolicyTests {
         #expect(!changes.contains { $0.hasPrefix("move_pages") }, "\(changes)")
     }
 
+    /// Security review 6.1: the intent line carried no old policy (it was
+    /// read only once the first window was open), so an mbind cut short by
+    /// kill -9 left an object that `restore` skipped.
+    @Test("the intent carries the object's old policy: an act cut short by a crash is restored from it")
+    func intentCarriesTheOldPolicy() throws {
+        let (kernel, action) = Self.kernelWithObject()
+        let old = MemoryPolicySpec(mode: .interleave, nodes: [0, 1])
+        kernel.state.withLock { $0.objectPolicy = old }
+        let actuator = LinuxActuator(kernel: kernel, options: options(kernel))
+        let replaced = try #require(actuator.prepare(.setObjectPolicy(action)), "no old policy in the intent")
+        #expect(replaced.objectPolicy == old)
+        // The intent on disk, the mbind done, then kill -9: no outcome line.
+        let journal = temporaryJournal()
+        try journal.append(JournalEntry(id: "crash-0", phase: .intent, time: 0, by: "test",
+                                        action: .setObjectPolicy(action), replaced: replaced))
+        _ = actuator.perform(.setObjectPolicy(action))
+        #expect(kernel.state.withLock { $0.objectPolicy } == MemoryPolicySpec(mode: .preferred, nodes: [1]))
+        let results = try Restorer(kernel: kernel, journal: journal, selfPID: 99, by: "test").restore()
+        #expect(results.map(\.status) == [.restored], "\(results)")
+        #expect(kernel.state.withLock { $0.objectPolicy } == old)
+    }
+
     /// Seen in the lab: a PostgreSQL backend the plan went through had
     /// disconnected by the act; the failure cost the group its cool-down and
     /// the buffers were never interleaved while the clients ran.

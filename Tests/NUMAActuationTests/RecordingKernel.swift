@@ -32,6 +32,8 @@ final class RecordingKernel: KernelInterface {
         /// Shared objects can be opened (else every open is refused, EPERM);
         /// their pages live in pid 0's table (the caller's address space).
         var objectsOpen = false
+        /// The shared object's policy (one object in these tests).
+        var objectPolicy = MemoryPolicySpec(mode: .default)
         /// An open of a shared object finds its map_files entry gone (ENOENT);
         /// with `exitsOnObjectOpen` the process is gone too (it exited meanwhile).
         var objectEntryGone = false
@@ -231,8 +233,9 @@ struct FakeObjectView: SharedObjectView {
         return .success((0..<Int(length / page)).filter { pages[base + UInt64($0) * page] != nil })
     }
     func populate(pages: [Int]) -> Int { 0 }
-    func policy() -> Result<MemoryPolicySpec, SyscallError> { .success(MemoryPolicySpec(mode: .default)) }
+    func policy() -> Result<MemoryPolicySpec, SyscallError> { .success(kernel.state.withLock { $0.objectPolicy }) }
     func applyPolicy(_ policy: MemoryPolicySpec, moveShared: Bool) -> Result<Void, SyscallError> {
+        kernel.state.withLock { $0.objectPolicy = policy }
         kernel.mbind(base: base, length: length, policy: policy, moveShared: moveShared)
         return .success(())
     }

@@ -84,10 +84,50 @@ import Testing
         #expect(value("NoNewPrivileges") == "yes")
         #expect(value("CapabilityBoundingSet")?.split(separator: " ").sorted()
             == ["CAP_CHECKPOINT_RESTORE", "CAP_DAC_READ_SEARCH", "CAP_SYS_ADMIN", "CAP_SYS_NICE", "CAP_SYS_PTRACE"])
-        for forbidden in ["ProtectKernelTunables", "ProtectProc", "ProcSubset", "PrivatePIDs", "PrivateIPC", "PrivateNetwork",
-                          "SystemCallFilter"] {
+        for forbidden in ["ProtectKernelTunables", "ProtectProc", "ProcSubset", "PrivatePIDs", "PrivateNetwork"] {
             #expect(value(forbidden) == nil, "\(forbidden)= would break the daemon")
         }
+        #expect(value("ExecStopPost") == "+/usr/local/bin/numabalance restore --kernel-balancing")
+        #expect(value("SystemCallFilter")?.hasPrefix("~") == true, "a deny-list, never an allow-list")
+        #expect(value("SystemCallErrorNumber") == "EPERM")
+    }
+
+    /// The system calls numabalance makes: its actuator and sampler (the
+    /// NUMA calls, affinity, map_files and mincore/madvise), its daemon
+    /// (capabilities, pidfd, sockets, locks, eventfd) and the runtime under it.
+    static let callsMade = [
+        "move_pages", "migrate_pages", "mbind", "set_mempolicy", "get_mempolicy", "sched_setaffinity",
+        "sched_getaffinity", "capset", "capget", "prctl", "pidfd_open", "poll", "ppoll", "mincore", "madvise",
+        "mmap", "munmap", "mprotect", "flock", "accept", "accept4", "socket", "bind", "listen", "connect", "sendto",
+        "recvfrom", "setsockopt", "shutdown", "read", "write", "pread64", "pwrite64", "openat", "fstat",
+        "newfstatat", "statx", "close", "rename", "renameat", "unlink", "unlinkat", "mkdir", "mkdirat", "fsync",
+        "fchmod", "chmod", "futex", "clone", "clone3", "getdents64", "lseek", "ftruncate", "eventfd2",
+        "clock_nanosleep", "nanosleep", "clock_gettime", "getpid", "gettid", "getuid", "geteuid", "rt_sigaction",
+        "rt_sigprocmask", "sigaltstack", "kill", "tgkill", "exit", "exit_group", "set_robust_list", "rseq",
+        "getrandom", "sched_yield", "fcntl", "ioctl", "uname", "sysinfo", "getrlimit", "prlimit64",
+    ]
+
+    @Test(.enabled("systemd-analyze is missing and installing it needs root (Packaging/dev-deps)") {
+        systemdAnalyze != nil || geteuid() == 0 || !(ProcessInfo.processInfo.environment["CI"] ?? "").isEmpty
+    })
+    func systemCallFilterDeniesNothingTheDaemonCalls() throws {
+        let analyze = try #require(Self.systemdAnalyze, "systemd-analyze is missing: run Packaging/dev-deps")
+        let unit = try #require(SystemTestFiles.text(Self.packaging + "/numabalance.service"))
+        let filter = try #require(unit.split(separator: "\n").last { $0.hasPrefix("SystemCallFilter=~") })
+        let groups = filter.dropFirst("SystemCallFilter=~".count).split(separator: " ").map(String.init)
+        #expect(groups.count >= 8, "\(groups)")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: analyze)
+        process.arguments = ["syscall-filter"] + groups
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let denied = Set(text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && !$0.hasPrefix("#") && !$0.hasPrefix("@") })
+        #expect(denied.contains("ptrace") && denied.contains("mount"), "the groups were not expanded: \(denied.count) calls")
+        #expect(denied.isDisjoint(with: Self.callsMade), "denied: \(denied.intersection(Self.callsMade).sorted())")
     }
 
     /// The numabalance built next to this test binary, when there is one.

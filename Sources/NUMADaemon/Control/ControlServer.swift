@@ -237,16 +237,29 @@ private final class ControlServerLoop: Sendable {
     /// The first line (without its newline and surrounding blanks), or nil
     /// when none arrived within `seconds` in all. A line is at most 1 KiB.
     private func readLine(_ fd: Int32, seconds: Double) -> String? {
-        let newline = UInt8(ascii: "\n")
-        guard let bytes = SocketRequest.read(fd, seconds: seconds, limit: 1024, complete: { $0.contains(newline) }),
-              !bytes.isEmpty
+        guard let bytes = SocketRequest.read(fd, seconds: seconds, limit: 1024,
+                                             complete: { $0.contains(UInt8(ascii: "\n")) })
         else { return nil }
-        let line = bytes.split(separator: newline, maxSplits: 1, omittingEmptySubsequences: false)[0]
-        return String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return ControlLine.text(bytes)
     }
 
     /// A client that stops reading gets the same deadline as for its request.
     private func reply(_ fd: Int32, _ answer: String) {
         SocketRequest.send(fd, Array(answer.utf8), seconds: Double(ControlServer.requestTimeoutSeconds))
+    }
+}
+
+/// The control protocol's request line, from the bytes a client sent.
+public enum ControlLine {
+    /// The first line without its newline and surrounding blanks; nil for no bytes.
+    public static func text(_ bytes: [UInt8]) -> String? {
+        guard !bytes.isEmpty else { return nil }
+        let line = bytes.split(separator: UInt8(ascii: "\n"), maxSplits: 1, omittingEmptySubsequences: false)[0]
+        return String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The request the bytes ask for, nil when none is known.
+    public static func request(in bytes: [UInt8]) -> ControlRequest? {
+        text(bytes).flatMap(ControlRequest.init(rawValue:))
     }
 }

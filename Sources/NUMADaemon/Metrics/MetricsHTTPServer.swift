@@ -83,9 +83,7 @@ final class MetricsHTTPServer: Sendable {
         guard let request = SocketRequest.read(client, seconds: requestSeconds, limit: requestLimit,
                                                complete: { $0.firstRange(of: end) != nil })
         else { return }
-        let line = String(decoding: request, as: UTF8.self).split(separator: "\r\n").first ?? ""
-        let parts = line.split(separator: " ")
-        let found = parts.count >= 2 && parts[0] == "GET" && (parts[1] == "/metrics" || parts[1] == "/")
+        let found = HTTPRequestLine.isMetricsRequest(request)
         let content = found ? body() : "not found: metrics are at /metrics\n"
         let head = "HTTP/1.0 \(found ? "200 OK" : "404 Not Found")\r\n"
             + "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
@@ -98,5 +96,15 @@ final class MetricsHTTPServer: Sendable {
         shutdown(fd, Int32(SHUT_RDWR))
         close(fd)
         _ = done.wait(timeout: .now() + 2)
+    }
+}
+
+/// The one HTTP request the metrics endpoint answers.
+public enum HTTPRequestLine {
+    /// Whether the request's first line is GET /metrics (or GET /).
+    public static func isMetricsRequest(_ request: [UInt8]) -> Bool {
+        let line = String(decoding: request, as: UTF8.self).split(separator: "\r\n").first ?? ""
+        let parts = line.split(separator: " ")
+        return parts.count >= 2 && parts[0] == "GET" && (parts[1] == "/metrics" || parts[1] == "/")
     }
 }

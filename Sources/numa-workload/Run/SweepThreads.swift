@@ -151,3 +151,22 @@ final class ThreadBody: Sendable {
     let run: @Sendable () -> Void
     init(_ run: @escaping @Sendable () -> Void) { self.run = run }
 }
+
+extension SweepThreads {
+    /// `count` threads on `cpus`, thread i sweeping every count-th of
+    /// `pieces`; once they run, the calling thread goes to `cpus` too (the
+    /// user's pin on the whole process). Returns the threads and their state.
+    static func startPinned(pieces: [Range<Int>], count: Int, cpus: [Int], region: MemoryRegion) throws
+        -> (threads: [pthread_t], state: SweepState)
+    {
+        let work = (0..<count).map { index in
+            (pieces: Swift.stride(from: index, to: pieces.count, by: count).map { pieces[$0] }, cpus: Optional(cpus))
+        }
+        let state = SweepState()
+        let started = try start(work, region: region, state: state)
+        let failures = state.awaitRunning(count)
+        try NodeCPUs.pinCurrentThread(to: cpus)
+        state.reportPinFailures(failures)
+        return (started, state)
+    }
+}

@@ -58,16 +58,8 @@ struct SparseHeapCommand: ParsableCommand {
             let pieces = Self.pieces(reserveMib: reserveMib, touchMib: touchMib, pieceMib: pieceMib)
             try MemoryPolicy.bound(to: memNode) { pieces.forEach(heap.touch) }
 
-            // Thread i sweeps every count-th piece.
             let count = threads ?? cpus.count
-            let work = (0..<count).map { index in
-                (pieces: stride(from: index, to: pieces.count, by: count).map { pieces[$0] }, cpus: Optional(cpus))
-            }
-            let state = SweepState()
-            let started = try SweepThreads.start(work, region: heap, state: state)
-            let failures = state.awaitRunning(count)
-            try NodeCPUs.pinCurrentThread(to: cpus)
-            state.reportPinFailures(failures)
+            let (started, state) = try SweepThreads.startPinned(pieces: pieces, count: count, cpus: cpus, region: heap)
             let pid = getpid()
             Output.line("ready pid=\(pid) threads=\(count) heap=\(heap.startHex) reserve-mib=\(reserveMib) "
                 + "touch-mib=\(touchMib) pieces=\(pieces.count) mem-node=\(memNode) cpu-node=\(cpuNode)")
