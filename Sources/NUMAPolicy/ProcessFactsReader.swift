@@ -20,19 +20,19 @@ public struct ProcessFactsReader: Sendable {
         let cmdline = ((try? procfs.read(pid, "cmdline", limit: ProcessFacts.commandLineLimit)) ?? "")
             .split(separator: "\0").map(String.init)
         let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: procfs.path(pid, "exe"))
-        let uid = Self.realUID(procfs.path(pid, ""))
+        let uid = realUID(pid)
         return ProcessFacts(pid: pid, comm: stat.comm, exe: exe, cmdline: cmdline,
                             cgroupPath: (try? procfs.cgroupPath(pid)) ?? nil, uid: uid,
                             userName: userNames[uid], rssBytes: stat.rssBytes,
                             cpuShare: cpuShare)
     }
 
-    /// /proc/pid belongs to the process's effective uid; reading it costs one
-    /// stat(2), not a parse of status. A daemon's real and effective uids agree.
-    private static func realUID(_ directory: String) -> UInt32 {
-        var info = stat()
-        guard stat(directory, &info) == 0 else { return UInt32.max }
-        return info.st_uid
+    /// The real uid, status's first Uid: field. Not the owner of /proc/PID,
+    /// which is the effective uid (root for a user's setuid-root program,
+    /// which would then match `user: root`: security review 1.5) and root
+    /// for any process that is not dumpable.
+    private func realUID(_ pid: Int32) -> UInt32 {
+        (try? procfs.status(pid))?.uids.first ?? UInt32.max
     }
 
     private static func userNames(passwd: String) -> [UInt32: String] {

@@ -191,4 +191,19 @@ struct ActuatorTests {
         #expect(record.replaced?.affinity?.map(\.tid) == [10, 11, 12])
         #expect(kernel.state.withLock { s in [10, 11, 12].allSatisfy { s.affinity[$0] == CPUSet([2, 3]) } })
     }
+
+    /// Security review 4.3: a thread born of a thread not yet set inherits the
+    /// old mask; when every pass still finds new ones the act is not done.
+    @Test("threads still appearing after the last affinity pass: partial, saying so; a quiet pass: done")
+    func threadsKeepAppearing() {
+        for growing in [true, false] {
+            let kernel = RecordingKernel()
+            kernel.addProcess(pid: 10, threads: [10, 11])
+            if growing { kernel.state.withLock { $0.spawnsOnListing = [10] } }
+            let record = LinuxActuator(kernel: kernel, options: options(kernel)).perform(
+                .setAffinity(SetAffinity(process: kernel.identity(10), cpus: CPUSet([2, 3]), nodes: [1], reason: testReason)))
+            #expect(record.outcome.status == (growing ? .partial : .done), "\(record.outcome)")
+            #expect(record.outcome.summary.contains("kept appearing") == growing, "\(record.outcome.summary)")
+        }
+    }
 }

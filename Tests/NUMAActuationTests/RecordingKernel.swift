@@ -32,6 +32,8 @@ final class RecordingKernel: KernelInterface {
         /// Shared objects can be opened (else every open is refused, EPERM);
         /// their pages live in pid 0's table (the caller's address space).
         var objectsOpen = false
+        /// A process whose every listing shows one thread more (a pool that keeps growing).
+        var spawnsOnListing: Set<Int32> = []
         /// The shared object's policy (one object in these tests).
         var objectPolicy = MemoryPolicySpec(mode: .default)
         /// An open of a shared object finds its map_files entry gone (ENOENT);
@@ -94,7 +96,13 @@ final class RecordingKernel: KernelInterface {
     }
 
     func threadIDs(_ pid: Int32) -> Result<[Int32], ActuationError> {
-        state.withLock { $0.threads[pid] }.map { .success($0) } ?? .failure(.noSuchProcess(pid: pid))
+        state.withLock { s -> [Int32]? in
+            if s.spawnsOnListing.contains(pid), let tids = s.threads[pid], let last = tids.last {
+                s.threads[pid] = tids + [last + 1]
+                s.affinity[last + 1] = s.affinity[pid]
+            }
+            return s.threads[pid]
+        }.map { .success($0) } ?? .failure(.noSuchProcess(pid: pid))
     }
 
     func mappings(_ pid: Int32) -> Result<[Mapping], ActuationError> {

@@ -73,6 +73,21 @@ import Testing
         #expect(try ControlClient(socketPath: server.socketPath).send(.metrics) == "numabalance_processes 3\n")
     }
 
+    /// Security review 2.3: a runtime folder others can write was used as found.
+    @Test func aRuntimeFolderOthersCanWriteIsRefused() throws {
+        let folder = SystemTestFiles.temporaryFolder()
+        defer { SystemTestFiles.remove(folder) }
+        chmod(folder, 0o777)
+        let server = ControlServer(runtimeDirectory: folder, handler: Self.handler)
+        do {
+            try server.start()
+            server.stop()
+            Issue.record("the server started in a world-writable folder")
+        } catch {
+            #expect("\(error)".contains("writable by group or others"), "\(error)")
+        }
+    }
+
     @Test func stopRemovesTheSocket() throws {
         let folder = SystemTestFiles.temporaryFolder()
         defer { SystemTestFiles.remove(folder) }

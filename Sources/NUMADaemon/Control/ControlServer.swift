@@ -1,6 +1,7 @@
 import CLinux
 import Foundation
 import Glibc
+import NUMAProc
 import Synchronization
 
 /// Why the control socket could not be set up.
@@ -59,10 +60,10 @@ public final class ControlServer: Sendable {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ControlServerError("socket(AF_UNIX): \(String(cString: strerror(errno)))") }
         // Linux creates the socket file with the socket inode's mode (less
-        // the umask), so it is never more open than 0600, not even briefly;
-        // the chmod after bind makes sure before anyone can connect (only
-        // listen() lets connections in). The umask is left alone: it is the
-        // whole process's.
+        // the umask), so it is never more open than 0600, not even briefly.
+        // No chmod of the path after bind: that follows a symlink someone
+        // could put there (security review 2.3). The umask is left alone:
+        // it is the whole process's.
         fchmod(fd, 0o600)
         func fail(_ what: String) -> ControlServerError {
             let code = errno
@@ -70,13 +71,8 @@ public final class ControlServer: Sendable {
             return ControlServerError("cannot \(what) \(socketPath): \(String(cString: strerror(code)))")
         }
         guard address.withSockaddr({ bind(fd, $0, $1) }) == 0 else { throw fail("bind") }
-        guard chmod(socketPath, 0o600) == 0 else {
-            let error = fail("chmod 0600")
-            unlink(socketPath)
-            throw error
-        }
         var info = stat()
-        let bound = stat(socketPath, &info) == 0 ? (dev: UInt(info.st_dev), ino: UInt(info.st_ino)) : nil
+        let bound = lstat(socketPath, &info) == 0 ? (dev: UInt(info.st_dev), ino: UInt(info.st_ino)) : nil
         guard listen(fd, 16) == 0 else {
             let error = fail("listen on")
             unlink(socketPath)
@@ -138,15 +134,15 @@ public final class ControlServer: Sendable {
         return "error: unknown request '\(line)'; known: \(known)\n"
     }
 
+    /// The runtime folder, created 0755 when missing, must be one of our own
+    /// (OwnFolder): in a folder others can write, the socket could be
+    /// swapped or a listening socket planted to keep the daemon from starting.
     private func makeDirectory() throws(ControlServerError) {
         let directory = (socketPath as NSString).deletingLastPathComponent
-        guard !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) else { return }
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o755])
-        } catch {
-            throw ControlServerError("cannot create the runtime folder \(directory): \(error.localizedDescription); "
-                + "set runtimeDirectory in the config to a folder root can write")
+        guard !directory.isEmpty else { return }
+        if let problem = OwnFolder.prepare(directory, mode: 0o755) {
+            throw ControlServerError("cannot use the runtime folder: \(problem); "
+                + "set runtimeDirectory in the config to a folder of root's")
         }
     }
 
