@@ -74,16 +74,7 @@ public struct Journal: Sendable {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard var data = try? encoder.encode(entry) else { throw .journal("cannot encode an entry") }
         data.append(UInt8(ascii: "\n"))
-        let folder = (path as NSString).deletingLastPathComponent
-        try Self.checkFolder(folder)
-        if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) {
-            do {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
-                                                        attributes: [.posixPermissions: 0o700])
-            } catch {
-                throw .journal("cannot create \(folder): \(error.localizedDescription); --state-dir names another folder")
-            }
-        }
+        if let problem = OwnFolder.prepare((path as NSString).deletingLastPathComponent) { throw .journal(problem) }
         let fd = try openLocked()
         defer { close(fd) }
         var info = stat()

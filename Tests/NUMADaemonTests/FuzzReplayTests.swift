@@ -7,12 +7,6 @@ import Testing
 /// plain build of numabalance-fuzz on each test run, so a crash found once
 /// stays a test. The fuzzing itself is Tests/fuzz/run (instrumented, long).
 @Suite struct FuzzReplayTests {
-    static var fuzzBinary: String? {
-        guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
-        let candidate = URL(fileURLWithPath: exe).deletingLastPathComponent().path + "/numabalance-fuzz"
-        return FileManager.default.isExecutableFile(atPath: candidate) ? candidate : nil
-    }
-
     static func run(_ binary: String, _ arguments: [String]) throws -> (Int32, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
@@ -29,7 +23,7 @@ import Testing
 
     @Test("every target reads its seeds and every crash input found so far without crashing")
     func replaySeedsAndCrashes() throws {
-        let binary = try #require(Self.fuzzBinary, "numabalance-fuzz is not built next to the tests (swift build --build-tests)")
+        let binary = try #require(SystemTestFiles.builtBinary("numabalance-fuzz"), "numabalance-fuzz is not built next to the tests (swift build --build-tests)")
         let (usageStatus, usage) = try Self.run(binary, ["--help"])
         #expect(usageStatus == 2)
         let targets = usage.split(separator: "\n").first { $0.hasPrefix("targets: ") }

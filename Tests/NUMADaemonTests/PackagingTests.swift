@@ -49,7 +49,7 @@ import Testing
         #expect(unit.contains("ExecStart=/usr/local/bin/numabalance run\n"))
         #expect(unit.contains("ExecStopPost=+/usr/local/bin/numabalance restore --kernel-balancing\n"))
         // verify checks that every Exec*= names an executable: use the built one, else /bin/true.
-        let built = Self.builtBinary() ?? "/bin/true"
+        let built = SystemTestFiles.builtBinary("numabalance") ?? "/bin/true"
         let folder = SystemTestFiles.temporaryFolder()
         defer { SystemTestFiles.remove(folder) }
         let copy = folder + "/numabalance.service"
@@ -128,12 +128,5 @@ import Testing
             .filter { !$0.isEmpty && !$0.hasPrefix("#") && !$0.hasPrefix("@") })
         #expect(denied.contains("ptrace") && denied.contains("mount"), "the groups were not expanded: \(denied.count) calls")
         #expect(denied.isDisjoint(with: Self.callsMade), "denied: \(denied.intersection(Self.callsMade).sorted())")
-    }
-
-    /// The numabalance built next to this test binary, when there is one.
-    static func builtBinary() -> String? {
-        guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
-        let candidate = URL(fileURLWithPath: exe).deletingLastPathComponent().path + "/numabalance"
-        return access(candidate, X_OK) == 0 ? candidate : nil
     }
 }

@@ -16,6 +16,13 @@ enum SystemTestFiles {
         return String(cString: made!)
     }
 
+    /// A product built next to this test binary (`swift build --build-tests` builds them all), when there is one.
+    static func builtBinary(_ name: String) -> String? {
+        guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+        let candidate = URL(fileURLWithPath: exe).deletingLastPathComponent().path + "/" + name
+        return access(candidate, X_OK) == 0 ? candidate : nil
+    }
+
     static func remove(_ path: String) { try? FileManager.default.removeItem(atPath: path) }
 
     static func text(_ path: String) -> String? { try? String(contentsOfFile: path, encoding: .utf8) }

@@ -1,4 +1,5 @@
 import Glibc
+import NUMASampling
 
 /// A request read from, and an answer written to, a connected socket within
 /// one deadline for the whole exchange (security review 2.2, 2.5). A
@@ -9,7 +10,7 @@ enum SocketRequest {
     /// of the stream, or `seconds`: what arrived, or nil on the deadline (or
     /// an error) with nothing complete.
     static func read(_ fd: Int32, seconds: Double, limit: Int, complete: ([UInt8]) -> Bool) -> [UInt8]? {
-        let deadline = monotonic() + seconds
+        let deadline = monotonicSeconds() + seconds
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -31,7 +32,7 @@ enum SocketRequest {
     /// stops reading). MSG_NOSIGNAL: a client gone is no SIGPIPE.
     @discardableResult
     static func send(_ fd: Int32, _ bytes: [UInt8], seconds: Double) -> Bool {
-        let deadline = monotonic() + seconds
+        let deadline = monotonicSeconds() + seconds
         var offset = 0
         while offset < bytes.count {
             guard wait(fd, events: POLLOUT, until: deadline) else { return false }
@@ -50,19 +51,13 @@ enum SocketRequest {
     /// Whether `fd` became ready before the deadline.
     private static func wait(_ fd: Int32, events: Int32, until deadline: Double) -> Bool {
         while true {
-            let left = deadline - monotonic()
+            let left = deadline - monotonicSeconds()
             guard left > 0 else { return false }
             var entry = pollfd(fd: fd, events: Int16(events), revents: 0)
             let ready = poll(&entry, 1, Int32(min(left * 1000, 60_000).rounded(.up)))
             if ready < 0 { if errno == EINTR { continue }; return false }
             if ready > 0 { return true }
         }
-    }
-
-    private static func monotonic() -> Double {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
 }
 
