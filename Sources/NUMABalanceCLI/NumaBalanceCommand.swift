@@ -23,6 +23,7 @@ public struct NumaBalanceCommand: AsyncParsableCommand {
             BenchEngineCommand.self,
             RebalanceCommand.self,
             RestoreCommand.self,
+            PrepareCommand.self,
             ExecCommand.self,
             PolicyCommand.self,
             ConfigCommand.self,

@@ -18,11 +18,12 @@ struct RestoreCommand: ParsableCommand {
             exited, or whose pid now names another process, is skipped. Each undo \
             is journalled, so a second restore does nothing.
 
-            With --kernel-balancing, only kernel.numa_balancing: the value a \
-            daemon saved in /run/numabalance before it wrote 0, if that daemon \
-            did not exit cleanly (the unit's ExecStopPost= runs this after every \
-            stop, a crash or SIGKILL included). Nothing is done while a daemon \
-            runs: the value is its to restore.
+            With --kernel-balancing, only kernel.numa_balancing: the value saved \
+            in /run/numabalance before 0 was written, by `numabalance prepare \
+            --kernel-balancing` (the unit's ExecStartPre=) or by a daemon that did \
+            not exit cleanly (the unit's ExecStopPost= runs this after every stop, \
+            a crash or SIGKILL included). Nothing is done while a daemon runs: \
+            the value is the service's until it stops.
 
             Exit status: 0 when everything undoable was restored (or there was \
             nothing), 1 when something could not be.
@@ -65,7 +66,7 @@ struct RestoreCommand: ParsableCommand {
 
     private func restoreKernelBalancing() throws {
         let host = HostState()
-        let claim = host.claim()
+        let claim = host.claim(includingService: true)
         switch (claim.lock, claim.recovered) {
         case (.failure(let error), _):
             guard let holder = error.holder else { throw CommandError(error.description) }

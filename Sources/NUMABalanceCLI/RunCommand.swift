@@ -26,13 +26,15 @@ struct RunCommand: ParsableCommand {
             the kernel then leaves pages between DRAM nodes alone), else hybrid (the \
             kernel keeps placing pages per thread). kernelBalancing: disable sets it \
             to 0 while running and restores it at exit, or at the next start after \
-            a crash.
+            a crash; under systemd the unit does both instead (ExecStartPre=+ \
+            `numabalance prepare --kernel-balancing`, ExecStopPost=+ `numabalance \
+            restore --kernel-balancing`), and the daemon finds it done.
 
             Needs root, or: CAP_SYS_PTRACE (other users' processes), CAP_SYS_NICE \
             (shared pages, others' affinity), CAP_CHECKPOINT_RESTORE with \
             CAP_DAC_READ_SEARCH (shared memory, SysV segments too, through \
             map_files, another user's folder being mode 0500) and, \
-            with kernelBalancing: disable, CAP_SYS_ADMIN. It drops every other \
+            with kernelBalancing: disable and no unit to prepare it, CAP_SYS_ADMIN. It drops every other \
             capability at start and sets no_new_privs.
 
               numabalance run

@@ -27,6 +27,10 @@ public struct ProcessMatcher: Sendable {
         compiled = []
     }
 
+    /// Whether any policy matches on `cmdline`: such a set is matched off
+    /// the daemon's balancing thread (PolicyMatchThread).
+    public var matchesCommandLines: Bool { compiled.contains { $0.cmdline != nil } }
+
     /// Longest a cmdline regex may run on one command line (seconds). ICU
     /// backtracks; a match that runs longer is stopped and counts as no
     /// match, so a pattern and a command line that blow up cannot stall the

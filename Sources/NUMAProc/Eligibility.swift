@@ -17,7 +17,8 @@ extension Mapping {
     /// Files on a hugetlbfs mount elsewhere than /dev/hugepages cannot be told
     /// from maps (smaps' KernelPageSize could); they are treated as files.
     public var isHugeTLB: Bool {
-        path.contains("anon_hugepage") || path.hasPrefix("/dev/hugepages/")
+        // (hasPrefix, not contains: this runs for every mapping of every look.)
+        !path.isEmpty && (path.hasPrefix("/anon_hugepage") || path.hasPrefix("/dev/hugepages/"))
     }
 
     /// A device's memory (VM_IO / VM_PFNMAP-like): a path under /dev/ other than

@@ -61,61 +61,108 @@ public struct Mapping: Hashable, Sendable {
 public enum Maps {
     /// Parses /proc/pid/maps. Empty text (a kernel thread, a zombie) is no
     /// mappings. Each line: "start-end perms offset dev inode [path]".
+    ///
+    /// In place over the text's bytes, without a copy, an array of lines or
+    /// one of fields: a process may have a hundred thousand mappings (an
+    /// Elasticsearch, a JVM's thread stacks), and every look reads them all.
     public static func parse(_ text: String, source: String = "maps") throws(ProcParseError) -> [Mapping] {
+        var text = text
+        text.makeContiguousUTF8()
+        let parsed = text.utf8.withContiguousStorageIfAvailable { bytes in
+            Result { () throws(ProcParseError) in try parse(bytes, source: source) }
+        }
+        return try parsed!.get()
+    }
+
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, source: String) throws(ProcParseError) -> [Mapping] {
         var result: [Mapping] = []
-        for line in ProcText.lines(text, source: source) where !line.isBlank {
-            result.append(try parseLine(line))
+        var start = 0
+        var number = 1
+        while start < bytes.count {
+            var end = start
+            while end < bytes.count, bytes[end] != ProcText.newline { end += 1 }
+            var line = MapsLine(bytes: bytes, index: start, end: end)
+            if !line.isBlank {
+                guard let mapping = line.mapping() else {
+                    throw ProcParseError(source: source, line: number,
+                                         reason: line.failure ?? "bad line \(ProcText.quoted(line.whole))")
+                }
+                result.append(mapping)
+            }
+            number += 1
+            start = end + 1
         }
         return result
     }
+}
 
-    static func parseLine(_ line: ProcLine) throws(ProcParseError) -> Mapping {
-        // The five fixed fields, then the path after the padding.
-        var fields: [ArraySlice<UInt8>] = []
-        var index = line.bytes.startIndex
-        let bytes = line.bytes
-        while fields.count < 5 {
-            while index < bytes.endIndex, ProcText.isSpace(bytes[index]) { index += 1 }
-            guard index < bytes.endIndex else { break }
-            let start = index
-            while index < bytes.endIndex, !ProcText.isSpace(bytes[index]) { index += 1 }
-            fields.append(bytes[start..<index])
+/// One maps line, read field by field from where `index` stands.
+private struct MapsLine {
+    let bytes: UnsafeBufferPointer<UInt8>
+    var index: Int
+    let end: Int
+    let lineStart: Int
+    /// Why `mapping()` gave nil.
+    var failure: String?
+
+    init(bytes: UnsafeBufferPointer<UInt8>, index: Int, end: Int) {
+        self.bytes = bytes
+        self.index = index
+        self.end = end
+        lineStart = index
+    }
+
+    var whole: ArraySlice<UInt8> { ArraySlice(bytes[lineStart..<end]) }
+    var isBlank: Bool { (lineStart..<end).allSatisfy { ProcText.isSpace(bytes[$0]) } }
+
+    /// The next field: its bounds, after the spaces before it.
+    mutating func field() -> Range<Int>? {
+        while index < end, ProcText.isSpace(bytes[index]) { index += 1 }
+        guard index < end else { return nil }
+        let start = index
+        while index < end, !ProcText.isSpace(bytes[index]) { index += 1 }
+        return start..<index
+    }
+
+    func slice(_ range: Range<Int>) -> ArraySlice<UInt8> { ArraySlice(bytes[range]) }
+
+    func hex(_ range: Range<Int>) -> UInt64? { ProcText.hex(UnsafeBufferPointer(rebasing: bytes[range])) }
+
+    mutating func fail(_ reason: String) -> Mapping? {
+        failure = reason
+        return nil
+    }
+
+    mutating func mapping() -> Mapping? {
+        guard let range = field(), let perms = field(), let offsetField = field(), let device = field(),
+              let inodeField = field()
+        else {
+            return fail("expected 5 fields and a path: \(ProcText.quoted(whole))")
         }
-        guard fields.count == 5 else {
-            throw line.fail("expected 5 fields and a path, got \(fields.count): \(ProcText.quoted(bytes))")
-        }
-        while index < bytes.endIndex, ProcText.isSpace(bytes[index]) { index += 1 }
-        let path = ProcText.string(bytes[index...])
-
-        let range = fields[0]
-        guard let dash = range.firstIndex(of: UInt8(ascii: "-")),
-              let start = ProcText.hex(range[range.startIndex..<dash]),
-              let end = ProcText.hex(range[(dash + 1)...]), start <= end
-        else { throw line.fail("bad address range \(ProcText.quoted(range))") }
-
-        let perms = Array(fields[1])
+        guard let dash = range.first(where: { bytes[$0] == UInt8(ascii: "-") }),
+              let start = hex(range.lowerBound..<dash), let stop = hex((dash + 1)..<range.upperBound), start <= stop
+        else { return fail("bad address range \(ProcText.quoted(slice(range)))") }
+        let p = perms.lowerBound
         guard perms.count == 4,
-              perms[0] == UInt8(ascii: "r") || perms[0] == UInt8(ascii: "-"),
-              perms[1] == UInt8(ascii: "w") || perms[1] == UInt8(ascii: "-"),
-              perms[2] == UInt8(ascii: "x") || perms[2] == UInt8(ascii: "-"),
-              perms[3] == UInt8(ascii: "s") || perms[3] == UInt8(ascii: "p")
-        else { throw line.fail("bad permissions \(ProcText.quoted(fields[1]))") }
-
-        guard let offset = ProcText.hex(fields[2]) else {
-            throw line.fail("bad offset \(ProcText.quoted(fields[2]))")
+              bytes[p] == UInt8(ascii: "r") || bytes[p] == UInt8(ascii: "-"),
+              bytes[p + 1] == UInt8(ascii: "w") || bytes[p + 1] == UInt8(ascii: "-"),
+              bytes[p + 2] == UInt8(ascii: "x") || bytes[p + 2] == UInt8(ascii: "-"),
+              bytes[p + 3] == UInt8(ascii: "s") || bytes[p + 3] == UInt8(ascii: "p")
+        else { return fail("bad permissions \(ProcText.quoted(slice(perms)))") }
+        guard let offset = hex(offsetField) else { return fail("bad offset \(ProcText.quoted(slice(offsetField)))") }
+        guard let colon = device.first(where: { bytes[$0] == UInt8(ascii: ":") }),
+              hex(device.lowerBound..<colon) != nil, hex((colon + 1)..<device.upperBound) != nil
+        else { return fail("bad device \(ProcText.quoted(slice(device)))") }
+        guard let inode = ProcText.decimal(slice(inodeField)) else {
+            return fail("bad inode \(ProcText.quoted(slice(inodeField)))")
         }
-        let device = fields[3]
-        guard let colon = device.firstIndex(of: UInt8(ascii: ":")),
-              ProcText.hex(device[device.startIndex..<colon]) != nil,
-              ProcText.hex(device[(colon + 1)...]) != nil
-        else { throw line.fail("bad device \(ProcText.quoted(device))") }
-        guard let inode = ProcText.decimal(fields[4]) else {
-            throw line.fail("bad inode \(ProcText.quoted(fields[4]))")
-        }
+        while index < end, ProcText.isSpace(bytes[index]) { index += 1 }
+        let path = index < end ? String(decoding: UnsafeBufferPointer(rebasing: bytes[index..<end]), as: UTF8.self) : ""
         return Mapping(
-            start: start, end: end,
-            readable: perms[0] == UInt8(ascii: "r"), writable: perms[1] == UInt8(ascii: "w"),
-            executable: perms[2] == UInt8(ascii: "x"), shared: perms[3] == UInt8(ascii: "s"),
-            offset: offset, device: ProcText.string(device), inode: inode, path: path)
+            start: start, end: stop,
+            readable: bytes[p] == UInt8(ascii: "r"), writable: bytes[p + 1] == UInt8(ascii: "w"),
+            executable: bytes[p + 2] == UInt8(ascii: "x"), shared: bytes[p + 3] == UInt8(ascii: "s"),
+            offset: offset, device: String(decoding: UnsafeBufferPointer(rebasing: bytes[device]), as: UTF8.self),
+            inode: inode, path: path)
     }
 }

@@ -89,6 +89,23 @@ extension ProcFS {
         try parsed(pid, "maps", Maps.parse)
     }
 
+    /// The mappings in the first `limit` bytes of maps, and whether there
+    /// were more: a look at a process is bounded whatever its mapping count
+    /// (vm.max_map_count can be raised to millions). A line cut by the limit
+    /// is dropped.
+    public func maps(_ pid: Int32, limit: Int) throws(ProcReadError) -> (mappings: [Mapping], cut: Bool) {
+        var text = try read(pid, "maps", limit: limit + 1)
+        let cut = text.utf8.count > limit
+        if cut, let lastNewline = text.utf8.lastIndex(of: UInt8(ascii: "\n")) {
+            text = String(text[...lastNewline])
+        }
+        do {
+            return (try Maps.parse(text, source: path(pid, "maps")), cut)
+        } catch {
+            throw exists(pid) ? .parse(error) : .noSuchProcess(pid: pid)
+        }
+    }
+
     public func status(_ pid: Int32) throws(ProcReadError) -> ProcessStatus {
         try parsed(pid, "status", Status.parse)
     }

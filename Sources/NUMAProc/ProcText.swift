@@ -121,7 +121,7 @@ enum ProcText {
     }
 
     /// A hexadecimal number without "0x"; nil when empty, not hex, or above UInt64.
-    static func hex(_ bytes: ArraySlice<UInt8>) -> UInt64? {
+    static func hex(_ bytes: some Collection<UInt8>) -> UInt64? {
         guard !bytes.isEmpty, bytes.count <= 16 else { return nil }
         var value: UInt64 = 0
         for byte in bytes {

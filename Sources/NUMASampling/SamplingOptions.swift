@@ -35,6 +35,8 @@ public struct SamplingOptions: Sendable {
     public var trackWrites = false
     /// Where the cgroup v2 hierarchy is mounted (nil: found from mountinfo).
     public var cgroupRoot: String?
+    /// Bytes of /proc/PID/maps a round reads (ProcessSampler.mapsByteLimit).
+    public var mapsByteLimit = ProcessSampler.mapsByteLimit
 
     public init() {}
 }

@@ -327,6 +327,35 @@ extension LabTests {
             #expect(moves.isEmpty, "the daemon moved numa02's pages in hybrid mode: \(moves.prefix(3).map(\.id))")
         }
 
+        /// Issue 15, point 8: the unit's ExecStartPre=+ prepares, the daemon
+        /// runs with /proc/sys read-only (ProtectKernelTunables=, here a mount
+        /// namespace of the script's) and without CAP_SYS_ADMIN, and the unit's
+        /// ExecStopPost=+ restores; without the prepare, the daemon says what is missing.
+        @Test("the unit's way with kernelBalancing: disable: prepared before, read-only /proc/sys, restored after")
+        func serviceHoldsTheSysctl() async throws {
+            let run = try await ScriptRuns.daemon.completedRun("4x1")
+            #expect(try run.trimmed("unprepared-daemon.rc") == "1")
+            let refusal = try run.text("unprepared-daemon.log")
+            #expect(refusal.contains("Read-only file system") && refusal.contains("prepare --kernel-balancing"), "\(refusal)")
+            let prepared = try run.text("service-prepare.txt")
+            #expect(prepared.contains("was 1") && prepared.hasSuffix("0\n"), "\(prepared)")
+            #expect(try run.trimmed("service-sysctl-prepared.txt") == "0")
+            let log = try run.text("service-daemon.log")
+            #expect(log.contains("disabled by the service"), "\(log.prefix(3000))")
+            #expect(try run.daemonStatus("service").mode == "standalone")
+            // CAP_SYS_ADMIN is bit 21: not kept by a daemon that never writes the sysctl.
+            let caps = try run.trimmed("service-caps.txt")
+            let mask = try #require(UInt64(caps.split(separator: "\t").last ?? "", radix: 16), "\(caps)")
+            #expect(mask & (1 << 21) == 0, "CapEff \(caps) holds CAP_SYS_ADMIN")
+            #expect(mask & (1 << 19) != 0, "CapEff \(caps) lacks CAP_SYS_PTRACE")
+            #expect(try run.trimmed("service-daemon.rc") == "0")
+            // The daemon left the value to the unit; the unit's restore wrote it back.
+            #expect(try run.trimmed("service-sysctl-stopped.txt") == "0")
+            let restored = try run.text("service-restore.txt")
+            #expect(restored.contains("restored kernel.numa_balancing=1") && restored.hasSuffix("0\n"), "\(restored)")
+            #expect(try run.trimmed("service-sysctl-restored.txt") == "1")
+        }
+
         /// No process fits one node: the best possible locality (0.50), no node overfull.
         @Test("standalone 4x1: numa01 and shm-group reach 0.50, misplaced 90 %",
               arguments: [("misplaced", 0.9, false), ("numa01", 0.47, true), ("shm", 0.47, true)])

@@ -209,6 +209,54 @@ struct DaemonProcessTests {
         #expect(second - first >= 2, "the loop published \(first) s then \(second) s of uptime 3 s later\n\(daemon.logText)")
     }
 
+    /// The time limit bounds one regex on one command line, not a user who
+    /// starts 60 processes against 3 such policies: 60 × 3 × 50 ms is 9 s of
+    /// matching. Matched off the balancing thread, the loop keeps publishing
+    /// while it goes on (issue 15, point 2); on the loop, it stalled 9 s.
+    @Test("60 processes that use up the regex time limit of 3 policies: the loop keeps running while they are matched")
+    func matchingOffTheLoop() throws {
+        let folder = SystemTestFiles.temporaryFolder()
+        try FileManager.default.createDirectory(atPath: folder + "/policies.d", withIntermediateDirectories: true)
+        // Exponential backtracking over a run of a's that ends in a b.
+        let policies = (1...3).map { """
+            apiVersion: numabalance/v1
+            kind: Policy
+            name: slow-\($0)
+            match: {cmdline: '(a|aa)+$'}
+            placement: {mode: auto}
+            """ }.joined(separator: "\n---\n")
+        try policies.write(toFile: folder + "/policies.d/slow.yaml", atomically: true, encoding: .utf8)
+        let daemon = try Self.start(folder: folder)
+        defer { _ = Self.stop(daemon) }
+        _ = daemon.waitFor("READY=1")
+        let uptime = { () throws -> Double in
+            let json = try ControlClientForTests.send("status-json", runtime: daemon.folder + "/run")
+            struct Status: Decodable { var uptimeSeconds: Double }
+            return try JSONDecoder().decode(Status.self, from: Data(json.utf8)).uptimeSeconds
+        }
+        var children: [Process] = []
+        defer { for child in children { kill(child.processIdentifier, SIGKILL); child.waitUntilExit() } }
+        for _ in 0..<60 {
+            let child = Process()
+            child.executableURL = URL(fileURLWithPath: "/bin/sh")
+            child.arguments = ["-c", "read line", String(repeating: "a", count: 60) + "b"]
+            child.standardInput = Pipe()
+            try child.run()
+            children.append(child)
+        }
+        // Discovery lists /proc once a second: the next listing finds them all.
+        let first = try uptime()
+        sleep(5)
+        let second = try uptime()
+        #expect(second - first >= 3.5, "the loop published \(first) s then \(second) s of uptime 5 s later")
+        // And they were matched: every regex ran out its time on some child.
+        let line = "cmdline regex stopped at its time limit"
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, daemon.logText.components(separatedBy: line).count - 1 < 60 { usleep(200_000) }
+        let stopped = daemon.logText.components(separatedBy: line).count - 1
+        #expect(stopped >= 60, "\(stopped) time-limit lines for 60 children\n\(daemon.logText.suffix(2000))")
+    }
+
     @Test("a broken config stops the start with file:line:column, exit 1")
     func brokenStart() throws {
         let folder = SystemTestFiles.temporaryFolder()

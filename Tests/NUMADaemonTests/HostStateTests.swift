@@ -1,5 +1,7 @@
 import Foundation
 import Glibc
+import Logging
+import NUMAModel
 import Testing
 @testable import NUMADaemon
 
@@ -79,5 +81,55 @@ import Testing
         #expect(HostState.claimsHost(dryRun: false, disablesKernelBalancing: false) == root)
         #expect(HostState.claimsHost(dryRun: true, disablesKernelBalancing: true) == root)
         #expect(!HostState.claimsHost(dryRun: true, disablesKernelBalancing: false))
+    }
+
+    /// Issue 15, point 8: under systemd the unit's ExecStartPre=+ saves and
+    /// writes 0, its ExecStopPost=+ writes back; the daemon between them
+    /// must neither restore the value as a crash's leftover nor write it at
+    /// its exit (it runs with /proc/sys read-only). A hand-run daemon's
+    /// leftover is still restored at the next start.
+    @Test("the service's saved value: prepared before the daemon, left alone by it, restored by the unit's ExecStopPost")
+    func serviceHoldsTheValue() throws {
+        let f = Fixture()
+        defer { SystemTestFiles.remove(f.folder) }
+        try "1\n".write(toFile: f.sysctl, atomically: false, encoding: .utf8)
+        #expect(try f.host.prepareForService(.warn).get().contains("left as it is"))
+        #expect(f.sysctlText == "1\n")
+        let done = try f.host.prepareForService(.disable).get()
+        #expect(done.contains("was 1") && done.contains("now 0"), "\(done)")
+        #expect(f.sysctlText == "0\n")
+        let kernelSwitch = f.host.kernelSwitch()
+        #expect(kernelSwitch.savedHolder() == .service)
+        // The daemon's start: its claim and its set-up leave the value as it is.
+        let claim = f.host.claim()
+        let lock = try claim.lock.get()
+        #expect(try claim.recovered?.get() == nil)
+        let logger = Logger(label: "test")
+        #expect(try Daemon.setUpKernelBalancing(kernelSwitch, setting: .disable, logger: logger) == .standalone)
+        #expect(f.sysctlText == "0\n" && kernelSwitch.savedHolder() == .service)
+        // Its exit: nothing written (it could not: /proc/sys is read-only to it).
+        Daemon.restoreKernelBalancing(kernelSwitch, setting: .disable, logger: logger)
+        #expect(f.sysctlText == "0\n" && kernelSwitch.savedHolder() == .service)
+        // While it runs, the unit's ExecStopPost= would find it holding the host.
+        guard case .failure = f.host.claim(includingService: true).lock else { Issue.record("two claims"); return }
+        lock.release()
+        // After it: `restore --kernel-balancing` writes 1 back.
+        let stopPost = f.host.claim(includingService: true)
+        defer { try? stopPost.lock.get().release() }
+        #expect(try stopPost.recovered?.get() == 1)
+        #expect(f.sysctlText == "1\n" && kernelSwitch.savedHolder() == nil)
+    }
+
+    @Test("a hand-run daemon disables and restores itself, and keeps CAP_SYS_ADMIN only then")
+    func daemonHoldsTheValue() throws {
+        let f = Fixture()
+        defer { SystemTestFiles.remove(f.folder) }
+        try "1\n".write(toFile: f.sysctl, atomically: false, encoding: .utf8)
+        let kernelSwitch = f.host.kernelSwitch()
+        let logger = Logger(label: "test")
+        #expect(try Daemon.setUpKernelBalancing(kernelSwitch, setting: .disable, logger: logger) == .standalone)
+        #expect(f.sysctlText == "0\n" && kernelSwitch.savedHolder() == .daemon)
+        Daemon.restoreKernelBalancing(kernelSwitch, setting: .disable, logger: logger)
+        #expect(f.sysctlText == "1\n" && kernelSwitch.savedHolder() == nil)
     }
 }

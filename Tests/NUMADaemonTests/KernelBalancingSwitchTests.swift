@@ -23,7 +23,7 @@ import Testing
         #expect(kernelSwitch.read() == 1)
         #expect(try kernelSwitch.disable() == 1)
         #expect(f.sysctlText == "0\n")
-        #expect(SystemTestFiles.text(kernelSwitch.savedPath) == "1\n")
+        #expect(SystemTestFiles.text(kernelSwitch.savedPath) == "1 daemon\n")
         #expect(SystemTestFiles.permissions(f.state) == 0o700)
         #expect(SystemTestFiles.mode(kernelSwitch.savedPath + ".partial") == nil)
 
@@ -46,7 +46,7 @@ import Testing
         symlink(f.folder + "/precious", kernelSwitch.savedPath + ".partial")
         #expect(try kernelSwitch.disable() == 1)
         #expect(SystemTestFiles.text(f.folder + "/precious") == "IMPORTANT\n")
-        #expect(SystemTestFiles.text(kernelSwitch.savedPath) == "1\n")
+        #expect(SystemTestFiles.text(kernelSwitch.savedPath) == "1 daemon\n")
         #expect(f.sysctlText == "0\n")
     }
 

@@ -47,20 +47,26 @@ struct LabelledError: Error, CustomStringConvertible {
 
 /// numa-workload split with all its memory on the first node, idle; returns its pid once ready.
 func startIdleWorkload(mib: Int) throws -> pid_t {
+    let node = try TopologyReader().read().nodes.first { $0.hasMemory }?.id.rawValue ?? 0
+    return try startWorkload(["split", "--mib", "\(mib)", "--share", "\(node):1", "--idle"]).pid
+}
+
+/// numa-workload with `arguments`; returns its pid and ready line once it printed one.
+func startWorkload(_ arguments: [String]) throws -> (pid: pid_t, ready: String) {
     var fds: [Int32] = [0, 0]
     guard pipe(&fds) == 0 else { throw LabelledError("pipe failed") }
-    let node = try TopologyReader().read().nodes.first { $0.hasMemory }?.id.rawValue ?? 0
-    let pid = try spawn(builtExecutable("numa-workload"),
-                        ["split", "--mib", "\(mib)", "--share", "\(node):1", "--idle"], stdout: fds[1])
+    let pid = try spawn(builtExecutable("numa-workload"), arguments, stdout: fds[1])
     close(fds[1])
     let reader = FileHandle(fileDescriptor: fds[0], closeOnDealloc: true)
     var text = ""
-    while !text.contains("ready pid=") {
+    // Until the ready line is whole.
+    while !(text.contains("ready pid=") && text.hasSuffix("\n")) {
         let chunk = reader.availableData
         if chunk.isEmpty { throw LabelledError("numa-workload exited before it was ready: \(text)") }
         text += String(decoding: chunk, as: UTF8.self)
     }
-    return pid
+    let ready = text.split(separator: "\n").first { $0.hasPrefix("ready pid=") }.map(String.init) ?? text
+    return (pid, ready)
 }
 
 func reap(_ pid: pid_t) {

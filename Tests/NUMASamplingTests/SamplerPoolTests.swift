@@ -137,9 +137,16 @@ struct SamplerPoolTests {
             children.append(child)
         }
         defer { for child in children where child.isRunning { kill(child.processIdentifier, SIGKILL); child.waitUntilExit() } }
+        // Until each has exec'd sleep: a round over the test's own forked
+        // copy, exec'ing under it, is refused (another program since sampled).
+        let deadline = monotonicSeconds() + 10
         for child in children {
-            guard case .observed = await pool.observe(pid: child.processIdentifier, options: options) else {
-                Issue.record("sampling child \(child.processIdentifier) failed")
+            while (try? ProcFS().stat(child.processIdentifier).comm) != "sleep", monotonicSeconds() < deadline { usleep(10_000) }
+        }
+        for child in children {
+            let outcome = await pool.observe(pid: child.processIdentifier, options: options)
+            guard case .observed = outcome else {
+                Issue.record("sampling child \(child.processIdentifier) failed: \(outcome)")
                 continue
             }
         }

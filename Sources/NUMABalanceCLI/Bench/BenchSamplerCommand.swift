@@ -33,14 +33,30 @@ struct BenchSamplerCommand: AsyncParsableCommand {
     @Option(help: "Small processes sampled in one round for the CPU figure (0 to skip).")
     var processes = 1000
 
+    @Option(help: ArgumentHelp("Instead: this many rounds over --steady processes and --churn ones that come and go, "
+                               + "printing the resident size (`rss ROUND KIB REMEMBERED`).", valueName: "rounds"))
+    var memoryRounds = 0
+
+    @Option(help: "With --memory-rounds: processes sampled every round.")
+    var steady = 4
+
+    @Option(help: "With --memory-rounds: processes started and ended over the run.")
+    var churn = 1000
+
     func validate() throws {
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+        guard memoryRounds >= 0, steady >= 0, churn >= 0 else {
+            throw ValidationError("--memory-rounds, --steady and --churn are counts (0 or more)")
+        }
         guard sizes.allSatisfy({ $0 > 0 && $0 <= 1024 }) else { throw ValidationError("sizes are 0–1024 GiB") }
     }
 
     func run() async throws {
         let topology = try TopologyReader().read()
         let sampler = ProcessSampler(topology: topology)
+        if memoryRounds > 0 {
+            return try await SamplerMemoryRounds(rounds: memoryRounds, steady: steady, churn: churn).run(sampler: sampler)
+        }
         // On one node every share is 1: the pilot already meets ±2 pp, and
         // a sampler that always answers node 0 would show no error.
         let split = topology.nodes.filter(\.hasMemory).count > 1

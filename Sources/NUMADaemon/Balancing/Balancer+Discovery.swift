@@ -23,10 +23,12 @@ extension Balancer {
             if let entry = tracked.removeValue(forKey: pid) { gone.insert(entry.identity) }
         }
         for pid in Array(kernelThreads.keys) where !alive.contains(pid) { kernelThreads[pid] = nil }
+        for pid in Array(awaitingMatch.keys) where !alive.contains(pid) { awaitingMatch[pid] = nil }
         for pid in pids {
             // A kernel thread stays one; its pid is checked again now and then,
             // in case it exited and the pid went to a new process in between.
             if let recheck = kernelThreads[pid], now < recheck { continue }
+            if awaitingMatch[pid] != nil { continue }
             if let known = tracked[pid], known.generation == settings.generation {
                 if known.standing == .small, now >= known.nextLook {
                     recheckSmall(pid: pid, known: known, now: now)
@@ -92,12 +94,39 @@ extension Balancer {
         }
         let identity = ProcessIdentity(pid: pid, startTime: stat.startTimeTicks)
         if let old = tracked[pid], old.identity != identity { engine.forget([old.identity]) }
-        var entry = tracked[pid].flatMap { $0.identity == identity ? $0 : nil }
-        guard let facts = factsReader.facts(pid, stat: stat, cpuShare: entry?.last.flatMap(Self.cpuShare)) else {
+        let known = tracked[pid].flatMap { $0.identity == identity ? $0 : nil }
+        guard let facts = factsReader.facts(pid, stat: stat, cpuShare: known?.last.flatMap(Self.cpuShare)) else {
             tracked[pid] = nil
             return
         }
-        let matched = settings.policies.match(for: facts)
+        let matcher = settings.policies.matcher
+        guard matcher.matchesCommandLines else {
+            place(identity: identity, stat: stat, facts: facts, matched: matcher.match(for: facts), now: now)
+            return
+        }
+        let request = PolicyMatchThread.Request(identity: identity, stat: stat, facts: facts,
+                                                generation: settings.generation, matcher: matcher)
+        // A full queue: this process waits for a later listing.
+        if matchThread.submit(request) { awaitingMatch[pid] = identity }
+    }
+
+    /// An answer from the match thread: placed as `examine` would have, unless
+    /// the process exited or the policies were reloaded meanwhile (then the
+    /// next listing examines it again).
+    func matched(_ answer: PolicyMatchThread.Answer, now: Double) {
+        let request = answer.request
+        let pid = request.identity.pid
+        guard awaitingMatch[pid] == request.identity else { return }
+        awaitingMatch[pid] = nil
+        guard request.generation == settings.generation,
+              (try? procfs.stat(pid))?.startTimeTicks == request.identity.startTime else { return }
+        place(identity: request.identity, stat: request.stat, facts: request.facts, matched: answer.result, now: now)
+    }
+
+    /// How a process matched to `matched` is treated from now on.
+    func place(identity: ProcessIdentity, stat: TaskStat, facts: NUMAPolicy.ProcessFacts, matched: MatchResult, now: Double) {
+        let pid = identity.pid
+        var entry = tracked[pid].flatMap { $0.identity == identity ? $0 : nil }
         let policy = matched.policy
         if !matched.timedOut.isEmpty {
             logger.warning("cmdline regex stopped at its time limit: taken as not matching", metadata: [

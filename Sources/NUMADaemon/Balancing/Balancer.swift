@@ -32,6 +32,10 @@ final class Balancer: @unchecked Sendable {
     let kernel = LinuxKernel()
     let procfs = ProcFS()
     let factsReader = ProcessFactsReader()
+    /// Policy sets with cmdline regexes are matched there, not on this thread.
+    let matchThread = PolicyMatchThread()
+    /// Processes handed to the match thread, until their answer is back.
+    var awaitingMatch: [Int32: ProcessIdentity] = [:]
     let journal: Journal
     let selfPID = getpid()
 
@@ -119,6 +123,7 @@ final class Balancer: @unchecked Sendable {
             let now = monotonicSeconds()
             takePendingSettings(now: now)
             if now - lastListing >= 1 { discover(now: now) }
+            for answer in matchThread.takeAnswers() { matched(answer, now: now) }
             if !releases.isEmpty {
                 let pending = releases
                 releases = []
@@ -149,6 +154,7 @@ final class Balancer: @unchecked Sendable {
             if spent < tick { usleep(UInt32((tick - spent) * 1_000_000)) }
         }
         pool.stop()
+        matchThread.stop()
         publish(now: monotonicSeconds())
     }
 

@@ -86,8 +86,9 @@ public enum Daemon {
         // threads inherit them from the one that creates them.
         let kept: [Capability]
         do {
-            let result = try Privileges.keepOnly(
-                Privileges.daemonNeeds(disableKernelBalancing: config.kernelBalancing == .disable))
+            // CAP_SYS_ADMIN only to write back at exit a value this daemon saved itself.
+            let restoresAtExit = config.kernelBalancing == .disable && kernelSwitch.savedHolder() == .daemon
+            let result = try Privileges.keepOnly(Privileges.daemonNeeds(disableKernelBalancing: restoresAtExit))
             kept = result.kept
             logger.notice("capabilities dropped", metadata: [
                 "kept": "\(kept.map(\.rawValue).joined(separator: ","))",
@@ -182,15 +183,19 @@ public enum Daemon {
             logger.warning("restored kernel.numa_balancing=\(restored), left at 0 by a run that did not exit cleanly")
         }
         if setting == .disable {
-            let found = try kernelSwitch.disable()
-            logger.notice("kernel balancer disabled while running", metadata: ["found": "\(found)"])
+            if kernelSwitch.savedHolder() == .service, kernelSwitch.read() == 0 {
+                logger.notice("kernel balancer disabled by the service (ExecStartPre=+numabalance prepare); its ExecStopPost= restores it")
+            } else {
+                let found = try kernelSwitch.disable()
+                logger.notice("kernel balancer disabled while running", metadata: ["found": "\(found)"])
+            }
         }
         return PlacementMode(numaBalancing: kernelSwitch.read())
     }
 
     static func restoreKernelBalancing(_ kernelSwitch: KernelBalancingSwitch, setting: KernelBalancing,
                                        logger: Logger) {
-        guard setting == .disable else { return }
+        guard setting == .disable, kernelSwitch.savedHolder() == .daemon else { return }
         do {
             if let value = try kernelSwitch.restore() {
                 logger.notice("kernel.numa_balancing restored", metadata: ["value": "\(value)"])

@@ -1,4 +1,5 @@
 import Glibc
+import NUMAPolicy
 import NUMAProc
 
 /// What root's daemon keeps for the host rather than for a config: the
@@ -39,16 +40,53 @@ public struct HostState: Sendable {
     }
 
     /// Takes the host's lock and, holding it, restores a kernel.numa_balancing
-    /// that a run which did not exit cleanly left saved.
-    public func claim() -> Claim {
+    /// that a daemon which did not exit cleanly left saved; with
+    /// `includingService` (the unit's ExecStopPost=), the service's too.
+    public func claim(includingService: Bool = false) -> Claim {
         let lock: Result<InstanceLock, InstanceLockError>
         do { lock = .success(try InstanceLock(stateDirectory: folder)) } catch { lock = .failure(error) }
         guard case .success = lock else { return Claim(lock: lock, recovered: nil) }
         let recovered: Result<Int?, KernelBalancingError>
-        do { recovered = .success(try kernelSwitch().recoverAfterCrash()) } catch {
+        let kernelSwitch = kernelSwitch()
+        do { recovered = .success(try includingService ? kernelSwitch.restore() : kernelSwitch.recoverAfterCrash()) } catch {
             recovered = .failure(error)
         }
         return Claim(lock: lock, recovered: recovered)
+    }
+
+    /// `numabalance prepare --kernel-balancing`, the unit's ExecStartPre=+:
+    /// with `kernelBalancing: disable`, saves kernel.numa_balancing here for
+    /// the service and writes 0, holding the host's lock meanwhile. The
+    /// daemon then finds it done and never writes /proc/sys itself. Returns
+    /// what was done, in words.
+    public func prepareForService(_ setting: KernelBalancing) -> Result<String, DaemonError> {
+        guard setting == .disable else {
+            return .success("kernelBalancing: \(setting.rawValue): kernel.numa_balancing is left as it is")
+        }
+        let claim = claim()
+        let lock: InstanceLock
+        switch claim.lock {
+        case .success(let held): lock = held
+        case .failure(let error):
+            return .failure(DaemonError(error.holder.map { "numabalance (pid \($0)) is running: not starting another" }
+                ?? error.description))
+        }
+        defer { lock.release() }
+        var done = ""
+        switch claim.recovered {
+        case .success(let value?)?: done = "restored kernel.numa_balancing=\(value), left at 0 by a daemon that did not exit cleanly; "
+        case .failure(let error)?: return .failure(DaemonError("\(error)"))
+        default: break
+        }
+        let kernelSwitch = kernelSwitch()
+        do {
+            let found = try kernelSwitch.disable(holder: .service)
+            return .success(done + (found == 0
+                ? "kernel.numa_balancing is 0 already: nothing saved, nothing to restore"
+                : "kernel.numa_balancing was \(found): saved in \(kernelSwitch.savedPath) for the service, now 0"))
+        } catch {
+            return .failure(DaemonError("\(error)"))
+        }
     }
 
     public func kernelSwitch() -> KernelBalancingSwitch {

@@ -13,11 +13,13 @@ public struct KernelBalancingError: Error, CustomStringConvertible, Sendable {
         switch code {
         case EACCES, EPERM:
             return KernelBalancingError(base + ": writing kernel.numa_balancing needs CAP_SYS_ADMIN (and root); "
-                + "grant it (CapabilityBoundingSet= in the unit), or set `kernelBalancing: warn`, "
-                + "which leaves the sysctl alone and needs no CAP_SYS_ADMIN")
+                + "under systemd the unit's `ExecStartPre=+numabalance prepare --kernel-balancing` writes it "
+                + "with full privileges (as numabalance.service has), or set `kernelBalancing: warn`, "
+                + "which leaves the sysctl alone")
         case EROFS:
-            return KernelBalancingError(base + ": /proc/sys is read-only here; the systemd unit must not set "
-                + "ProtectKernelTunables= with `kernelBalancing: disable` (or set `kernelBalancing: warn`)")
+            return KernelBalancingError(base + ": /proc/sys is read-only here (ProtectKernelTunables=); under "
+                + "systemd the unit's `ExecStartPre=+numabalance prepare --kernel-balancing` writes it "
+                + "before the daemon starts: add that line (as numabalance.service has), or set `kernelBalancing: warn`")
         default:
             return KernelBalancingError(base)
         }
@@ -29,7 +31,21 @@ public struct KernelBalancingError: Error, CustomStringConvertible, Sendable {
 /// saved in the state folder (atomically: temp file, fsync, rename, fsync of
 /// the folder) before 0 is written, and the saved file is the only record:
 /// while it exists, the sysctl is ours to restore.
+///
+/// Under systemd the service holds it, not the daemon: the unit's
+/// `ExecStartPre=+numabalance prepare --kernel-balancing` saves and writes
+/// 0 with full privileges, and its `ExecStopPost=+numabalance restore
+/// --kernel-balancing` writes the value back, so the daemon runs with /proc/sys
+/// read-only (ProtectKernelTunables=yes) and without CAP_SYS_ADMIN.
 public struct KernelBalancingSwitch: Sendable {
+    /// Who saved the value, and so restores it.
+    public enum Holder: String, Sendable {
+        /// A daemon started by hand: at its exit, or at the next start after a crash.
+        case daemon
+        /// The systemd unit: its ExecStopPost=+ after every stop.
+        case service
+    }
+
     public static let defaultSysctlPath = "/proc/sys/kernel/numa_balancing"
     public static let savedFileName = "numa_balancing.saved"
 
@@ -53,14 +69,14 @@ public struct KernelBalancingSwitch: Sendable {
     /// it is already 0 nothing is saved or written: there is nothing to
     /// restore later.
     @discardableResult
-    public func disable() throws(KernelBalancingError) -> Int {
+    public func disable(holder: Holder = .daemon) throws(KernelBalancingError) -> Int {
         let found: Int
         do { found = try Self.integer(in: sysctlPath) } catch {
             throw KernelBalancingError(error.description
                 + "; this kernel may lack CONFIG_NUMA_BALANCING: set `kernelBalancing: leave`")
         }
         guard found != 0 else { return 0 }
-        try save(found)
+        try save(found, holder: holder)
         do { try write(0) } catch {
             // Not disabled after all: nothing to restore at the next start.
             unlink(savedPath)
@@ -89,12 +105,21 @@ public struct KernelBalancingSwitch: Sendable {
         return value
     }
 
-    /// At start: a saved file left by a run that did not restore (a crash,
-    /// SIGKILL, power loss) is restored now, so a crash never leaves the
-    /// kernel balancer off. Returns the value restored, nil when none was left.
+    /// At start: a saved file left by a daemon that did not restore (a
+    /// crash, SIGKILL, power loss) is restored now, so a crash never leaves
+    /// the kernel balancer off. The service's own is left for its
+    /// ExecStopPost=. Returns the value restored, nil when none was.
     @discardableResult
     public func recoverAfterCrash() throws(KernelBalancingError) -> Int? {
-        try restore()
+        guard savedHolder() != .service else { return nil }
+        return try restore()
+    }
+
+    /// Who saved the value now saved; nil when none is. A file written
+    /// before holders were recorded holds a number alone: a daemon's.
+    public func savedHolder() -> Holder? {
+        guard let words = try? Self.words(in: savedPath), !words.isEmpty else { return nil }
+        return words.count > 1 ? Holder(rawValue: words[1]) ?? .daemon : .daemon
     }
 
     private func write(_ value: Int) throws(KernelBalancingError) {
@@ -108,7 +133,7 @@ public struct KernelBalancingSwitch: Sendable {
         }
     }
 
-    private func save(_ value: Int) throws(KernelBalancingError) {
+    private func save(_ value: Int, holder: Holder) throws(KernelBalancingError) {
         if let problem = OwnFolder.prepare(stateDirectory) {
             throw KernelBalancingError("cannot save kernel.numa_balancing in \(stateDirectory): \(problem); "
                 + "kernel.numa_balancing was left at \(value) (not disabled)")
@@ -123,7 +148,7 @@ public struct KernelBalancingSwitch: Sendable {
         unlink(partial)
         let fd = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw failed("create", errno) }
-        let bytes = Array("\(value)\n".utf8)
+        let bytes = Array("\(value) \(holder.rawValue)\n".utf8)
         let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) } == bytes.count
         let code = errno
         guard written else { close(fd); unlink(partial); throw failed("write", code) }
@@ -146,18 +171,23 @@ public struct KernelBalancingSwitch: Sendable {
         close(fd)
     }
 
-    /// The integer a small file holds (a sysctl, the saved value).
+    /// The integer a small file starts with (a sysctl; the saved value, then its holder).
     private static func integer(in path: String) throws(KernelBalancingError) -> Int {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let words = try words(in: path)
+        guard let first = words.first, let value = Int(first) else {
+            throw KernelBalancingError("\(path) holds \"\(words.joined(separator: " ").prefix(20))\", not a number")
+        }
+        return value
+    }
+
+    /// The words of a small file (64 bytes at most are read).
+    private static func words(in path: String) throws(KernelBalancingError) -> [String] {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { throw KernelBalancingError("cannot read \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var buffer = [UInt8](repeating: 0, count: 64)
         let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
         guard n >= 0 else { throw KernelBalancingError("cannot read \(path): \(String(cString: strerror(errno)))") }
-        let text = String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let value = Int(text) else {
-            throw KernelBalancingError("\(path) holds \"\(text.prefix(20))\", not a number")
-        }
-        return value
+        return String(decoding: buffer[0..<n], as: UTF8.self).split(whereSeparator: \.isWhitespace).map(String.init)
     }
 }

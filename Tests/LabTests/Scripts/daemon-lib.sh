@@ -34,22 +34,24 @@ migration:
 CONFIG
 }
 
-# daemon_start NAME: `numabalance run` in the background, its log in
-# NAME-daemon.log; waits until it answers on its socket. Sets $daemon.
+# daemon_start NAME [WRAPPER...]: `numabalance run` in the background (under
+# WRAPPER, which must exec it), its log in NAME-daemon.log; waits until it
+# answers on its socket. Sets $daemon.
 daemon_start() {
-    "$bin/numabalance" run --config "$nb/numabalance.yaml" > "$out/$1-daemon.log" 2>&1 &
+    name=$1; shift
+    "$@" "$bin/numabalance" run --config "$nb/numabalance.yaml" > "$out/$name-daemon.log" 2>&1 &
     daemon=$!
     tries=0
     until "$bin/numabalance" status --runtime-dir "$nb/run" > /dev/null 2>&1; do
         tries=$((tries + 1))
         if [ $tries -gt 300 ] || ! kill -0 "$daemon" 2>/dev/null; then
             echo "lab: the daemon did not come up" >&2
-            cat "$out/$1-daemon.log" >&2
+            cat "$out/$name-daemon.log" >&2
             return 1
         fi
         sleep 0.1
     done
-    mark "$1-daemon-up"
+    mark "$name-daemon-up"
 }
 
 # begin_standalone: the guest's start: its nodes described, the kernel
