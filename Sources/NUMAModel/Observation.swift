@@ -187,6 +187,9 @@ public struct Observation: Hashable, Sendable, Codable {
     /// A policy's grouping key (cgroup path, parent pid): processes with the
     /// same hint are placed as one group.
     public var groupHint: String?
+    /// The real uid (status's first Uid:): a shared object ties only
+    /// processes of one user into a group.
+    public var uid: UInt32?
     /// Sampled resident pages written during the interval, per node (the
     /// opt-in soft-dirty tier); nil when the tier was not used.
     public var writtenPagesByNode: [NodeID: Int]?

@@ -122,9 +122,15 @@ struct UnitTable {
             // Tied through an object only while it accesses it, as the kernel
             // forms numa_group from shared faults: a supervisor or postmaster
             // that keeps every segment attached and idle ties nobody.
+            // And only with processes of the same user (security review
+            // 4.7): who can map another user's /dev/shm file must not pull
+            // that user's threads and memory about by joining their group.
             if Self.accessesObjects(p, input: input) {
-                for object in all[index].sharedObjects { link(object.key, p, &byObject, &forest) }
-                for range in all[index].ranges { if let key = range.sharedObject { link(key, p, &byObject, &forest) } }
+                let user = all[index].uid.map { "\u{1F}uid \($0)" } ?? ""
+                for object in all[index].sharedObjects { link(object.key + user, p, &byObject, &forest) }
+                for range in all[index].ranges {
+                    if let key = range.sharedObject { link(key + user, p, &byObject, &forest) }
+                }
             }
             if let hint = all[index].groupHint { link(hint, p, &byHint, &forest) }
             if let group = all[index].kernelFaults?.groupID { link(group, p, &byKernelGroup, &forest) }
@@ -201,6 +207,23 @@ struct UnitTable {
             pinnedNodes.append(pins)
             if !keys.isEmpty { objectKeys[u] = keys.sorted() }
         }
+        leaveContestedObjects()
+    }
+
+    /// An object that two groups map (two users' processes, which never
+    /// group together) gets its policy from neither: their wishes would take
+    /// turns. It stays a group object, so no member moves it as its own pages.
+    private mutating func leaveContestedObjects() {
+        var holders: [String: Int] = [:]
+        for keys in objectKeys.values { for key in keys { holders[key, default: 0] += 1 } }
+        let contested = Set(holders.filter { $0.value > 1 }.keys)
+        guard !contested.isEmpty else { return }
+        let mapped = groupObjects
+        for (u, keys) in objectKeys {
+            let kept = keys.filter { !contested.contains($0) }
+            objectKeys[u] = kept.isEmpty ? nil : kept
+        }
+        groupObjects = mapped
     }
 
     /// A process on its own: its rows as they are.

@@ -121,6 +121,7 @@ public struct ProcessSampler: Sendable {
             kernelFaults: faults, events: events, cpusetCPUs: cpuset, writtenPagesByNode: written)
         observation.threadAffinities = ThreadCPUSampler.otherAffinities(cpuAfter, main: status.cpusAllowed)
         observation.image = status.uids.count > 1 ? procfs.programImage(pid, euid: status.uids[1]) : nil
+        observation.uid = status.uids.first
         observation.events += forged.map { "not a SysV segment: \($0)" }
         return SamplingReport(observation: observation, probeSeconds: round.probeSeconds,
                               design: round.design, mapsSeconds: mapsSeconds,

@@ -257,6 +257,34 @@ struct EngineRuleTests {
         #expect(units.objectKeys[units.unitOf[0]] == [shared])
     }
 
+    /// Security review 4.7: a user who maps another user's shared file
+    /// joined that user's group and steered its threads and memory.
+    @Test("groups: one shared object ties processes of one user only; an object two users' groups map is placed by neither")
+    func groupsWithinOneUser() {
+        let shared = "sysvShm:0:1:7"
+        func member(_ pid: Int32, uid: UInt32) -> Observation {
+            var o = Fixture.process(pid: pid, pages: [[0: 40]], threadNodes: [1], allowed: all, shared: shared)
+            o.uid = uid
+            return o
+        }
+        let nodes = NodeTable(topology: topology, reserveFraction: 1.0 / 32)
+        // Two of user 1000, two of user 2000, all mapping the same object.
+        let input = RoundInput(observations: [member(10, uid: 1000), member(11, uid: 1000),
+                                              member(20, uid: 2000), member(21, uid: 2000)],
+                               nodes: nodes, mode: .standalone) { _ in nil }
+        let units = UnitTable(input: input, decayed: DecayedRows(processes: 4, nodes: 2))
+        #expect(units.count == 2)
+        #expect(units.unitOf[0] == units.unitOf[1] && units.unitOf[2] == units.unitOf[3])
+        #expect(units.unitOf[0] != units.unitOf[2])
+        #expect(units.objectKeys.isEmpty, "\(units.objectKeys)")
+        #expect(units.groupObjects == [shared])
+        // One user's pair alone: a group that places its object.
+        let alone = RoundInput(observations: [member(10, uid: 1000), member(11, uid: 1000)],
+                               nodes: nodes, mode: .standalone) { _ in nil }
+        let pair = UnitTable(input: alone, decayed: DecayedRows(processes: 2, nodes: 2))
+        #expect(pair.count == 1 && pair.objectKeys[0] == [shared])
+    }
+
     /// The second case is the lab's hybrid guest: members that the kernel
     /// counts as faulting privately (each on its own part, or already in one
     /// numa_group) and no kernel group id. Tying them only on shared faults
