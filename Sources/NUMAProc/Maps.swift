@@ -67,11 +67,8 @@ public enum Maps {
     /// Elasticsearch, a JVM's thread stacks), and every look reads them all.
     public static func parse(_ text: String, source: String = "maps") throws(ProcParseError) -> [Mapping] {
         var text = text
-        text.makeContiguousUTF8()
-        let parsed = text.utf8.withContiguousStorageIfAvailable { bytes in
-            Result { () throws(ProcParseError) in try parse(bytes, source: source) }
-        }
-        return try parsed!.get()
+        let parsed = text.withUTF8 { bytes in Result { () throws(ProcParseError) in try parse(bytes, source: source) } }
+        return try parsed.get()
     }
 
     static func parse(_ bytes: UnsafeBufferPointer<UInt8>, source: String) throws(ProcParseError) -> [Mapping] {

@@ -23,8 +23,8 @@ public struct ProcessSampler: Sendable {
         self.cgroupRoot = CgroupMount.v2Root(procfs: procfs)
     }
 
-    /// Bytes of /proc/PID/maps a round reads: about 300,000 mappings (a
-    /// line is 60 to 110 bytes). A look at 100,000 mappings costs about
+    /// Bytes of /proc/PID/maps a round reads: 250,000 to 500,000 mappings (a
+    /// line is about 50 bytes for anonymous memory, 100 and more with a path). A look at 100,000 mappings costs about
     /// 0.1 s more than at a few hundred, most of it the kernel printing them;
     /// a process with millions (vm.max_map_count raised) is sampled from its
     /// first ones rather than costing seconds and hundreds of MB a round.

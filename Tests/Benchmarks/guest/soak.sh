@@ -1,8 +1,9 @@
 #!/bin/sh
 # Inside a numa-lab guest: the daemon for MINUTES under churn (waves of 20
-# short processes, one after another), SIGHUP every minute with a good and
-# then a broken policy set in turn, and kill -9 plus a restart every
-# 5 minutes, with long-lived workloads it pins and moves (numa01, shm-group).
+# short processes, one after another), SIGHUP every minute with a good
+# policy set (two in turn), a broken one on top of it and the good one
+# again (a start refuses a broken file, as it should, so it is never left in
+# place), and kill -9 plus a restart every 5 minutes, with long-lived workloads it pins and moves (numa01, shm-group).
 # Writes what the host's Tests/Benchmarks/soak sums up:
 #   rss.tsv        seconds, incarnation, daemon VmRSS in KiB (every 20 s)
 #   deaths.txt     incarnation, how it ended (killed by us, or anything else)
@@ -92,13 +93,17 @@ while [ "$(now)" -lt "$seconds" ]; do
         next_rss=$((next_rss + 20))
     fi
     if [ "$t" -ge "$next_hup" ]; then
+        # A good set (A and B in turn), then a broken one on top of it, then
+        # the good one again: each reload and whether the daemon lived.
         hup=$((hup + 1))
-        case $((hup % 3)) in 1) set=B ;; 2) set=broken ;; 0) set=A ;; esac
-        set_policies $set
-        kill -HUP "$daemon"
-        sleep 2
-        kill -0 "$daemon" 2>/dev/null && alive=alive || alive=dead
-        echo "$t $set $alive" >> "$out/hup.txt"
+        [ $((hup % 2)) -eq 1 ] && set=B || set=A
+        for step in $set broken $set; do
+            set_policies $step
+            kill -HUP "$daemon"
+            sleep 2
+            kill -0 "$daemon" 2>/dev/null && alive=alive || alive=dead
+            echo "$t $step $alive" >> "$out/hup.txt"
+        done
         next_hup=$((next_hup + 60))
     fi
     if [ "$t" -ge "$next_kill" ]; then
