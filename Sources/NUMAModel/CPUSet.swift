@@ -49,9 +49,13 @@ public struct ListFormatError: Error, Equatable, CustomStringConvertible {
     public var description: String { "not a kernel id list: \"\(text.prefix(80))\"" }
 }
 
+/// Above any CPU or node id a kernel can have: 8 × NR_CPUS' largest value.
+public let maxListID = 1 << 16
+
 /// Parses "0-3,8,10-11" (also with ":stride" as cgroup files may have) into ids.
 public func parseIDList(_ text: String) throws(ListFormatError) -> Set<Int> {
     var result = Set<Int>()
+    var listed = 0
     let trimmed = text.trimmingWhitespace()
     if trimmed.isEmpty { return result }
     for part in trimmed.split(separator: ",", omittingEmptySubsequences: false) {
@@ -70,8 +74,12 @@ public func parseIDList(_ text: String) throws(ListFormatError) -> Set<Int> {
                 stride = s
             }
         }
-        // A list wider than any real machine is garbage, not a reason to allocate.
-        guard high - low < 1 << 20 else { throw ListFormatError(text: text) }
+        // Ids beyond any real machine are garbage, not a reason to allocate:
+        // Linux has at most 8,192 CPUs (NR_CPUS) and 1,024 nodes, and its
+        // lists never repeat an id. (A bound per range was not enough:
+        // "0-835855,7-835855" cost seconds; so would "0-65535" a thousand times.)
+        listed += (high - low) / stride + 1
+        guard high < maxListID, listed <= maxListID else { throw ListFormatError(text: text) }
         for id in Swift.stride(from: low, through: high, by: stride) { result.insert(id) }
     }
     return result

@@ -67,4 +67,18 @@ import Testing
         #expect(try NodeFiles.parseNodeList("\n").isEmpty)
         #expect(throws: ProcParseError.self) { _ = try NodeFiles.parseNodeList("0-") }
     }
+
+    /// Found by the cpu_list fuzzer (Tests/fuzz/crashes/cpu_list/): each
+    /// range under the old bound of 2^20 ids, together 1.7 million, which
+    /// took over 10 s. No kernel has ids at 65,536 or above.
+    @Test func idListsBeyondAnyKernelAreRefused() throws {
+        #expect(throws: ListFormatError.self) { _ = try CPUSet(listFormat: "0-35,0-83585,7-835855,7-8\n") }
+        #expect(throws: ListFormatError.self) { _ = try CPUSet(listFormat: "65536") }
+        let widest = try CPUSet(listFormat: "0-65535")
+        #expect(widest.count == 65_536)
+        // Each range within bounds, together far beyond any machine.
+        #expect(throws: ListFormatError.self) {
+            _ = try CPUSet(listFormat: Array(repeating: "0-65535", count: 1000).joined(separator: ","))
+        }
+    }
 }
