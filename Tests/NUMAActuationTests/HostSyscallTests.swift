@@ -11,7 +11,7 @@ final class SleepingChild {
     let process = Process()
     init() throws {
         process.executableURL = URL(fileURLWithPath: "/bin/sleep")
-        process.arguments = ["30"]
+        process.arguments = ["600"]   // killed in deinit; 30 s could run out under load
         try process.run()
     }
     var pid: Int32 { process.processIdentifier }

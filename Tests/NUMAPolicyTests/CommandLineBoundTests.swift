@@ -60,7 +60,9 @@ struct CommandLineBoundTests {
         #expect(facts.commandLine.utf8.count == ProcessFacts.commandLineLimit)
         var result: MatchResult?
         let took = Self.seconds { result = matcher.match(for: facts) }
-        #expect(result?.index == nil && result?.timedOut.isEmpty == true)
+        // No match; under a loaded full run the 4 KiB may even reach the 50 ms
+        // limit (stopped, still no match): what counts is the bound on time.
+        #expect(result?.index == nil)
         #expect(took < 0.5, "matching took \(took) s")
         // What identifies a JVM comes first, and still matches.
         let jvm = ProcessFacts(pid: 8, comm: "java", cmdline: ["java", "-Xmx4g"] + Array(repeating: "x", count: 1 << 20))
