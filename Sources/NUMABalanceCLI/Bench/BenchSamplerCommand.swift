@@ -133,17 +133,7 @@ struct BenchSamplerCommand: AsyncParsableCommand {
         let options = roundOptions
         let cpuStart = processCPUSeconds()
         let wallStart = monotonicSeconds()
-        var observed = 0
-        await withTaskGroup(of: Bool.self) { group in
-            for child in children {
-                let pid = child.pid
-                group.addTask {
-                    if case .observed = await pool.observe(pid: pid, options: options) { return true }
-                    return false
-                }
-            }
-            for await ok in group where ok { observed += 1 }
-        }
+        let observed = await SamplerPool.observedCount(pool, pids: children.map(\.pid), options: options)
         let cpu = processCPUSeconds() - cpuStart
         let wall = monotonicSeconds() - wallStart
         return String(format: "\n%d small processes (sleep), one round through %d sampler threads: "
@@ -160,4 +150,22 @@ func processCPUSeconds() -> Double {
     let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
     let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
     return user + system
+}
+
+extension SamplerPool {
+    /// One round over `pids`, all submitted at once (each to its node's
+    /// sampler): how many were observed (the rest failed, exited ones among them).
+    static func observedCount(_ pool: SamplerPool, pids: [Int32], options: SamplingOptions) async -> Int {
+        await withTaskGroup(of: Bool.self) { group -> Int in
+            for pid in pids {
+                group.addTask {
+                    if case .observed = await pool.observe(pid: pid, options: options) { return true }
+                    return false
+                }
+            }
+            var observed = 0
+            for await ok in group where ok { observed += 1 }
+            return observed
+        }
+    }
 }

@@ -32,6 +32,9 @@ struct SamplerMemoryRounds {
         var started = 0, failedRounds = 0
         var readings: [(round: Int, kib: Int)] = []
         for round in 1...rounds {
+            // Stopped (and reaped) this round, sampled once more: never probed
+            // by pid later, which may by then name another process.
+            var exited: [Int32] = []
             if churn > 0, round % spacing == 0, started < churn {
                 churned.append(try SpawnedChild("/bin/sleep", ["3600"]))
                 started += 1
@@ -40,24 +43,11 @@ struct SamplerMemoryRounds {
                     gone.stop()
                     // Half are named gone by the caller (the daemon's discovery),
                     // half find out in a failed round, as both happen.
-                    if started % 2 == 0 { pool.forget([gone.pid]) } else { churned.insert(gone, at: 0) }
+                    if started % 2 == 0 { pool.forget([gone.pid]) } else { exited.append(gone.pid) }
                 }
             }
-            let pids = (steadySet + churned).map(\.pid)
-            let failed = await withTaskGroup(of: Bool.self) { group -> Int in
-                for pid in pids {
-                    group.addTask {
-                        if case .observed = await pool.observe(pid: pid, options: roundOptions) { return false }
-                        return true
-                    }
-                }
-                var failed = 0
-                for await isFailure in group where isFailure { failed += 1 }
-                return failed
-            }
-            failedRounds += failed
-            // Exited ones sampled once more have forgotten themselves: drop them.
-            churned.removeAll { kill($0.pid, 0) != 0 }
+            let pids = (steadySet + churned).map(\.pid) + exited
+            failedRounds += pids.count - (await SamplerPool.observedCount(pool, pids: pids, options: roundOptions))
             if round % every == 0 || round == rounds {
                 let kib = Int((try? ProcFS().status(getpid()).vmRSSBytes).flatMap { $0 } ?? 0) / 1024
                 readings.append((round, kib))
