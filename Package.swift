@@ -37,28 +37,31 @@ let package = Package(
             cSettings: [.define("_GNU_SOURCE")]
         ),
         .target(name: "NUMAModel", swiftSettings: strict),
-        .target(name: "NUMAProc", dependencies: ["NUMAModel"], swiftSettings: strict),
+        // The one Swift target of the product that calls libc, CLinux or CNUMA:
+        // syscalls with EINTR retried, one error type, files, clocks, threads.
+        .target(name: "NUMASystem", dependencies: ["NUMAModel", "CLinux", "CNUMA"], swiftSettings: strict),
+        .target(name: "NUMAProc", dependencies: ["NUMAModel", "NUMASystem"], swiftSettings: strict),
         .target(
             name: "NUMATopology",
-            dependencies: ["NUMAModel", "NUMAProc", "CLinux", "CNUMA"],
+            dependencies: ["NUMAModel", "NUMAProc", "NUMASystem", "CLinux", "CNUMA"],
             swiftSettings: strict
         ),
         // Capabilities with libcap: which ones we hold, naming a missing one, dropping the rest.
-        .target(name: "NUMAPrivileges", dependencies: ["NUMAModel", "NUMAProc", "CNUMA"], swiftSettings: strict),
+        .target(name: "NUMAPrivileges", dependencies: ["NUMAModel", "NUMAProc", "NUMASystem", "CNUMA"], swiftSettings: strict),
         .target(
             name: "NUMASampling",
-            dependencies: ["NUMAModel", "NUMAProc", "NUMATopology", "NUMAPrivileges", "CLinux", "CNUMA"],
+            dependencies: ["NUMAModel", "NUMAProc", "NUMASystem", "NUMATopology", "NUMAPrivileges", "CLinux", "CNUMA"],
             swiftSettings: strict
         ),
         // One YAML loader (file:line:column errors, key paths) for the config and the policies.
         .target(
             name: "NUMAPolicy",
-            dependencies: ["NUMAModel", "NUMAProc", .product(name: "Yams", package: "Yams")],
+            dependencies: ["NUMAModel", "NUMAProc", "NUMASystem", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         .target(
             name: "NUMAActuation",
-            dependencies: ["NUMAModel", "NUMAProc", "NUMAPrivileges", "CLinux", "CNUMA"],
+            dependencies: ["NUMAModel", "NUMAProc", "NUMASystem", "NUMAPrivileges", "CLinux", "CNUMA"],
             swiftSettings: strict
         ),
         .target(name: "NUMAPlacement", dependencies: ["NUMAModel"], swiftSettings: strict),
@@ -71,7 +74,7 @@ let package = Package(
         .target(
             name: "NUMADaemon",
             dependencies: [
-                "NUMAModel", "NUMAProc", "NUMATopology", "NUMASampling", "NUMAPrivileges",
+                "NUMAModel", "NUMAProc", "NUMASystem", "NUMATopology", "NUMASampling", "NUMAPrivileges",
                 "NUMAPlacement", "NUMAActuation", "NUMAPolicy", "CLinux", "CNUMA",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -84,7 +87,7 @@ let package = Package(
         .target(
             name: "NUMABalanceCLI",
             dependencies: [
-                "NUMAModel", "NUMAProc", "NUMATopology", "NUMASampling", "NUMAPrivileges",
+                "NUMAModel", "NUMAProc", "NUMASystem", "NUMATopology", "NUMASampling", "NUMAPrivileges",
                 "NUMAPlacement", "NUMASimulation", "NUMAActuation", "NUMAPolicy", "NUMADaemon", "CLinux", "CNUMA",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -16,6 +16,16 @@ struct TaskLine: Equatable {
     var cpu: Int
     var allowedList: String
     var allowedMask: String
+
+    /// The CPUs of Cpus_allowed (hex words, most significant first, comma-separated).
+    var allowedCPUs: Set<Int> {
+        var cpus: Set<Int> = []
+        for (index, word) in allowedMask.split(separator: ",").reversed().enumerated() {
+            guard let bits = UInt64(word, radix: 16) else { continue }
+            for bit in 0..<32 where bits & (1 << UInt64(bit)) != 0 { cpus.insert(index * 32 + bit) }
+        }
+        return cpus
+    }
 }
 
 extension LabRun {
