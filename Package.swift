@@ -43,14 +43,14 @@ let package = Package(
         .target(name: "NUMAProc", dependencies: ["NUMAModel", "NUMASystem"], swiftSettings: strict),
         .target(
             name: "NUMATopology",
-            dependencies: ["NUMAModel", "NUMAProc", "NUMASystem", "CLinux", "CNUMA"],
+            dependencies: ["NUMAModel", "NUMAProc", "NUMASystem"],
             swiftSettings: strict
         ),
         // Capabilities with libcap: which ones we hold, naming a missing one, dropping the rest.
-        .target(name: "NUMAPrivileges", dependencies: ["NUMAModel", "NUMAProc", "NUMASystem", "CNUMA"], swiftSettings: strict),
+        .target(name: "NUMAPrivileges", dependencies: ["NUMAModel", "NUMAProc", "NUMASystem"], swiftSettings: strict),
         .target(
             name: "NUMASampling",
-            dependencies: ["NUMAModel", "NUMAProc", "NUMASystem", "NUMATopology", "NUMAPrivileges", "CLinux", "CNUMA"],
+            dependencies: ["NUMAModel", "NUMAProc", "NUMASystem", "NUMAPrivileges"],
             swiftSettings: strict
         ),
         // One YAML loader (file:line:column errors, key paths) for the config and the policies.
@@ -61,7 +61,7 @@ let package = Package(
         ),
         .target(
             name: "NUMAActuation",
-            dependencies: ["NUMAModel", "NUMAProc", "NUMASystem", "NUMAPrivileges", "CLinux", "CNUMA"],
+            dependencies: ["NUMAModel", "NUMAProc", "NUMASystem"],
             swiftSettings: strict
         ),
         .target(name: "NUMAPlacement", dependencies: ["NUMAModel"], swiftSettings: strict),
@@ -75,7 +75,7 @@ let package = Package(
             name: "NUMADaemon",
             dependencies: [
                 "NUMAModel", "NUMAProc", "NUMASystem", "NUMATopology", "NUMASampling", "NUMAPrivileges",
-                "NUMAPlacement", "NUMAActuation", "NUMAPolicy", "CLinux", "CNUMA",
+                "NUMAPlacement", "NUMAActuation", "NUMAPolicy",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -88,7 +88,7 @@ let package = Package(
             name: "NUMABalanceCLI",
             dependencies: [
                 "NUMAModel", "NUMAProc", "NUMASystem", "NUMATopology", "NUMASampling", "NUMAPrivileges",
-                "NUMAPlacement", "NUMASimulation", "NUMAActuation", "NUMAPolicy", "NUMADaemon", "CLinux", "CNUMA",
+                "NUMAPlacement", "NUMASimulation", "NUMAActuation", "NUMAPolicy", "NUMADaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -119,7 +119,7 @@ let package = Package(
         .testTarget(name: "NUMATopologyTests", dependencies: ["NUMATopology", "NUMAModel"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "NUMASamplingTests",
-                    dependencies: ["NUMASampling", "NUMAModel", "NUMAProc", "NUMABalanceCLI"],
+                    dependencies: ["NUMASampling", "NUMAModel", "NUMAProc", "NUMASystem", "NUMABalanceCLI"],
                     swiftSettings: strict),
         .testTarget(
             name: "NUMAPlacementTests",
@@ -139,7 +139,7 @@ let package = Package(
                                    .product(name: "Logging", package: "swift-log")],
                     swiftSettings: strict),
         // Boots real multi-node guests in QEMU (numa-lab); serialized, never skipped in CI.
-        .testTarget(name: "LabTests", dependencies: ["NUMAModel", "NUMAProc"], exclude: ["Scripts", "Java"],
+        .testTarget(name: "LabTests", exclude: ["Scripts", "Java"],
                     swiftSettings: strict),
     ]
 )

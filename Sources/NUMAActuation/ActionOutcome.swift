@@ -1,4 +1,5 @@
 import NUMAModel
+import NUMASystem
 
 /// Pages a move left behind, and why (the kernel's per-page status).
 public struct PagesNotMoved: Hashable, Sendable, Codable {
@@ -124,15 +125,15 @@ public enum PageStatusText {
 
     public static func reason(errno code: Int32) -> String {
         switch code {
-        case 13: sharedReason
-        case 16: busyReason
-        case 12: "no free memory on the destination node"
-        case 5: "could not be written back before the move"
-        case 22: "cannot be migrated (a special or dirty page the filesystem will not move)"
-        case 14, 2: "no longer resident"
-        case 19: "destination node is not online"
-        case 18: "destination node is not allowed for this process (cpuset)"
-        default: "kernel refused: \(errnoText(code))"
+        case Errno.accessDenied: sharedReason
+        case Errno.busy: busyReason
+        case Errno.noMemory: "no free memory on the destination node"
+        case Errno.ioError: "could not be written back before the move"
+        case Errno.invalid: "cannot be migrated (a special or dirty page the filesystem will not move)"
+        case Errno.badAddress, Errno.notFound: "no longer resident"
+        case Errno.noDevice: "destination node is not online"
+        case Errno.crossDevice: "destination node is not allowed for this process (cpuset)"
+        default: "kernel refused: \(Errno.text(code))"
         }
     }
 }

@@ -1,5 +1,6 @@
 import NUMAModel
 import NUMAProc
+import NUMASystem
 
 /// Why the actuator did not act, or stopped. A process that exits is a
 /// normal event (`exited`), reported with what was done before it.
@@ -13,7 +14,7 @@ public enum ActuationError: Error, Hashable, Sendable, CustomStringConvertible {
     case notPermitted(String)
     case exited(pid: Int32)
     case unreadable(String)
-    case failed(SyscallError)
+    case failed(SystemError)
     case journal(String)
 
     public var description: String {
@@ -39,35 +40,5 @@ public enum ActuationError: Error, Hashable, Sendable, CustomStringConvertible {
             .notPermitted("permission denied reading \(path): another user's process needs CAP_SYS_PTRACE")
         default: .unreadable(error.description)
         }
-    }
-}
-
-/// Where cgroup v2 is mounted: "/sys/fs/cgroup" on most systems, but e.g.
-/// "/sys/fs/cgroup/unified" on hybrid hosts; read from /proc/self/mountinfo.
-public enum CgroupMount {
-    public static func v2Root(mountinfo path: String = "/proc/self/mountinfo") -> String? {
-        guard let text = readText(path) else { return nil }
-        return v2Root(parsing: text)
-    }
-
-    /// Each line: "id parent major:minor root mountpoint options… - fstype source superoptions".
-    public static func v2Root(parsing text: String) -> String? {
-        for line in text.split(separator: "\n") {
-            let fields = line.split(separator: " ")
-            guard let dash = fields.firstIndex(of: "-"), dash + 1 < fields.count, fields.count > 4,
-                  fields[dash + 1] == "cgroup2" else { continue }
-            return unescapeMountPath(String(fields[4]))
-        }
-        return nil
-    }
-
-    /// mountinfo escapes space, tab, newline and backslash as octal.
-    static func unescapeMountPath(_ path: String) -> String {
-        var result = path
-        for (escape, plain) in [("\\040", " "), ("\\011", "\t"), ("\\012", "\n"), ("\\134", "\\")] {
-            result = result.split(separator: escape, omittingEmptySubsequences: false)
-                .joined(separator: plain)
-        }
-        return result
     }
 }

@@ -139,7 +139,7 @@ public struct DryRunActuator: Actuator {
             let bytes = UInt64(c.count) * kernel.pageSize
             let sources = c.sources.keys.sorted().map { "\(c.sources[$0] ?? 0) on node \($0)" }.joined(separator: ", ")
             return ActionOutcome(status: .wouldDo,
-                                 summary: "would move \(c.count) pages (\(formatBytes(bytes))) to node \(to)"
+                                 summary: "would move \(c.count) pages (\(ByteCount.text(bytes))) to node \(to)"
                                      + (sources.isEmpty ? "" : " (\(sources))"),
                                  method: "move_pages query only")
         case .failure(let error):

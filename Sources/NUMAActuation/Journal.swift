@@ -1,7 +1,7 @@
 import Foundation
-import Glibc
 import NUMAModel
 import NUMAProc
+import NUMASystem
 
 /// One line of the journal. Each action gets an `intent` line before it is
 /// carried out (with what it will replace) and an `outcome` line after; an
@@ -57,7 +57,7 @@ public struct Journal: Sendable {
     /// path) is one others may have made first (security review 3.1); root
     /// names another folder with --state-dir.
     public static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment,
-                                        isRoot: Bool = geteuid() == 0) -> String {
+                                        isRoot: Bool = Host.isRoot) -> String {
         if isRoot { return "/var/lib/numabalance" }
         if let dir = environment["NUMABALANCE_STATE_DIR"], !dir.isEmpty { return dir }
         if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") { return state + "/numabalance" }
@@ -76,34 +76,26 @@ public struct Journal: Sendable {
         data.append(UInt8(ascii: "\n"))
         if let problem = OwnFolder.prepare((path as NSString).deletingLastPathComponent) { throw .journal(problem) }
         let fd = try openLocked()
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw .journal("cannot stat \(path): \(errnoText(errno))") }
+        defer { FileIO.close(fd) }
+        let size: Int64
+        switch FileStatus.of(fd: fd) {
+        case .success(let info): size = info.size
+        case .failure(let error): throw .journal("cannot stat \(path): \(Errno.text(error.errno))")
+        }
         // A crash mid-write leaves a last line with no newline; an entry glued
         // to it would be lost with it (and restore would undo an act twice).
-        if info.st_size > 0 {
-            var last: UInt8 = 0
-            if pread(fd, &last, 1, info.st_size - 1) == 1, last != UInt8(ascii: "\n") {
-                data.insert(UInt8(ascii: "\n"), at: 0)
-            }
+        if size > 0, case .success(let last) = FileIO.read(fd: fd, count: 1, at: size - 1),
+           last.count == 1, last[0] != UInt8(ascii: "\n") {
+            data.insert(UInt8(ascii: "\n"), at: 0)
         }
-        guard Self.writeAll(fd, data) else { throw .journal("cannot write \(path): \(errnoText(errno))") }
-        guard fsync(fd) == 0 else { throw .journal("cannot fsync \(path): \(errnoText(errno))") }
+        if case .failure(let error) = FileIO.writeAll(fd: fd, [UInt8](data), name: path) {
+            throw .journal("cannot write \(path): \(Errno.text(error.errno))")
+        }
+        if case .failure(let error) = FileIO.sync(fd: fd, name: path) {
+            throw .journal("cannot fsync \(path): \(Errno.text(error.errno))")
+        }
         // The entry is safe; a compaction that fails leaves the file as it was.
-        if Int(info.st_size) + data.count > compactAt { try? compact(locked: fd) }
-    }
-
-    /// Writes all of `data` (write(2) may write less); false on an error.
-    static func writeAll(_ fd: Int32, _ data: Data) -> Bool {
-        data.withUnsafeBytes { buffer -> Bool in
-            var offset = 0
-            while offset < buffer.count {
-                let n = write(fd, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
-                if n < 0 { if errno == EINTR { continue }; return false }
-                offset += n
-            }
-            return true
-        }
+        if Int(size) + data.count > compactAt { try? compact(locked: fd) }
     }
 
     /// The journal opened for appending, with an exclusive flock(2): appends
@@ -113,26 +105,29 @@ public struct Journal: Sendable {
     /// into the link's target. Read-write, to look at the last byte.
     private func openLocked() throws(ActuationError) -> Int32 {
         for _ in 0..<8 {
-            let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-            guard fd >= 0 else {
-                if errno == ELOOP { throw .journal("\(path) is a symbolic link: refused (the journal is written only as a regular file)") }
-                throw .journal("cannot open \(path): \(errnoText(errno)); --state-dir names another folder")
+            let fd: Int32
+            switch FileIO.open(path, [.readWrite, .append, .create, .noFollow], permissions: 0o600) {
+            case .success(let opened): fd = opened
+            case .failure(let error) where error.errno == Errno.symbolicLoop:
+                throw .journal("\(path) is a symbolic link: refused (the journal is written only as a regular file)")
+            case .failure(let error):
+                throw .journal("cannot open \(path): \(Errno.text(error.errno)); --state-dir names another folder")
             }
-            var info = stat()
-            guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
-                close(fd)
+            guard case .success(let opened) = FileStatus.of(fd: fd), opened.kind == .regular else {
+                FileIO.close(fd)
                 throw .journal("\(path) is not a regular file: refused")
             }
-            var rc: Int32
-            repeat { rc = flock(fd, LOCK_EX) } while rc != 0 && errno == EINTR
             // A compaction may have replaced the file while we waited: the
-            // lock must be on the one the path names now.
-            var now = stat()
-            if rc == 0, fstat(fd, &info) == 0, info.st_nlink > 0, lstat(path, &now) == 0,
-               now.st_ino == info.st_ino, now.st_dev == info.st_dev {
+            // lock must be on the one the path names now. (The open file
+            // keeps its inode from reuse, so the same device and inode at
+            // the path is this very file, still linked.)
+            if case .success = FileIO.waitForExclusiveLock(fd: fd, name: path),
+               case .success(let locked) = FileStatus.of(fd: fd),
+               case .success(let named) = FileStatus.of(path, followLinks: false),
+               named.inode == locked.inode, named.device == locked.device {
                 return fd
             }
-            close(fd)
+            FileIO.close(fd)
         }
         throw .journal("cannot lock \(path): it keeps being replaced")
     }
@@ -142,7 +137,11 @@ public struct Journal: Sendable {
     public func read() throws(ActuationError) -> (entries: [JournalEntry], damaged: Int) {
         guard FileManager.default.fileExists(atPath: path) else { return ([], 0) }
         try Self.checkFolder((path as NSString).deletingLastPathComponent)
-        guard let text = readText(path) else { throw .journal("cannot read \(path): \(errnoText(errno))") }
+        let text: String
+        switch readText(path) {
+        case .success(let read): text = read
+        case .failure(let error): throw .journal("cannot read \(path): \(Errno.text(error.errno))")
+        }
         let decoder = JSONDecoder()
         var entries: [JournalEntry] = []
         var damaged = 0

@@ -1,7 +1,7 @@
 import Foundation
-import Glibc
 import NUMAModel
 import NUMAProc
+import NUMASystem
 
 /// The journal is compacted when it passes `compactAt` (8 MiB, some
 /// thousands of acts), so it never nears the 64 MiB its reader takes
@@ -38,8 +38,10 @@ extension Journal {
     /// it (O_EXCL, never through a link), fsync'd, renamed over it, the
     /// folder fsync'd. `fd` is the journal, opened and locked by the caller.
     func compact(locked fd: Int32, now: Double = Date().timeIntervalSince1970) throws(ActuationError) {
-        guard lseek(fd, 0, SEEK_SET) == 0, case .success(let bytes) = FileReader.read(fd: fd) else {
-            throw .journal("cannot read \(path) to compact it: \(errnoText(errno))")
+        let bytes: [UInt8]
+        switch Self.readAll(fd: fd, name: path) {
+        case .success(let read): bytes = read
+        case .failure(let error): throw .journal("cannot read \(path) to compact it: \(Errno.text(error.errno))")
         }
         let decoder = JSONDecoder()
         let entries = String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap {
@@ -58,22 +60,35 @@ extension Journal {
             data.append(UInt8(ascii: "\n"))
         }
         let fresh = path + ".compact"
-        unlink(fresh)
-        let out = open(fresh, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard out >= 0 else { throw .journal("cannot create \(fresh): \(errnoText(errno))") }
-        guard Self.writeAll(out, data), fsync(out) == 0 else {
-            let code = errno
-            close(out)
-            unlink(fresh)
-            throw .journal("cannot write \(fresh): \(errnoText(code))")
+        _ = FileIO.remove(fresh)
+        let out: Int32
+        switch FileIO.open(fresh, [.writeOnly, .create, .exclusive, .noFollow], permissions: 0o600) {
+        case .success(let opened): out = opened
+        case .failure(let error): throw .journal("cannot create \(fresh): \(Errno.text(error.errno))")
         }
-        close(out)
-        guard rename(fresh, path) == 0 else {
-            let code = errno
-            unlink(fresh)
-            throw .journal("cannot replace \(path) with its compaction: \(errnoText(code))")
+        let written = FileIO.writeAll(fd: out, [UInt8](data), name: fresh).flatMap { FileIO.sync(fd: out, name: fresh) }
+        FileIO.close(out)
+        if case .failure(let error) = written {
+            _ = FileIO.remove(fresh)
+            throw .journal("cannot write \(fresh): \(Errno.text(error.errno))")
         }
-        let folder = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if folder >= 0 { fsync(folder); close(folder) }
+        if case .failure(let error) = FileIO.rename(fresh, to: path) {
+            _ = FileIO.remove(fresh)
+            throw .journal("cannot replace \(path) with its compaction: \(Errno.text(error.errno))")
+        }
+        FileIO.syncDirectory(of: path)
+    }
+
+    /// The whole of an open file from its start (pread, so the append
+    /// offset is left alone), in chunks until the end.
+    private static func readAll(fd: Int32, name: String) -> Result<[UInt8], SystemError> {
+        var bytes: [UInt8] = []
+        while true {
+            switch FileIO.read(fd: fd, count: 1 << 20, at: Int64(bytes.count), name: name) {
+            case .success(let chunk) where chunk.isEmpty: return .success(bytes)
+            case .success(let chunk): bytes += chunk
+            case .failure(let error): return .failure(error)
+            }
+        }
     }
 }

@@ -1,5 +1,6 @@
 import NUMAModel
 import NUMAProc
+import NUMASystem
 
 /// The kernel as the actuator sees it: a small protocol with one Linux
 /// implementation (`LinuxKernel`) and a recording fake in the unit tests.
@@ -9,7 +10,7 @@ public protocol KernelInterface: Sendable {
     var pageSize: UInt64 { get }
 
     /// What the safety checks need: identity, owner, kernel-thread flag.
-    func process(_ pid: Int32) -> Result<ProcessFacts, ActuationError>
+    func process(_ pid: Int32) -> Result<TargetProcess, ActuationError>
     /// Watches a process for exit (a pidfd on Linux), after checking it is `identity`.
     func watch(_ identity: ProcessIdentity) -> Result<any ProcessWatch, ActuationError>
     func threadIDs(_ pid: Int32) -> Result<[Int32], ActuationError>
@@ -17,27 +18,27 @@ public protocol KernelInterface: Sendable {
     /// The cgroup's effective CPUs and memory nodes (nil fields: no limit known).
     func cpuset(_ pid: Int32) -> EffectiveCpuset?
 
-    func affinity(ofThread tid: Int32) -> Result<CPUSet, SyscallError>
-    func setAffinity(ofThread tid: Int32, to cpus: CPUSet) -> Result<Void, SyscallError>
+    func affinity(ofThread tid: Int32) -> Result<CPUSet, SystemError>
+    func setAffinity(ofThread tid: Int32, to cpus: CPUSet) -> Result<Void, SystemError>
 
     /// The pages of `range` present in memory (pagemap), one address per
     /// `step`; nil when that cannot be read (every address is then asked).
     func presentPages(pid: Int32, range: AddressRange, step: UInt64) -> [UInt64]?
     /// The node of each page (move_pages with no node array): a node id, or
     /// -errno (-ENOENT/-EFAULT: not resident). `pid` 0 is the caller.
-    func queryPages(pid: Int32, addresses: [UInt64]) -> Result<[Int32], SyscallError>
+    func queryPages(pid: Int32, addresses: [UInt64]) -> Result<[Int32], SystemError>
     /// move_pages with a node array; `moveShared` is MPOL_MF_MOVE_ALL.
     func movePages(pid: Int32, addresses: [UInt64], nodes: [Int32], moveShared: Bool)
-        -> Result<PageMoveResult, SyscallError>
+        -> Result<PageMoveResult, SystemError>
     /// migrate_pages: every page of the process on `from` goes to `to`;
     /// returns the pages the kernel could not move.
-    func migratePages(pid: Int32, from: [NodeID], to: [NodeID]) -> Result<Int, SyscallError>
+    func migratePages(pid: Int32, from: [NodeID], to: [NodeID]) -> Result<Int, SystemError>
 
     /// The caller's own view of a shared object that `pid` maps at `mapping`
     /// (through /proc/pid/map_files, SysV segments too), limited to
     /// `window` (byte offsets within the mapping).
     func openSharedObject(pid: Int32, mapping: Mapping, window: Range<UInt64>)
-        -> Result<any SharedObjectView, SyscallError>
+        -> Result<any SharedObjectView, SystemError>
 
     /// /proc/vmstat pgmigrate_success: the kernel's count of migrated base pages.
     func migratedPagesCounter() -> UInt64?
@@ -46,8 +47,9 @@ public protocol KernelInterface: Sendable {
     func sleep(seconds: Double)
 }
 
-/// What the actuator needs to know about a process before acting on it.
-public struct ProcessFacts: Hashable, Sendable {
+/// The process an act targets, as read just before acting: what the
+/// actuator needs to know of it (matching a policy reads NUMAPolicy.ProcessFacts).
+public struct TargetProcess: Hashable, Sendable {
     public var identity: ProcessIdentity
     public var comm: String
     public var isKernelThread: Bool
@@ -91,7 +93,7 @@ public struct PageMoveResult: Hashable, Sendable {
 
     /// The status of a page the call never reached: move_pages stops at the
     /// first run of pages (bound for one node) that did not all migrate.
-    public static let unprocessed = Int32.min
+    public static let unprocessed = MemoryPolicy.unreachedStatus
 
     public init(statuses: [Int32], notMigrated: Int) {
         self.statuses = statuses
@@ -145,14 +147,14 @@ public protocol SharedObjectView: Sendable {
     /// follows the object's page offsets, as the kernel's does).
     var objectPageOffset: UInt64 { get }
     /// Indexes of the pages resident in the object (mincore).
-    func residentPages() -> Result<[Int], SyscallError>
+    func residentPages() -> Result<[Int], SystemError>
     /// Maps the given pages into the caller's page tables as a read would;
     /// the number it could not (gone: the object shrank since mincore).
     func populate(pages: [Int]) -> Int
     /// The policy the object has now (get_mempolicy MPOL_F_ADDR).
-    func policy() -> Result<MemoryPolicySpec, SyscallError>
+    func policy() -> Result<MemoryPolicySpec, SystemError>
     /// mbind over the window; `moveShared` adds MPOL_MF_MOVE_ALL.
-    func applyPolicy(_ policy: MemoryPolicySpec, moveShared: Bool) -> Result<Void, SyscallError>
+    func applyPolicy(_ policy: MemoryPolicySpec, moveShared: Bool) -> Result<Void, SystemError>
     /// Unmaps (or detaches) the window.
     func close()
 }

@@ -1,8 +1,6 @@
-import CLinux
-import CNUMA
-import Glibc
 import NUMAModel
 import NUMAProc
+import NUMASystem
 
 /// numabalance's own read-only mapping of a window of another process's
 /// shared object, mapped from /proc/PID/map_files/START-END: the very file
@@ -21,23 +19,20 @@ struct LinuxSharedObjectView: SharedObjectView {
     let pageSize: UInt64
 
     static func open(pid: Int32, mapping: Mapping, window: Range<UInt64>, pageSize: UInt64)
-        -> Result<LinuxSharedObjectView, SyscallError>
+        -> Result<LinuxSharedObjectView, SystemError>
     {
         if let forgery = KernelSharedMemory.forgery(mapping) {
-            return .failure(SyscallError("refused pid \(pid)'s mapping: \(forgery)", errno: EPERM))
+            return .failure(SystemError("refused pid \(pid)'s mapping: \(forgery)", errno: Errno.notPermitted))
         }
         let length = window.upperBound - window.lowerBound
         let objectOffset = mapping.offset + window.lowerBound
         let name = String(mapping.start, radix: 16) + "-" + String(mapping.end, radix: 16)
         let path = "/proc/\(pid)/map_files/\(name)"
-        let opened = Syscall.call("open of \(path)") { () -> Int32 in
-            let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-            return fd < 0 ? -errno : fd
-        }
+        let opened = FileIO.open(path).mapError { SystemError("open of \(path)", errno: $0.errno) }
         return opened.flatMap { fd in
-            defer { Glibc.close(fd) }
+            defer { FileIO.close(fd) }
             return sameObject(fd: fd, mapping: mapping, path: path).flatMap {
-                map(fd: fd, length: length, offset: objectOffset, path: path)
+                SharedMapping.mapReadOnly(fd: fd, length: length, offset: objectOffset, name: path)
             }.map { address in
                 LinuxSharedObjectView(base: address, length: length, objectPageOffset: objectOffset / pageSize,
                                       pageSize: pageSize)
@@ -47,26 +42,21 @@ struct LinuxSharedObjectView: SharedObjectView {
 
     /// The file behind the entry is the object sampled: the range may have
     /// been unmapped and mapped again with another file since maps was read.
-    private static func sameObject(fd: Int32, mapping: Mapping, path: String) -> Result<Void, SyscallError> {
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { return .failure(SyscallError("fstat of \(path)", errno: errno)) }
-        let device = DeviceNumber(statDevice: UInt64(info.st_dev))
-        guard DeviceNumber(mapping.device) == device, UInt64(info.st_ino) == mapping.inode else {
-            return .failure(SyscallError("refused \(path): it is device \(device) inode \(info.st_ino) now, "
-                                         + "not the \(mapping.device) inode \(mapping.inode) sampled", errno: ESTALE))
+    private static func sameObject(fd: Int32, mapping: Mapping, path: String) -> Result<Void, SystemError> {
+        FileStatus.of(fd: fd).mapError { SystemError("fstat of \(path)", errno: $0.errno) }.flatMap { info in
+            let device = DeviceNumber(statDevice: info.device)
+            guard DeviceNumber(mapping.device) == device, info.inode == mapping.inode else {
+                return .failure(SystemError("refused \(path): it is device \(device) inode \(info.inode) now, "
+                                            + "not the \(mapping.device) inode \(mapping.inode) sampled",
+                                            errno: Errno.staleHandle))
+            }
+            return .success(())
         }
-        return .success(())
     }
 
-    func residentPages() -> Result<[Int], SyscallError> {
-        let pages = Int((length + pageSize - 1) / pageSize)
-        var vector = [UInt8](repeating: 0, count: pages)
-        let base = self.base, length = self.length
-        return Syscall.check("mincore of the shared object") {
-            vector.withUnsafeMutableBufferPointer { out in
-                clinux_mincore(UnsafeMutableRawPointer(bitPattern: UInt(base)), Int(length), out.baseAddress)
-            }
-        }.map { vector.indices.filter { vector[$0] & 1 != 0 } }
+    func residentPages() -> Result<[Int], SystemError> {
+        SharedMapping.residentPages(address: base, length: length, pageSize: pageSize,
+                                    operation: "mincore of the shared object")
     }
 
     /// One populate per run of resident pages (a read of a hole would
@@ -76,49 +66,25 @@ struct LinuxSharedObjectView: SharedObjectView {
         var missed = 0
         for run in contiguousRuns(pages) {
             let start = base + UInt64(run.lowerBound) * pageSize
-            let rc = clinux_populate_read(UnsafeRawPointer(bitPattern: UInt(start)),
-                                          Int(UInt64(run.count) * pageSize), Int(pageSize))
-            if rc != 0 { missed += run.count }
+            let populated = SharedMapping.populateRead(address: start, length: UInt64(run.count) * pageSize,
+                                                       pageSize: pageSize)
+            if case .failure = populated { missed += run.count }
         }
         return missed
     }
 
-    func policy() -> Result<MemoryPolicySpec, SyscallError> {
-        var mode: Int32 = 0
-        var mask = NodeMaskWords()
-        let base = self.base
-        return Syscall.check("get_mempolicy of the shared object") {
-            mask.words.withUnsafeMutableBufferPointer {
-                clinux_get_mempolicy_at(&mode, $0.baseAddress, NodeMaskWords.maxnode,
-                                        UnsafeMutableRawPointer(bitPattern: UInt(base)))
-            }
-        }.map { MemoryPolicyMode.spec(mode: mode, nodes: mask.nodes) }
+    func policy() -> Result<MemoryPolicySpec, SystemError> {
+        MemoryPolicy.policy(at: base, operation: "get_mempolicy of the shared object")
+            .map { MemoryPolicyMode.spec(mode: $0.mode, nodes: $0.nodes) }
     }
 
-    func applyPolicy(_ policy: MemoryPolicySpec, moveShared: Bool) -> Result<Void, SyscallError> {
-        let mask = NodeMaskWords(policy.nodes)
-        let mode = MemoryPolicyMode.value(of: policy.mode)
-        let flags = moveShared ? UInt32(MPOL_MF_MOVE_ALL) : 0
-        let base = self.base, length = self.length
-        let hasNodes = policy.mode != .default && policy.mode != .local
-        return Syscall.check("mbind \(policy)\(moveShared ? " with MPOL_MF_MOVE_ALL" : "") of the shared object") {
-            mask.words.withUnsafeBufferPointer {
-                clinux_mbind(UnsafeMutableRawPointer(bitPattern: UInt(base)), UInt(length), mode,
-                             hasNodes ? $0.baseAddress : nil, hasNodes ? NodeMaskWords.maxnode : 0, flags)
-            }
-        }
+    func applyPolicy(_ policy: MemoryPolicySpec, moveShared: Bool) -> Result<Void, SystemError> {
+        MemoryPolicy.bind(address: base, length: length, mode: MemoryPolicyMode.value(of: policy.mode),
+                          nodes: MemoryPolicyMode.hasNodes(policy.mode) ? policy.nodes : nil, moveAll: moveShared,
+                          operation: "mbind \(policy)\(moveShared ? " with MPOL_MF_MOVE_ALL" : "") of the shared object")
     }
 
-    func close() {
-        _ = clinux_unmap(UnsafeMutableRawPointer(bitPattern: UInt(base)), Int(length))
-    }
-
-    private static func map(fd: Int32, length: UInt64, offset: UInt64, path: String) -> Result<UInt64, SyscallError> {
-        var address: UnsafeMutableRawPointer?
-        return Syscall.check("mmap of \(path)") {
-            clinux_map_shared_readonly(fd, Int(length), off_t(offset), &address)
-        }.map { UInt64(UInt(bitPattern: address)) }
-    }
+    func close() { SharedMapping.unmap(address: base, length: length) }
 }
 
 /// MPOL_* values of mbind/get_mempolicy (linux/mempolicy.h).
@@ -136,6 +102,9 @@ enum MemoryPolicyMode {
         case .preferredMany: 5
         }
     }
+
+    /// Whether the mode takes a node mask (MPOL_DEFAULT and MPOL_LOCAL take none).
+    static func hasNodes(_ mode: MemoryPolicySpec.Mode) -> Bool { mode != .default && mode != .local }
 
     static func spec(mode raw: Int32, nodes: [NodeID]) -> MemoryPolicySpec {
         let modes: [Int32: MemoryPolicySpec.Mode] = [

@@ -1,5 +1,6 @@
 import NUMAModel
 import NUMAProc
+import NUMASystem
 
 /// Gives a shared object a memory policy and moves its resident pages
 /// (DESIGN.md, "Actuation" (a)): map the object ourselves in windows, bring
@@ -95,7 +96,7 @@ struct ObjectPolicySetter {
     }
 
     private func applyWindow(_ view: any SharedObjectView, policy: MemoryPolicySpec, moveExisting: Bool,
-                             tally: inout MoveTally) -> Result<String, SyscallError> {
+                             tally: inout MoveTally) -> Result<String, SystemError> {
         guard moveExisting else { return view.applyPolicy(policy, moveShared: false).map { "mbind" } }
         let page = kernel.pageSize
         let resident: [Int]
@@ -165,8 +166,8 @@ struct ObjectPolicySetter {
     /// The process the object is reached through went away (its map_files
     /// entry is gone, ENOENT, or the process, ESRCH): a PostgreSQL backend
     /// whose client disconnected between the plan and the act.
-    private func viaExited(_ error: SyscallError, pid: Int32) -> Bool {
-        guard error.errno == 2 || error.errno == 3 else { return false }
+    private func viaExited(_ error: SystemError, pid: Int32) -> Bool {
+        guard error.errno == Errno.notFound || error.errno == Errno.noSuchProcess else { return false }
         switch kernel.process(pid) {
         case .success(let facts): return facts.isExitingOrZombie
         case .failure(.noSuchProcess): return true
@@ -175,8 +176,8 @@ struct ObjectPolicySetter {
     }
 
     /// The capability a refusal points at, by the door used.
-    private func explain(_ error: SyscallError, mapping: Mapping) -> String {
-        guard error.errno == 1 || error.errno == 13 else { return error.description }
+    private func explain(_ error: SystemError, mapping: Mapping) -> String {
+        guard error.errno == Errno.notPermitted || error.errno == Errno.accessDenied else { return error.description }
         if error.operation.hasPrefix("refused") { return error.description }
         if error.operation.hasPrefix("open of /proc") {
             return "not permitted: \(error); /proc/PID/map_files needs CAP_CHECKPOINT_RESTORE (Linux 5.9+) or CAP_SYS_ADMIN, "

@@ -1,5 +1,6 @@
 import NUMAModel
 import NUMAProc
+import NUMASystem
 
 /// Pages resident away from where they should go: found with a move_pages
 /// query over the ranges, so only these are moved and every one is counted.
@@ -259,18 +260,18 @@ struct PageMover {
     }
 
     /// ESRCH or an exited process is `.exited`; EPERM/EACCES name the capability.
-    func classify(_ error: SyscallError, pid: Int32, watch: any ProcessWatch) -> ActuationError {
-        if error.errno == 3 || watch.hasExited { return .exited(pid: pid) }
+    func classify(_ error: SystemError, pid: Int32, watch: any ProcessWatch) -> ActuationError {
+        if error.errno == Errno.noSuchProcess || watch.hasExited { return .exited(pid: pid) }
         // EINVAL is also what move_pages and migrate_pages say of a process
         // whose memory is already gone: exiting, before a pidfd or its state tell.
-        if error.errno == 22 {
+        if error.errno == Errno.invalid {
             switch kernel.process(pid) {
             case .success(let facts) where facts.isExitingOrZombie: return .exited(pid: pid)
             case .failure(.noSuchProcess): return .exited(pid: pid)
             default: break
             }
         }
-        if error.errno == 1 || error.errno == 13 {
+        if error.errno == Errno.notPermitted || error.errno == Errno.accessDenied {
             return .notPermitted("not permitted: \(error); moving another user's pages needs CAP_SYS_PTRACE "
                 + "(the kernel's ptrace read check), moving shared pages or to nodes outside the "
                 + "process's cpuset needs CAP_SYS_NICE")
@@ -284,7 +285,7 @@ extension MoveTally {
     func outcome(method: String, destination: String, pageSize: UInt64, seconds: Double,
                  kernelPages: UInt64? = nil) -> ActionOutcome {
         let bytes = UInt64(moved) * pageSize
-        let movedText = "moved \(moved) pages (\(formatBytes(bytes))) to \(destination)"
+        let movedText = "moved \(moved) pages (\(ByteCount.text(bytes))) to \(destination)"
         var outcome = ActionOutcome(status: .done, summary: movedText, method: method, pagesMoved: moved,
                                     bytesMoved: bytes, notMoved: notMovedList, seconds: seconds,
                                     kernelMigratedPages: kernelPages)
@@ -300,15 +301,4 @@ extension MoveTally {
         }
         return outcome
     }
-}
-
-/// "64.0 MiB".
-func formatBytes(_ value: UInt64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-    var amount = Double(value)
-    var unit = 0
-    while amount >= 1024, unit < units.count - 1 { amount /= 1024; unit += 1 }
-    if unit == 0 { return "\(value) B" }
-    let tenths = Int((amount * 10).rounded())
-    return "\(tenths / 10).\(tenths % 10) \(units[unit])"
 }

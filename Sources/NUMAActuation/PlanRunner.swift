@@ -1,5 +1,6 @@
 import Foundation
 import NUMAModel
+import NUMASystem
 import Synchronization
 
 /// Carries out a list of actions through an actuator with the journal
@@ -27,7 +28,7 @@ public struct PlanRunner: Sendable {
         var records: [ActionRecord] = []
         var gone = Set<ProcessIdentity>()
         // Unique in this process too: two runs can start in one millisecond.
-        let runID = "\(Int(Date().timeIntervalSince1970 * 1000))-\(getpid())-\(Self.runs.add(1, ordering: .relaxed).oldValue)"
+        let runID = "\(Int(Date().timeIntervalSince1970 * 1000))-\(Host.pid)-\(Self.runs.add(1, ordering: .relaxed).oldValue)"
         for (index, action) in actions.enumerated() {
             let record: ActionRecord
             if let exited = action.processes.first(where: gone.contains) {

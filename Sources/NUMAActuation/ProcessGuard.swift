@@ -1,4 +1,5 @@
 import NUMAModel
+import NUMASystem
 
 /// The safety checks before any action (DESIGN.md, "Safety"): the pid still
 /// names the process that was observed (pid + start time, then a pidfd),
@@ -7,7 +8,7 @@ import NUMAModel
 /// numabalance itself.
 public enum ProcessGuard {
     public static func check(_ identity: ProcessIdentity, kernel: any KernelInterface, selfPID: Int32,
-                             sampled image: ProgramImage? = nil) -> Result<ProcessFacts, ActuationError>
+                             sampled image: ProgramImage? = nil) -> Result<TargetProcess, ActuationError>
     {
         let pid = identity.pid
         if pid <= 1 { return .failure(.refused(pid: pid, why: "pid 1 (init) and pid 0 are never acted on")) }
@@ -28,7 +29,7 @@ public enum ProcessGuard {
 
     /// Checks, then watches the process for exit while acting on it.
     public static func watch(_ identity: ProcessIdentity, kernel: any KernelInterface, selfPID: Int32,
-                             sampled image: ProgramImage? = nil) -> Result<(ProcessFacts, any ProcessWatch), ActuationError>
+                             sampled image: ProgramImage? = nil) -> Result<(TargetProcess, any ProcessWatch), ActuationError>
     {
         check(identity, kernel: kernel, selfPID: selfPID, sampled: image).flatMap { facts in
             kernel.watch(identity).map { (facts, $0) }
@@ -87,9 +88,9 @@ struct AffinitySetter {
                 if old == cpus { continue }
                 switch kernel.setAffinity(ofThread: tid, to: cpus) {
                 case .success: changed += 1
-                case .failure(let error) where error.errno == 3: continue  // ESRCH: the thread ended
+                case .failure(let error) where error.errno == Errno.noSuchProcess: continue  // ESRCH: the thread ended
                 case .failure(let error):
-                    let text = error.errno == 1
+                    let text = error.errno == Errno.notPermitted
                         ? "not permitted to set the affinity of pid \(pid): another user's process needs CAP_SYS_NICE (\(error))"
                         : error.description
                     return (ActionOutcome(status: .failed, summary: "set \(changed) thread(s) before the error",

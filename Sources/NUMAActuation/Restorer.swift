@@ -1,5 +1,6 @@
 import Foundation
 import NUMAModel
+import NUMASystem
 import NUMAProc
 
 /// What `restore` did with one journalled action.
@@ -83,10 +84,10 @@ public struct Restorer: Sendable {
                 let cpus = old[tid] ?? fallback
                 switch kernel.setAffinity(ofThread: tid, to: cpus) {
                 case .success: set += 1
-                case .failure(let error) where error.errno == 3: continue
+                case .failure(let error) where error.errno == Errno.noSuchProcess: continue
                 case .failure(let error):
                     return RestoreResult(id: id, pid: pid, kind: action.kind, status: .failed,
-                                         detail: error.errno == 1 ? "\(error): needs CAP_SYS_NICE" : error.description)
+                                         detail: error.errno == Errno.notPermitted ? "\(error): needs CAP_SYS_NICE" : error.description)
                 }
             }
             texts.append("pid \(pid): \(tids.count) thread(s) back to CPUs \(Set(tids.map { (old[$0] ?? fallback).listFormat }).sorted().joined(separator: " "))")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NUMADaemon
 import NUMAPolicy
+import NUMASystem
 
 /// `numabalance prepare --kernel-balancing`: the unit's ExecStartPre=+, the
 /// other half of `restore --kernel-balancing` (its ExecStopPost=+).
@@ -41,7 +42,7 @@ struct PrepareCommand: ParsableCommand {
         guard kernelBalancing else {
             throw ValidationError("say what to prepare: --kernel-balancing (the only thing there is)")
         }
-        guard geteuid() == 0 else {
+        guard Host.isRoot else {
             throw ValidationError("prepare --kernel-balancing writes /proc/sys and /run/numabalance: run it as root")
         }
     }

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
-import Glibc
 import NUMAActuation
 import NUMADaemon
+import NUMASystem
 
 /// `numabalance restore [--pid P]`: undo what the journal says numabalance
 /// changed — affinity and shared objects' policies — newest first.
@@ -45,8 +45,8 @@ struct RestoreCommand: ParsableCommand {
     func run() throws {
         if kernelBalancing { return try restoreKernelBalancing() }
         let journal = Journal.inDirectory(stateDirectory ?? Journal.defaultDirectory())
-        let restorer = Restorer(kernel: LinuxKernel(), journal: journal, selfPID: getpid(),
-                                by: "numabalance restore (pid \(getpid()))")
+        let restorer = Restorer(kernel: LinuxKernel(), journal: journal, selfPID: Host.pid,
+                                by: "numabalance restore (pid \(Host.pid))")
         let results: [RestoreResult]
         do { results = try restorer.restore(pid: pid) } catch {
             throw CommandError(error.description)

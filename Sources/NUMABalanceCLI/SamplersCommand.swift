@@ -1,6 +1,7 @@
 import ArgumentParser
 import NUMAModel
 import NUMASampling
+import NUMASystem
 import NUMATopology
 
 /// `numabalance samplers`: start the per-node sampler threads, show how the
@@ -36,7 +37,7 @@ struct SamplersCommand: AsyncParsableCommand {
         }
         let rows = pool.samplers.map { thread in
             Row(node: thread.node.rawValue, tid: thread.tid, name: thread.threadNameFromKernel ?? thread.name,
-                cpus: thread.cpus.ids, affinity: CPUMask.affinity(of: thread.tid)?.ids)
+                cpus: thread.cpus.ids, affinity: (try? CPUMask.affinity(of: thread.tid).get())?.ids)
         }
         pool.stop()
         if json { return try Output.printJSON(rows) }

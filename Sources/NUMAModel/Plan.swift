@@ -43,13 +43,11 @@ public enum PlacementRule: String, Hashable, Sendable, Codable, CaseIterable {
     case policyInterleave = "policy-interleave"
     // Rules that defer rather than act.
     case twoStageFilter = "two-stage-filter"
-    case cooldown = "cool-down"
     case capacity = "capacity"
     case reserve = "reserve"
     case budget = "budget"
     case noPingPong = "no-ping-pong"
     case kernelPlacesPages = "kernel-places-pages"
-    case userPin = "user-pin"
 }
 
 /// One number behind a decision, named as the rule names it.

@@ -1,18 +1,5 @@
 import NUMAModel
 
-/// Bytes for people: "512 MiB".
-public func formatBytes(_ bytes: UInt64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-    var value = Double(bytes)
-    var unit = 0
-    while value >= 1024, unit < units.count - 1 {
-        value /= 1024
-        unit += 1
-    }
-    let rounded = value >= 100 || unit == 0 ? "\(Int(value.rounded()))" : "\((value * 10).rounded() / 10)"
-    return "\(rounded) \(units[unit])"
-}
-
 extension PlacementRound {
     /// Why a unit's threads go to node k. Static text and numbers: no
     /// string is built per action while planning.

@@ -56,20 +56,6 @@ public struct FaultStats: Hashable, Sendable, Codable {
         }
     }
 
-    /// Folds one round's counts in, decaying the old ones.
-    mutating func accumulate(mem freshMem: ArraySlice<Int>, cpu freshCPU: ArraySlice<Int>,
-                             sharedMem freshShared: ArraySlice<Int>) {
-        resize(to: freshMem.count)
-        let n = nodeCount
-        var m = freshMem.startIndex, c = freshCPU.startIndex, s = freshShared.startIndex
-        for node in 0..<n {
-            values[node] = Self.decay(values[node], adding: freshMem[m])
-            values[n + node] = Self.decay(values[n + node], adding: freshCPU[c])
-            values[2 * n + node] = Self.decay(values[2 * n + node], adding: freshShared[s])
-            m += 1; c += 1; s += 1
-        }
-    }
-
     /// Takes statistics that are already decayed (the kernel's numa_faults in
     /// hybrid mode): decaying them again would halve them twice.
     mutating func replace(mem newMem: ArraySlice<Int>, cpu newCPU: ArraySlice<Int>,
@@ -101,29 +87,4 @@ public struct FaultStats: Hashable, Sendable, Codable {
     }
 
     var capacityInts: Int { values.capacity }
-}
-
-/// Sums of members' statistics: the group's faults (the kernel's ng->faults).
-struct SummedFaults {
-    var mem: [Int]
-    var cpu: [Int]
-
-    init(nodeCount: Int) {
-        mem = Array(repeating: 0, count: nodeCount)
-        cpu = Array(repeating: 0, count: nodeCount)
-    }
-
-    init(_ stats: FaultStats) {
-        mem = stats.mem
-        cpu = stats.cpu
-    }
-
-    mutating func add(_ stats: FaultStats) {
-        for node in mem.indices where node < stats.nodeCount {
-            mem[node] += stats.mem(node)
-            cpu[node] += stats.cpu(node)
-        }
-    }
-
-    func weight(_ node: Int) -> Int { FaultStats.weight(of: node, in: mem) }
 }

@@ -243,12 +243,10 @@ struct UnitTable {
     }
 
     func memberRange(_ u: Int) -> Range<Int> { memberStart[u]..<memberStart[u + 1] }
-    func membersOf(_ u: Int) -> ArraySlice<Int> { members[memberRange(u)] }
     func isGroup(_ u: Int) -> Bool { memberRange(u).count > 1 }
     func leader(_ u: Int) -> Int { leaders[u] }
     func isPinned(_ u: Int) -> Bool { !pinnedNodes[u].isEmpty }
 
-    func memRow(_ u: Int) -> [Int] { Array(mem[(u * nodeCount)..<((u + 1) * nodeCount)]) }
     func cpuRow(_ u: Int) -> [Int] { Array(cpu[(u * nodeCount)..<((u + 1) * nodeCount)]) }
     func load(_ u: Int, _ k: Int) -> Int { load[u * nodeCount + k] }
     func bytes(_ u: Int, _ k: Int) -> UInt64 { bytes[u * nodeCount + k] }

@@ -50,7 +50,7 @@ extension PlacementRound {
             return
         }
         guard let previous, previous.candidate == wanted else {
-            postpone(via, rule: .twoStageFilter, summary: "shared object \(key): \(formatBytes(bytes)) seen misplaced once; acts if seen so again", bytes: bytes)
+            postpone(via, rule: .twoStageFilter, summary: "shared object \(key): \(ByteCount.short(bytes)) seen misplaced once; acts if seen so again", bytes: bytes)
             return
         }
         let perNode = bytes / UInt64(max(1, nodesWanted.count))

@@ -21,12 +21,6 @@ struct SwapCandidates {
     }
 }
 
-/// The outcome of task_numa_compare for one candidate.
-struct SwapScore: Equatable {
-    var improvement: Int
-    var taskImprovement: Int
-}
-
 enum SwapRule {
     /// The kernel's combined improvement of exchanging a task going s → d
     /// with one on d (task_numa_compare): the mover's gain plus the other's

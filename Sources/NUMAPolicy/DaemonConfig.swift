@@ -18,7 +18,7 @@ public struct DaemonConfig: Hashable, Sendable {
     public var runtimeDirectory: String = "/run/numabalance"
     /// Policy files (`*.yaml`), applied in lexical order of their names.
     public var policyDirectory: String = "/etc/numabalance/policies.d"
-    public var scanPeriod = ScanPeriod()
+    public var scanPeriod = ScanPeriodBounds()
     public var sampling = SamplingConfig()
     public var balancing = BalancingConfig()
     public var migration = MigrationConfig()
@@ -55,7 +55,7 @@ public enum LogLevel: String, Hashable, Sendable, CaseIterable, Comparable {
 /// `scanPeriod`: how often a process is sampled. Each process's period
 /// moves between the bounds as the kernel's update_task_scan_period would
 /// move it: longer while it stays local and private, shorter otherwise.
-public struct ScanPeriod: Hashable, Sendable {
+public struct ScanPeriodBounds: Hashable, Sendable {
     public var min: Duration = .seconds(1)
     public var max: Duration = .seconds(60)
     public init() {}

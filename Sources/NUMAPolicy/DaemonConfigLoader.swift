@@ -62,8 +62,8 @@ extension DaemonConfig {
 
     private mutating func readScanPeriod(_ section: YAMLMapping) {
         let minValue = section["min"], maxValue = section["max"]
-        let low = minValue?.duration(in: ScanPeriod.bounds)
-        let high = maxValue?.duration(in: ScanPeriod.bounds)
+        let low = minValue?.duration(in: ScanPeriodBounds.bounds)
+        let high = maxValue?.duration(in: ScanPeriodBounds.bounds)
         if let low { scanPeriod.min = low }
         if let high { scanPeriod.max = high }
         // Only when both read well: a bad value was reported already.

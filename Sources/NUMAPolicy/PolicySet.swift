@@ -1,5 +1,6 @@
 import Foundation
 import NUMAModel
+import NUMASystem
 
 /// The policies in force: the files of the policy folder in lexical order,
 /// the policies of each file in file order, then the built-in default. The
@@ -86,8 +87,7 @@ public struct PolicySet: Sendable {
     /// Why a policy folder is not root's alone, or nil (also when missing:
     /// no folder is no policies).
     static func folderProblem(_ directory: String) -> String? {
-        var info = stat()
-        guard stat(directory, &info) == 0 else { return nil }
+        guard case .success(let info) = FileStatus.of(directory) else { return nil }
         return TrustedFile.ownership(info)
     }
 

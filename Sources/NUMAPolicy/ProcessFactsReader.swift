@@ -1,5 +1,5 @@
-import Foundation
 import NUMAProc
+import NUMASystem
 
 /// Reads what policy matching needs of a running process from /proc: the
 /// cheap files only (stat, comm, cmdline, exe, cgroup), so the daemon can
@@ -19,7 +19,7 @@ public struct ProcessFactsReader: Sendable {
         guard let stat = given ?? (try? procfs.stat(pid)), !stat.isKernelThread else { return nil }
         let cmdline = ((try? procfs.read(pid, "cmdline", limit: ProcessFacts.commandLineLimit)) ?? "")
             .split(separator: "\0").map(String.init)
-        let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: procfs.path(pid, "exe"))
+        let exe = try? FileLink.target(of: procfs.path(pid, "exe")).get()
         let uid = realUID(pid)
         return ProcessFacts(pid: pid, comm: stat.comm, exe: exe, cmdline: cmdline,
                             cgroupPath: (try? procfs.cgroupPath(pid)) ?? nil, uid: uid,
@@ -36,7 +36,8 @@ public struct ProcessFactsReader: Sendable {
     }
 
     private static func userNames(passwd: String) -> [UInt32: String] {
-        guard let text = try? String(contentsOfFile: passwd, encoding: .utf8) else { return [:] }
+        guard case .success(let bytes) = FileIO.read(passwd) else { return [:] }
+        let text = String(decoding: bytes, as: UTF8.self)
         var names: [UInt32: String] = [:]
         for line in text.split(separator: "\n") {
             let fields = line.split(separator: ":", omittingEmptySubsequences: false)

@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import NUMASystem
 
 /// Policies in order, their matches compiled once (regexes built), and the
 /// policy that applies when none matches. Pure: facts in, policy out.
@@ -159,13 +157,13 @@ enum Patterns {
     static func search(_ regex: NSRegularExpression, in text: String,
                        timeLimit: Double = ProcessMatcher.regexTimeLimit) -> CompiledMatch.Outcome {
         var outcome = CompiledMatch.Outcome.notMatched
-        let deadline = monotonicNow() + timeLimit
+        let deadline = Clock.monotonicSeconds() + timeLimit
         regex.enumerateMatches(in: text, options: [.reportProgress], range: NSRange(text.startIndex..., in: text)) {
             result, _, stop in
             if result != nil {
                 outcome = .matched
                 stop.pointee = true
-            } else if monotonicNow() > deadline {
+            } else if Clock.monotonicSeconds() > deadline {
                 outcome = .timedOut
                 stop.pointee = true
             }
@@ -173,17 +171,10 @@ enum Patterns {
         return outcome
     }
 
-    private static func monotonicNow() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-    }
-
     /// Shell-style `*`, `?` and `[…]` (fnmatch(3)); with `pathname`, a
     /// wildcard never crosses a `/`.
     static func glob(_ pattern: String, _ text: String, pathname: Bool = false) -> Bool {
-        if !pattern.contains(where: { $0 == "*" || $0 == "?" || $0 == "[" }) { return pattern == text }
-        return fnmatch(pattern, text, pathname ? FNM_PATHNAME : 0) == 0
+        Glob.matches(pattern, text, pathname: pathname)
     }
 
     /// True when `path` is the cgroup `pattern` or below it, compared by

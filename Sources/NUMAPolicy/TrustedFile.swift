@@ -1,5 +1,4 @@
-import Glibc
-import NUMAProc
+import NUMASystem
 
 /// A config or policy file, checked and read through one descriptor, so what
 /// is checked is what is read (a file swapped between a check by path and a
@@ -14,7 +13,7 @@ public enum TrustedFile {
 
         /// The rule for what this process loads as its own settings: root's
         /// files when it runs as root.
-        public static var forThisProcess: Rule { geteuid() == 0 ? .rootOnly : .readable }
+        public static var forThisProcess: Rule { Host.isRoot ? .rootOnly : .readable }
     }
 
     /// Why the file was not read.
@@ -25,31 +24,39 @@ public enum TrustedFile {
     /// The file's bytes, at most `limit` + 1 (so a caller can tell it was
     /// longer), or why it was refused.
     public static func read(_ path: String, rule: Rule, limit: Int) -> Result<[UInt8], Refusal> {
-        var fd: Int32
-        repeat { fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK) } while fd < 0 && errno == EINTR
-        guard fd >= 0 else {
-            return .failure(Refusal(description: errno == ENOENT ? "no such file" : "cannot read it: \(String(cString: strerror(errno)))"))
+        // O_NONBLOCK: a FIFO planted in its place does not block the open.
+        let fd: Int32
+        switch FileIO.open(path, .nonBlocking) {
+        case .success(let opened): fd = opened
+        case .failure(let error) where error.errno == Errno.notFound:
+            return .failure(Refusal(description: "no such file"))
+        case .failure(let error):
+            return .failure(Refusal(description: "cannot read it: \(Errno.text(error.errno))"))
         }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { return .failure(Refusal(description: "cannot stat it: \(String(cString: strerror(errno)))")) }
+        defer { FileIO.close(fd) }
+        let info: FileStatus
+        switch FileStatus.of(fd: fd) {
+        case .success(let status): info = status
+        case .failure(let error): return .failure(Refusal(description: "cannot stat it: \(Errno.text(error.errno))"))
+        }
         // Not a FIFO, a device or a folder (a FIFO would block the daemon's reload).
-        guard info.st_mode & S_IFMT == S_IFREG else { return .failure(Refusal(description: "it is not a regular file")) }
+        guard info.kind == .regular else { return .failure(Refusal(description: "it is not a regular file")) }
         if rule == .rootOnly, let problem = ownership(info) { return .failure(Refusal(description: problem)) }
-        return FileReader.read(fd: fd, limit: limit + 1).mapError {
-            Refusal(description: "cannot read it: \(String(cString: strerror($0.code)))")
+        return FileIO.read(fd: fd, limit: limit + 1, name: path).mapError {
+            Refusal(description: "cannot read it: \(Errno.text($0.errno))")
         }
     }
 
     /// Owned by root, writable by no group or other; nil when so.
-    public static func ownership(_ info: stat) -> String? {
+    public static func ownership(_ info: FileStatus) -> String? {
         let why = "a policy or config decides what a root daemon does to every process, so only root may be able to change it"
-        if info.st_uid != 0 {
-            return "it is owned by uid \(info.st_uid), not root; \(why) (chown root:root it)"
+        if info.uid != 0 {
+            return "it is owned by uid \(info.uid), not root; \(why) (chown root:root it)"
         }
-        let mode = info.st_mode & 0o7777
-        if mode & (S_IWGRP | S_IWOTH) != 0 {
-            let who = mode & S_IWOTH != 0 ? (mode & S_IWGRP != 0 ? "its group and others" : "others") : "its group"
+        let mode = info.permissions
+        let groupWrite: UInt32 = 0o020, otherWrite: UInt32 = 0o002
+        if mode & (groupWrite | otherWrite) != 0 {
+            let who = mode & otherWrite != 0 ? (mode & groupWrite != 0 ? "its group and others" : "others") : "its group"
             return "it is writable by \(who) (mode 0\(String(mode, radix: 8))); \(why) (chmod go-w it)"
         }
         return nil

@@ -1,6 +1,5 @@
-import CNUMA
-import Glibc
 import NUMAProc
+import NUMASystem
 
 /// Why dropping capabilities failed; the daemon must not run on with more
 /// than it asked for.
@@ -52,91 +51,72 @@ extension Privileges {
     /// the lab test checks CapEff/CapBnd/NoNewPrivs of the running daemon.
     public static func keepOnly(_ keep: [Capability]) throws(PrivilegeDropError) -> (kept: [Capability], dropped: [String]) {
         let lastCap = lastCapability()
-        guard let current = cap_get_proc() else {
-            throw PrivilegeDropError("cannot read this process's capabilities: \(String(cString: strerror(errno)))")
-        }
-        defer { cap_free(UnsafeMutableRawPointer(current)) }
-        func isSet(_ cap: cap_value_t, _ flag: cap_flag_t) -> Bool {
-            var value = CAP_CLEAR
-            return cap_get_flag(current, cap, flag, &value) == 0 && value == CAP_SET
+        let current: Capabilities.Sets
+        switch Capabilities.current() {
+        case .success(let sets): current = sets
+        case .failure(let error):
+            throw PrivilegeDropError("cannot read this process's capabilities: \(Errno.text(error.errno))")
         }
         let keepValues = Set(keep.map(\.value))
         var kept: [Capability] = []
-        for capability in keep where isSet(capability.value, CAP_PERMITTED) && !kept.contains(capability) {
+        for capability in keep where current.permitted.contains(capability.value) && !kept.contains(capability) {
             kept.append(capability)
         }
-        let dropped = (0...lastCap).filter { isSet($0, CAP_PERMITTED) && !keepValues.contains($0) }.map(name)
+        let dropped = (0...lastCap).filter { current.permitted.contains($0) && !keepValues.contains($0) }.map(name)
 
         // Ambient first: the kernel clears it anyway when permitted shrinks,
         // but say so explicitly. EINVAL: a kernel before 4.3 has no ambient set.
-        if cap_prctl(prCapAmbient, prCapAmbientClearAll, 0, 0, 0, 0) != 0, errno != EINVAL {
-            throw PrivilegeDropError("cannot clear the ambient capability set: \(String(cString: strerror(errno)))")
+        if case .failure(let error) = Capabilities.clearAmbient(), error.errno != Errno.invalid {
+            throw PrivilegeDropError("cannot clear the ambient capability set: \(Errno.text(error.errno))")
         }
 
         // The bounding set next, while CAP_SETPCAP may still be effective.
-        if isSet(CAP_SETPCAP, CAP_EFFECTIVE) {
-            for cap in 0...lastCap where !keepValues.contains(cap) && cap_get_bound(cap) == 1 {
-                guard cap_drop_bound(cap) == 0 else {
-                    throw PrivilegeDropError("cannot drop \(name(cap)) from the bounding set: "
-                        + String(cString: strerror(errno)))
+        if current.effective.contains(Capabilities.setPCap) {
+            for cap in 0...lastCap where !keepValues.contains(cap) && Capabilities.isBounded(cap) {
+                if case .failure(let error) = Capabilities.dropFromBoundingSet(cap) {
+                    throw PrivilegeDropError("cannot drop \(name(cap)) from the bounding set: " + Errno.text(error.errno))
                 }
             }
         }
 
         // Then the three sets of this thread, in one cap_set_proc.
-        guard let wanted = cap_init() else {
-            throw PrivilegeDropError("cap_init: \(String(cString: strerror(errno)))")
+        let wanted: CapabilityState
+        do { wanted = try CapabilityState(effectiveAndPermitted: kept.map(\.value)) } catch {
+            throw PrivilegeDropError(error.description)
         }
-        defer { cap_free(UnsafeMutableRawPointer(wanted)) }
-        var values = kept.map(\.value)
-        if !values.isEmpty {
-            for flag in [CAP_EFFECTIVE, CAP_PERMITTED] {
-                guard cap_set_flag(wanted, flag, Int32(values.count), &values, CAP_SET) == 0 else {
-                    throw PrivilegeDropError("cap_set_flag: \(String(cString: strerror(errno)))")
-                }
-            }
-        }
-        guard cap_set_proc(wanted) == 0 else {
+        if case .failure(let error) = wanted.apply() {
             throw PrivilegeDropError("cannot set this process's capabilities to "
-                + "[\(kept.map(\.rawValue).joined(separator: ", "))]: \(String(cString: strerror(errno)))")
+                + "[\(kept.map(\.rawValue).joined(separator: ", "))]: \(Errno.text(error.errno))")
         }
 
-        guard cap_prctl(prSetNoNewPrivs, 1, 0, 0, 0, 0) == 0 else {
-            throw PrivilegeDropError("cannot set no_new_privs: \(String(cString: strerror(errno)))")
+        if case .failure(let error) = Capabilities.setNoNewPrivileges() {
+            throw PrivilegeDropError("cannot set no_new_privs: \(Errno.text(error.errno))")
         }
         try verifyAllThreads(allowed: Set(kept.map(\.value)))
         return (kept, dropped)
     }
 
-    // prctl(2) numbers (linux/prctl.h, not in Swift's Glibc module); through
-    // libcap's non-variadic cap_prctl since Swift cannot call prctl itself.
-    private static let prSetNoNewPrivs = 38
-    private static let prCapAmbient = 47
-    private static let prCapAmbientClearAll = 4
-
     /// The kernel's highest capability number (/proc/sys/kernel/cap_last_cap):
     /// newer than the headers we were built with, possibly.
-    static func lastCapability() -> cap_value_t {
+    static func lastCapability() -> Int32 {
         if let text = try? ProcFS().readSystem("sys/kernel/cap_last_cap"),
-           let value = cap_value_t(text.filter(\.isNumber)) {
+           let value = Int32(text.filter(\.isNumber)) {
             return value
         }
-        return max(cap_max_bits() - 1, 40)
+        return max(Capabilities.libcapCount - 1, 40)
     }
 
-    /// "CAP_DAC_OVERRIDE" (libcap's names are lower case; unknown numbers stay numbers).
-    static func name(_ cap: cap_value_t) -> String {
-        guard let text = cap_to_name(cap) else { return "capability \(cap)" }
-        defer { cap_free(UnsafeMutableRawPointer(text)) }
-        return String(cString: text).uppercased()
+    /// "CAP_DAC_OVERRIDE" (libcap's names; unknown numbers stay numbers).
+    static func name(_ cap: Int32) -> String {
+        Capabilities.name(cap) ?? "capability \(cap)"
     }
 
     /// Every thread of this process holds at most `allowed` (permitted and
     /// effective) and has no_new_privs.
-    private static func verifyAllThreads(allowed: Set<cap_value_t>) throws(PrivilegeDropError) {
+    private static func verifyAllThreads(allowed: Set<Int32>) throws(PrivilegeDropError) {
         let allowedMask = allowed.reduce(UInt64(0)) { $0 | (1 << UInt64($1)) }
         let proc = ProcFS()
-        let pid = getpid()
+        let pid = Host.pid
         guard let threads = try? proc.threadIDs(pid) else { return }
         for tid in threads {
             // A thread that ended meanwhile holds nothing.
@@ -150,7 +130,7 @@ extension Privileges {
                 guard let text = fields[Substring(key)], let mask = UInt64(text, radix: 16) else { continue }
                 let extra = mask & ~allowedMask
                 if extra != 0 {
-                    let names = (0..<64).filter { extra & (1 << UInt64($0)) != 0 }.map { name(cap_value_t($0)) }
+                    let names = (0..<64).filter { extra & (1 << UInt64($0)) != 0 }.map { name(Int32($0)) }
                     let shown = names.prefix(4).joined(separator: ", ") + (names.count > 4 ? " and \(names.count - 4) more" : "")
                     throw PrivilegeDropError("thread \(tid) still holds \(shown) (\(key)): "
                         + "capabilities belong to a thread, so Privileges.keepOnly must run before any other "

@@ -1,36 +1,28 @@
-import CNUMA
-import Glibc
 import NUMAModel
 import NUMAProc
+import NUMASystem
 
 /// What this process may do to others, read with libcap; used to turn an
 /// EPERM into a sentence that names the missing capability.
 public struct Privileges: Sendable {
     public var effective: Set<Int32>
-    public var uid: uid_t
+    public var uid: UInt32
 
-    public init(effective: Set<Int32>, uid: uid_t) {
+    public init(effective: Set<Int32>, uid: UInt32) {
         self.effective = effective
         self.uid = uid
     }
 
     /// A set of capabilities by name, for tests and for what-if checks.
-    public init(capabilities: [Capability], uid: uid_t) {
+    public init(capabilities: [Capability], uid: UInt32) {
         self.init(effective: Set(capabilities.map(\.value)), uid: uid)
     }
 
+    /// This thread's effective set, of the capabilities numabalance names
+    /// (empty when libcap cannot read it), and the real uid.
     public static func current() -> Privileges {
-        var effective = Set<Int32>()
-        if let caps = cap_get_proc() {
-            for cap in Capability.allCases {
-                var value = CAP_CLEAR
-                if cap_get_flag(caps, cap.value, CAP_EFFECTIVE, &value) == 0, value == CAP_SET {
-                    effective.insert(cap.value)
-                }
-            }
-            cap_free(UnsafeMutableRawPointer(caps))
-        }
-        return Privileges(effective: effective, uid: getuid())
+        let held = (try? Capabilities.current().get())?.effective ?? []
+        return Privileges(effective: held.intersection(Capability.allCases.map(\.value)), uid: Host.uid)
     }
 
     public func has(_ capability: Capability) -> Bool { effective.contains(capability.value) }
@@ -44,13 +36,14 @@ public enum Capability: String, CaseIterable, Sendable {
     case dacReadSearch = "CAP_DAC_READ_SEARCH"
     case sysAdmin = "CAP_SYS_ADMIN"
 
-    public var value: cap_value_t {
+    /// Its number (linux/capability.h).
+    public var value: Int32 {
         switch self {
-        case .sysPtrace: CAP_SYS_PTRACE
-        case .sysNice: CAP_SYS_NICE
+        case .sysPtrace: Capabilities.sysPtrace
+        case .sysNice: Capabilities.sysNice
         case .checkpointRestore: 40  // CAP_CHECKPOINT_RESTORE, Linux 5.9; older headers lack it.
-        case .sysAdmin: CAP_SYS_ADMIN
-        case .dacReadSearch: CAP_DAC_READ_SEARCH
+        case .sysAdmin: Capabilities.sysAdmin
+        case .dacReadSearch: Capabilities.dacReadSearch
         }
     }
 }

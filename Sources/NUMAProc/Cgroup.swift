@@ -1,5 +1,5 @@
-import Glibc
 import NUMAModel
+import NUMASystem
 
 public enum Cgroup {
     /// The cgroup v2 path of /proc/pid/cgroup: the "0::/path" line. Nil on
@@ -95,13 +95,13 @@ extension ProcFS {
 
     /// A cgroup file's text, nil when it (or its folder) does not exist.
     func readIfPresent(_ path: String) throws(ProcReadError) -> String? {
-        switch FileReader.read(path) {
+        switch FileIO.read(path) {
         case .success(let bytes):
             return String(decoding: bytes, as: UTF8.self)
-        case .failure(let error) where error.code == ENOENT || error.code == ENOTDIR:
+        case .failure(let error) where error.errno == Errno.notFound || error.errno == Errno.notDirectory:
             return nil
         case .failure(let error):
-            throw .io(path: path, errno: error.code)
+            throw .io(path: path, errno: error.errno)
         }
     }
 

@@ -16,7 +16,13 @@ public enum CgroupMount {
 
     /// The v2 root seen by this process, or /sys/fs/cgroup when none is mounted.
     public static func v2Root(procfs: ProcFS) -> String {
-        (try? procfs.readSystem("self/mountinfo")).flatMap { v2Root(mountinfo: $0) } ?? "/sys/fs/cgroup"
+        mountedV2Root(procfs: procfs) ?? "/sys/fs/cgroup"
+    }
+
+    /// The v2 root seen by this process; nil when no cgroup2 is mounted (or
+    /// mountinfo cannot be read), for a caller that then reads no cpuset limits.
+    public static func mountedV2Root(procfs: ProcFS = ProcFS()) -> String? {
+        (try? procfs.readSystem("self/mountinfo")).flatMap { v2Root(mountinfo: $0) }
     }
 
     /// mountinfo escapes space, tab, newline and backslash as \ooo.

@@ -1,4 +1,4 @@
-import Foundation
+import NUMASystem
 
 /// The default huge page size (Hugepagesize in /proc/meminfo): what a
 /// hugetlb mapping's pages are, unless it asked for another size.
@@ -15,6 +15,7 @@ public enum HugePages {
     }
 
     private static func read() -> UInt64? {
-        (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)).flatMap(parse(meminfo:))
+        guard case .success(let bytes) = FileIO.read("/proc/meminfo") else { return nil }
+        return parse(meminfo: String(decoding: bytes, as: UTF8.self))
     }
 }

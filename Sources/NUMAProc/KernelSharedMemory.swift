@@ -1,5 +1,5 @@
-import Glibc
 import NUMAModel
+import NUMASystem
 
 /// The kernel's own shared-memory mounts, where its SysV segments live.
 ///
@@ -39,19 +39,15 @@ public enum KernelSharedMemory {
     /// our own maps.
     static func probe() -> Set<DeviceNumber> {
         var found = Set<DeviceNumber>()
-        let page = max(sysconf(Int32(_SC_PAGESIZE)), 4096)
-        for (flags, length) in [(Int32(0), page), (MAP_HUGETLB, Int(HugePages.defaultBytes))]
-            where length > 0 {
-            guard let base = mmap(nil, length, PROT_READ, MAP_SHARED | MAP_ANONYMOUS | flags, -1, 0),
-                  base != MAP_FAILED else { continue }
-            defer { munmap(base, length) }
-            let start = UInt64(UInt(bitPattern: base))
-            guard case .success(let bytes) = FileReader.read("/proc/self/maps"),
-                  let maps = try? Maps.parse(String(decoding: bytes, as: UTF8.self)),
-                  let ours = maps.first(where: { $0.start == start }),
-                  let device = DeviceNumber(ours.device)
-            else { continue }
-            found.insert(device)
+        for (hugePages, length) in [(false, Host.pageSize), (true, Int(HugePages.defaultBytes))] where length > 0 {
+            let device = MemoryMap.withSharedAnonymous(length: length, hugePages: hugePages) { start -> DeviceNumber? in
+                guard case .success(let bytes) = FileIO.read("/proc/self/maps"),
+                      let maps = try? Maps.parse(String(decoding: bytes, as: UTF8.self)),
+                      let ours = maps.first(where: { $0.start == start })
+                else { return nil }
+                return DeviceNumber(ours.device)
+            }
+            if case .success(let device?) = device { found.insert(device) }
         }
         return found
     }

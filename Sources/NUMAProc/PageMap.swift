@@ -3,7 +3,7 @@
 // address; a 4 GiB heap with 128 MiB touched is a million queries, of which
 // 97 % say "not resident". The present bit needs no privilege beyond
 // reading the file (a PFN would need CAP_SYS_ADMIN; it is not used).
-import Glibc
+import NUMASystem
 
 public enum PageMap {
     /// Bit 63 of an entry: the page is present in RAM.
@@ -18,31 +18,42 @@ public enum PageMap {
     public static func presentPages(procRoot: String = "/proc", pid: Int32, start: UInt64, end: UInt64,
                                     pageSize: UInt64, step: UInt64) -> [UInt64]? {
         guard pageSize > 0, step >= pageSize, step % pageSize == 0, end > start else { return [] }
-        let fd = open("\(procRoot)/\(pid)/pagemap", O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
+        let path = "\(procRoot)/\(pid)/pagemap"
+        guard case .success(let fd) = FileIO.open(path, .noFollow) else { return nil }
+        defer { FileIO.close(fd) }
+        // `count` entries from page `first`'s on (pread); nil on a short read.
+        func entries(from first: UInt64, count: Int) -> [UInt8]? {
+            let wanted = count * 8
+            guard case .success(let bytes) = FileIO.read(fd: fd, count: wanted, at: Int64(first * 8), name: path),
+                  bytes.count == wanted else { return nil }
+            return bytes
+        }
         var present: [UInt64] = []
         if step > pageSize {
             // A huge page: its first base page's entry speaks for it.
-            var entry: UInt64 = 0
             for address in Swift.stride(from: start, to: end, by: Int(step)) {
-                let got = withUnsafeMutableBytes(of: &entry) { pread(fd, $0.baseAddress, 8, off_t(address / pageSize * 8)) }
-                guard got == 8 else { return nil }
-                if entry & presentBit != 0 { present.append(address) }
+                guard let entry = entries(from: address / pageSize, count: 1) else { return nil }
+                if Self.entry(entry, 0) & presentBit != 0 { present.append(address) }
             }
             return present
         }
-        var entries = [UInt64](repeating: 0, count: entriesPerRead)
         var page = start / pageSize
         let endPage = (end + pageSize - 1) / pageSize
         while page < endPage {
             let count = Int(min(UInt64(entriesPerRead), endPage - page))
-            let wanted = count * 8
-            let got = entries.withUnsafeMutableBytes { pread(fd, $0.baseAddress, wanted, off_t(page * 8)) }
-            guard got == wanted else { return nil }
-            for i in 0..<count where entries[i] & presentBit != 0 { present.append((page + UInt64(i)) * pageSize) }
+            guard let read = entries(from: page, count: count) else { return nil }
+            read.withUnsafeBytes { raw in
+                for i in 0..<count where raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self) & presentBit != 0 {
+                    present.append((page + UInt64(i)) * pageSize)
+                }
+            }
             page += UInt64(count)
         }
         return present
+    }
+
+    /// The `index`th 8-byte entry of `bytes`, in the kernel's (native) byte order.
+    static func entry(_ bytes: [UInt8], _ index: Int) -> UInt64 {
+        bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self) }
     }
 }

@@ -1,5 +1,5 @@
-import Glibc
 import NUMAModel
+import NUMASystem
 
 /// Thin readers of /proc under a root path, so tests point them at a
 /// fixture tree. Every file is read whole with read(2), then parsed.
@@ -24,49 +24,58 @@ public struct ProcFS: Sendable {
     /// With `limit`, the file's first `limit` bytes at most.
     public func read(_ pid: Int32, _ file: String, limit: Int? = nil) throws(ProcReadError) -> String {
         let path = path(pid, file)
-        switch FileReader.read(path, limit: limit) {
+        switch FileIO.read(path, limit: limit) {
         case .success(let bytes):
             return String(decoding: bytes, as: UTF8.self)
         case .failure(let error):
-            throw readError(pid, path: path, errno: error.code)
+            throw readError(pid, path: path, errno: error.errno)
         }
     }
 
     /// A file of the whole system: readSystem("zoneinfo"), readSystem("stat").
     public func readSystem(_ file: String) throws(ProcReadError) -> String {
         let path = "\(root)/\(file)"
-        switch FileReader.read(path) {
+        switch FileIO.read(path) {
         case .success(let bytes): return String(decoding: bytes, as: UTF8.self)
-        case .failure(let error): throw .io(path: path, errno: error.code)
+        case .failure(let error): throw .io(path: path, errno: error.errno)
         }
     }
 
     /// Whether /proc/pid exists (a zombie still does).
     public func exists(_ pid: Int32) -> Bool {
-        FileReader.exists("\(root)/\(pid)")
+        FileIO.exists("\(root)/\(pid)")
     }
 
     /// The thread ids in /proc/pid/task, sorted. Threads come and go: a
     /// caller that needs a stable set reads it until two reads agree.
     public func threadIDs(_ pid: Int32) throws(ProcReadError) -> [Int32] {
         let path = path(pid, "task")
-        switch FileReader.list(path) {
-        case .success(let names): return FileReader.numericNames(names)
-        case .failure(let error): throw readError(pid, path: path, errno: error.code)
+        switch FileIO.list(path) {
+        case .success(let names): return Self.numericNames(names)
+        case .failure(let error): throw readError(pid, path: path, errno: error.errno)
         }
     }
 
     /// The numeric entries of the root: every visible process, sorted.
     public func pids() -> [Int32] {
-        guard case .success(let names) = FileReader.list(root) else { return [] }
-        return FileReader.numericNames(names)
+        guard case .success(let names) = FileIO.list(root) else { return [] }
+        return Self.numericNames(names)
+    }
+
+    /// Pids and tids: the entries that are positive decimal numbers, sorted.
+    static func numericNames(_ names: [String]) -> [Int32] {
+        names.compactMap { name -> Int32? in
+            guard let value = ProcText.decimal(Array(name.utf8)[...]), let id = Int32(exactly: value), id > 0
+            else { return nil }
+            return id
+        }.sorted()
     }
 
     func readError(_ pid: Int32, path: String, errno code: Int32) -> ProcReadError {
         switch code {
-        case EACCES, EPERM: return .permissionDenied(pid: pid, path: path)
-        case ESRCH: return .noSuchProcess(pid: pid)
-        case ENOENT: return exists(pid) ? .io(path: path, errno: code) : .noSuchProcess(pid: pid)
+        case Errno.accessDenied, Errno.notPermitted: return .permissionDenied(pid: pid, path: path)
+        case Errno.noSuchProcess: return .noSuchProcess(pid: pid)
+        case Errno.notFound: return exists(pid) ? .io(path: path, errno: code) : .noSuchProcess(pid: pid)
         default: return .io(path: path, errno: code)
         }
     }
@@ -156,11 +165,11 @@ extension ProcFS {
     /// with the effective uid given from its status); nil when the link
     /// cannot be followed (a kernel thread, an exiting process, no access).
     public func programImage(_ pid: Int32, euid: UInt32) -> ProgramImage? {
-        let fd = open(path(pid, "exe"), 0o10000000 | O_CLOEXEC)   // O_PATH, which Swift's Glibc lacks
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var info = Glibc.stat()
-        guard fstat(fd, &info) == 0 else { return nil }
-        return ProgramImage(euid: euid, device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+        guard case .success(let file) = FileIO.withOpen(path(pid, "exe"), Self.pathOnly, { FileStatus.of(fd: $0) })
+        else { return nil }
+        return ProgramImage(euid: euid, device: file.device, inode: file.inode)
     }
+
+    /// O_PATH, which Swift's Glibc lacks: a descriptor to fstat, opened without read access.
+    static let pathOnly = OpenOptions(rawValue: 0o10000000)
 }

@@ -1,3 +1,5 @@
+import NUMASystem
+
 /// A /proc or sysfs text that does not have the shape the kernel prints:
 /// truncated, garbage, or numbers no kernel would print. Parsers throw it
 /// instead of crashing, so a process that exits mid-read is a normal event.
@@ -46,13 +48,8 @@ public enum ProcReadError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// "ENOENT (2)": the symbolic name of the errno values a reader meets, else the number.
+/// "ENOENT (2)": the errno's symbolic name and number, or "errno 4242" for one without a name.
 func errnoName(_ code: Int32) -> String {
-    let names: [Int32: String] = [
-        1: "EPERM", 2: "ENOENT", 3: "ESRCH", 4: "EINTR", 5: "EIO", 9: "EBADF",
-        12: "ENOMEM", 13: "EACCES", 20: "ENOTDIR", 21: "EISDIR", 22: "EINVAL",
-        23: "ENFILE", 24: "EMFILE", 27: "EFBIG",
-    ]
-    if let name = names[code] { return "\(name) (\(code))" }
-    return "errno \(code)"
+    let name = Errno.name(code)
+    return name == "errno \(code)" ? name : "\(name) (\(code))"
 }

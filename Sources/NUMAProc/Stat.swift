@@ -1,4 +1,4 @@
-import Glibc
+import NUMASystem
 
 /// What numabalance needs of /proc/pid/stat or /proc/pid/task/tid/stat
 /// (proc(5) numbers the fields from 1; comm is field 2).
@@ -10,7 +10,7 @@ public struct TaskStat: Hashable, Sendable {
     public var ppid: Int32
     /// Field 9, the task's PF_* flags.
     public var flags: UInt64
-    /// Fields 14 and 15, in clock ticks (sysconf(_SC_CLK_TCK)).
+    /// Fields 14 and 15, in clock ticks (USER_HZ: Host.clockTicksPerSecond).
     public var utimeTicks: UInt64
     public var stimeTicks: UInt64
     /// Field 20.
@@ -22,7 +22,7 @@ public struct TaskStat: Hashable, Sendable {
     /// Field 24 in bytes (a negative count, never seen in practice, reads as 0).
     public var rssBytes: UInt64 { UInt64(max(rssPages, 0)) * Self.pageSize }
     /// The page size field 24 counts in.
-    public static let pageSize = UInt64(max(sysconf(Int32(_SC_PAGESIZE)), 4096))
+    public static let pageSize = UInt64(Host.pageSize)
     /// Field 39, the CPU the task last ran on.
     public var processor: Int
 

@@ -1,5 +1,4 @@
-import CLinux
-import Glibc
+import NUMASystem
 
 /// Asks the kernel which node each page of another process lives on.
 /// The one Linux implementation uses move_pages(2) with no target nodes;
@@ -25,7 +24,7 @@ public enum PageStatus {
     /// resident" (an address whose mapping vanished also answers -EFAULT:
     /// the sampler re-reads maps to tell the two apart).
     public static func isNotResident(_ status: Int32) -> Bool {
-        status == -EFAULT || status == -ENOENT
+        status == -Errno.badAddress || status == -Errno.notFound
     }
 }
 
@@ -37,39 +36,20 @@ public struct LinuxPageProber: PageProber {
     public static let chunk = 4096
 
     public func query(pid: Int32, addresses: [UInt64]) -> Result<[Int32], ProbeError> {
-        var statuses = [Int32](repeating: 0, count: addresses.count)
+        var statuses: [Int32] = []
+        statuses.reserveCapacity(addresses.count)
         var offset = 0
         while offset < addresses.count {
             let end = min(offset + Self.chunk, addresses.count)
-            var pages: [UnsafeMutableRawPointer?] = addresses[offset..<end].map {
-                UnsafeMutableRawPointer(bitPattern: UInt($0))
-            }
-            let rc = statuses.withUnsafeMutableBufferPointer { status in
-                pages.withUnsafeMutableBufferPointer { pointers in
-                    retryingEINTR {
-                        clinux_move_pages(pid, UInt(end - offset), pointers.baseAddress,
-                                          nil, status.baseAddress.map { $0 + offset }, 0)
-                    }
-                }
-            }
-            if rc < 0 {
-                switch Int32(-rc) {
-                case ESRCH: return .failure(.noSuchProcess)
-                case EPERM, EACCES: return .failure(.notPermitted)
-                default: return .failure(.failed(errno: Int32(-rc)))
-                }
+            switch MemoryPolicy.queryPages(pid: pid, addresses: addresses[offset..<end]) {
+            case .success(let chunk): statuses += chunk
+            case .failure(let error) where error.errno == Errno.noSuchProcess: return .failure(.noSuchProcess)
+            case .failure(let error) where error.errno == Errno.notPermitted || error.errno == Errno.accessDenied:
+                return .failure(.notPermitted)
+            case .failure(let error): return .failure(.failed(errno: error.errno))
             }
             offset = end
         }
         return .success(statuses)
-    }
-}
-
-/// Repeats a raw syscall wrapper (returning -errno) while it answers EINTR.
-@inline(__always)
-func retryingEINTR(_ call: () -> Int) -> Int {
-    while true {
-        let rc = call()
-        if rc != -Int(EINTR) { return rc }
     }
 }

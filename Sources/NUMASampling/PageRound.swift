@@ -1,7 +1,7 @@
-import Glibc
 import NUMAModel
 import NUMAPrivileges
 import NUMAProc
+import NUMASystem
 
 /// The page side of one round: what was queried and what it says.
 struct PageRound {
@@ -20,7 +20,7 @@ extension ProcessSampler {
     /// (sparse mappings, clustered nodes), within the ceiling and time budget.
     func samplePages(pid: Int32, sampler: AddressSampler, options: SamplingOptions,
                      status: ProcessStatus) throws(SamplingError) -> PageRound {
-        let probeStart = monotonicSeconds()
+        let probeStart = Clock.monotonicSeconds()
         var design = initialDesign(options)
         var runs = sampler.runs(count: design.runs, runLength: design.runLength, seed: options.seed)
         var addresses = runs.flatMap { $0 }
@@ -33,7 +33,7 @@ extension ProcessSampler {
         // placement needs far fewer pages than the worst case p = 0.5.
         while !options.fixedSampleCount, SamplePlanner.widestInterval(pages) > options.halfWidth,
               addresses.count < options.maxSamples, UInt64(addresses.count) < sampler.totalPages,
-              monotonicSeconds() - probeStart < options.budgetSeconds
+              Clock.monotonicSeconds() - probeStart < options.budgetSeconds
         {
             // What this round has learned decides the rest of it: runs while
             // neighbours disagree enough, random pages once they cluster.
@@ -59,7 +59,7 @@ extension ProcessSampler {
             draw += 1
         }
         design.pages = addresses.count
-        let probeSeconds = monotonicSeconds() - probeStart
+        let probeSeconds = Clock.monotonicSeconds() - probeStart
 
         let vanished = exited ? [] : vanishedAddresses(pid: pid, addresses: addresses, statuses: statuses)
         if !vanished.isEmpty {
@@ -91,20 +91,20 @@ extension ProcessSampler {
         case .success(let statuses): return statuses
         case .failure(.noSuchProcess): throw .noSuchProcess(pid: pid)
         case .failure(.notPermitted):
-            throw .notPermitted(pid: pid, explanation: Privileges.current()
+            throw .notPermitted(pid: pid, denied: "move_pages", explanation: Privileges.current()
                 .explainReadDenied(pid: pid, status: status))
         case .failure(.failed(let errno)): throw .probeFailed(pid: pid, errno: errno)
         }
     }
 
-    /// -EFAULT also answers for an address whose mapping is gone: a fresh
+    /// -Errno.badAddress also answers for an address whose mapping is gone: a fresh
     /// read of maps tells a vanished address from a page never touched.
     private func vanishedAddresses(pid: Int32, addresses: [UInt64], statuses: [Int32]) -> Set<Int> {
-        guard statuses.contains(-EFAULT), let now = try? procfs.maps(pid) else { return [] }
+        guard statuses.contains(-Errno.badAddress), let now = try? procfs.maps(pid) else { return [] }
         let current = AddressSampler(regions: now.map { EligibleRegion(start: $0.start, end: $0.end) },
                                      pageSize: pageSize)
         var gone = Set<Int>()
-        for (i, status) in statuses.enumerated() where status == -EFAULT {
+        for (i, status) in statuses.enumerated() where status == -Errno.badAddress {
             if current.region(ofAddress: addresses[i]) == nil { gone.insert(i) }
         }
         return gone

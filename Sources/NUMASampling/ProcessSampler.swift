@@ -1,7 +1,7 @@
-import Glibc
 import NUMAModel
 import NUMAPrivileges
 import NUMAProc
+import NUMASystem
 
 /// One sampling round of one process: page placement from move_pages on a
 /// stratified sample of eligible pages, and per-thread CPU time by node.
@@ -19,7 +19,7 @@ public struct ProcessSampler: Sendable {
         self.procfs = procfs
         self.topology = topology
         self.prober = prober
-        self.pageSize = UInt64(max(sysconf(Int32(_SC_PAGESIZE)), 4096))
+        self.pageSize = UInt64(Host.pageSize)
         self.cgroupRoot = CgroupMount.v2Root(procfs: procfs)
     }
 
@@ -45,7 +45,7 @@ public struct ProcessSampler: Sendable {
         if let baseline { cpuBefore = baseline.readings } else {
             cpuBefore = try read(pid) { () throws(ProcReadError) in try threads.read(pid: pid, affinities: false) }
         }
-        let started = baseline?.time ?? monotonicSeconds()
+        let started = baseline?.time ?? Clock.monotonicSeconds()
         let writes = SoftDirty(procRoot: procfs.root, pageSize: pageSize)
         // One-shot: clear now and read at the end of the interval; a later
         // round reads what the previous round cleared.
@@ -53,7 +53,7 @@ public struct ProcessSampler: Sendable {
         if options.trackWrites, baseline?.writesCleared != true { writesNote = writes.clear(pid: pid) }
 
         var events: [String] = []
-        let mapsStart = monotonicSeconds()
+        let mapsStart = Clock.monotonicSeconds()
         let (mappings, cut) = try read(pid) { () throws(ProcReadError) in
             try procfs.maps(pid, limit: options.mapsByteLimit)
         }
@@ -71,7 +71,7 @@ public struct ProcessSampler: Sendable {
             EligibleRegion(start: $0.start, end: $0.end, sharedObject: object($0)?.key,
                            pageBytes: $0.isHugeTLB ? HugePages.defaultBytes : 0)
         }, pageSize: pageSize)
-        let mapsSeconds = monotonicSeconds() - mapsStart
+        let mapsSeconds = Clock.monotonicSeconds() - mapsStart
 
         let round = try samplePages(pid: pid, sampler: sampler, options: options, status: status)
         events += round.events
@@ -79,15 +79,15 @@ public struct ProcessSampler: Sendable {
         let ranges = PlacementEstimator.ranges(sampler: sampler, addresses: round.addresses,
                                                statuses: round.statuses)
 
-        let remaining = options.cpuInterval - .seconds(monotonicSeconds() - started)
-        if baseline == nil, remaining > .zero { sleep(for: remaining) }
+        let remaining = options.cpuInterval - .seconds(Clock.monotonicSeconds() - started)
+        if baseline == nil, remaining > .zero { Clock.sleep(for: remaining) }
         let cpuAfter: [Int32: ThreadReading]
         do { cpuAfter = try threads.read(pid: pid) } catch {
             // The process exited in the interval: report what was seen.
             if !round.exited { events.append("the process exited during the round") }
             cpuAfter = [:]
         }
-        let ended = monotonicSeconds()
+        let ended = Clock.monotonicSeconds()
         let interval = ended - started
         let activity = threads.activity(before: cpuBefore, after: cpuAfter, topology: topology)
 
@@ -114,7 +114,7 @@ public struct ProcessSampler: Sendable {
                                  })
         var observation = Observation(
             identity: identity, comm: stat.comm,
-            time: monotonicSeconds(), intervalSeconds: interval, pages: pages, ranges: ranges,
+            time: Clock.monotonicSeconds(), intervalSeconds: interval, pages: pages, ranges: ranges,
             threads: activity, allowedCPUs: status.cpusAllowed, allowedNodes: status.memsAllowed,
             rssBytes: status.vmRSSBytes ?? 0, eligibleBytes: sampler.totalPages * pageSize,
             hugePageBytes: huge, sharedObjects: objects.keys.sorted().compactMap { objects[$0] },
@@ -149,7 +149,7 @@ public struct ProcessSampler: Sendable {
     /// A zombie has exited and has no memory left; its parent has not reaped it yet.
     private func zombie(stat: TaskStat, status: ProcessStatus) -> SamplingReport {
         let identity = ProcessIdentity(pid: stat.pid, startTime: stat.startTimeTicks)
-        let now = monotonicSeconds()
+        let now = Clock.monotonicSeconds()
         let observation = Observation(
             identity: identity, comm: stat.comm, time: now, intervalSeconds: 0, pages: .empty,
             threads: [], allowedCPUs: status.cpusAllowed, allowedNodes: status.memsAllowed,
@@ -166,26 +166,11 @@ public struct ProcessSampler: Sendable {
         do { return try body() } catch {
             switch error {
             case .noSuchProcess: throw .noSuchProcess(pid: pid)
-            case .permissionDenied:
-                throw .notPermitted(pid: pid, explanation: Privileges.current()
+            case .permissionDenied(_, let path):
+                throw .notPermitted(pid: pid, denied: path, explanation: Privileges.current()
                     .explainReadDenied(pid: pid, status: try? procfs.status(pid)))
             default: throw .unreadable(pid: pid, detail: error.description)
             }
         }
     }
-}
-
-/// Seconds on CLOCK_MONOTONIC.
-public func monotonicSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-}
-
-/// Blocks the calling thread (samplers are plain threads, not tasks).
-func sleep(for duration: Duration) {
-    let (seconds, attoseconds) = duration.components
-    var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
-    var remaining = timespec()
-    while nanosleep(&request, &remaining) != 0, errno == EINTR { request = remaining }
 }

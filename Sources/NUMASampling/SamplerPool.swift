@@ -1,5 +1,6 @@
 import NUMAModel
 import NUMAProc
+import NUMASystem
 import Synchronization
 
 /// What a sampler thread hands back for one process.
@@ -18,7 +19,7 @@ public enum SamplingOutcome: Sendable {
 /// its rounds or with the processes that came and went (an unread stream of
 /// every outcome once grew it 2.4 KB a round).
 public final class SamplerPool: Sendable {
-    public let samplers: [SamplerThread]
+    public let samplers: [NodeSampler]
     private let sampler: ProcessSampler
 
     /// What the last round of each process measured, to route and size the next one.
@@ -30,11 +31,11 @@ public final class SamplerPool: Sendable {
     }
     private let memory = Mutex<[Int32: Memory]>([:])
 
-    public init(sampler: ProcessSampler) throws(SamplerThreadError) {
+    public init(sampler: ProcessSampler) throws(SamplerPoolError) {
         self.sampler = sampler
-        var samplers: [SamplerThread] = []
+        var samplers: [NodeSampler] = []
         for node in sampler.topology.nodes where node.hasCPUs {
-            let thread = try SamplerThread(node: node.id, cpus: node.cpus)
+            let thread = try NodeSampler(node: node.id, cpus: node.cpus)
             try thread.start()
             samplers.append(thread)
         }
@@ -78,7 +79,7 @@ public final class SamplerPool: Sendable {
               let readings = try? ThreadCPUSampler(procfs: sampler.procfs).read(pid: pid, affinities: false) else { return }
         let node = currentNode(of: pid) ?? samplers[0].node
         let entry = Memory(node: node, baseline: CPUBaseline(identity: identity, readings: readings,
-                                                             time: monotonicSeconds()))
+                                                             time: Clock.monotonicSeconds()))
         memory.withLock { $0[pid] = entry }
     }
 
@@ -107,7 +108,7 @@ public final class SamplerPool: Sendable {
     /// How many processes the pool remembers a round of.
     public var rememberedCount: Int { memory.withLock { $0.count } }
 
-    private func samplerThread(for pid: Int32, remembered: Memory?) -> SamplerThread {
+    private func samplerThread(for pid: Int32, remembered: Memory?) -> NodeSampler {
         let node = remembered?.node ?? currentNode(of: pid)
         return samplers.first { $0.node == node } ?? samplers[Int(pid.magnitude) % samplers.count]
     }

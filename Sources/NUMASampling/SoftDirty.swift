@@ -1,5 +1,5 @@
-import Glibc
 import NUMAModel
+import NUMASystem
 
 /// The soft-dirty tier (opt-in): which sampled pages were written since the
 /// process's soft-dirty bits were last cleared. Clearing walks every page
@@ -21,13 +21,9 @@ public struct SoftDirty: Sendable {
     /// Whether this kernel tracks soft-dirty bits: a page this process has just
     /// written in a new mapping must show the bit (CONFIG_MEM_SOFT_DIRTY).
     public static let isSupported: Bool = {
-        let size = 4096
-        guard let page = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
-              page != MAP_FAILED else { return false }
-        defer { munmap(page, size) }
-        page.storeBytes(of: 1, as: UInt8.self)
-        let probe = SoftDirty(pageSize: UInt64(size))
-        return probe.written(pid: getpid(), addresses: [UInt64(UInt(bitPattern: page))])?.first == true
+        SoftDirtyPages.withWrittenPage { address, size in
+            SoftDirty(pageSize: UInt64(size)).written(pid: Host.pid, addresses: [address])?.first == true
+        } ?? false
     }()
 
     /// Clears the process's soft-dirty bits (writes "4" to clear_refs).
@@ -36,19 +32,21 @@ public struct SoftDirty: Sendable {
         guard Self.isSupported else {
             return "not available: this kernel does not track soft-dirty bits (CONFIG_MEM_SOFT_DIRTY)"
         }
-        let fd = open("\(procRoot)/\(pid)/clear_refs", O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { return "cannot open clear_refs: \(String(cString: strerror(errno)))" }
-        defer { close(fd) }
-        let written = "4".withCString { write(fd, $0, 1) }
-        return written == 1 ? nil : "cannot clear soft-dirty bits: \(String(cString: strerror(errno)))"
+        let fd: Int32
+        switch FileIO.open("\(procRoot)/\(pid)/clear_refs", .writeOnly) {
+        case .success(let opened): fd = opened
+        case .failure(let error): return "cannot open clear_refs: \(Errno.message(error.errno))"
+        }
+        defer { FileIO.close(fd) }
+        guard case .failure(let error) = FileIO.writeAll(fd: fd, Array("4".utf8), name: "clear_refs") else { return nil }
+        return "cannot clear soft-dirty bits: \(Errno.message(error.errno))"
     }
 
     /// For each address, whether its page was written since the last clear;
     /// nil when pagemap cannot be read. Contiguous addresses are read together.
     public func written(pid: Int32, addresses: [UInt64]) -> [Bool]? {
-        let fd = open("\(procRoot)/\(pid)/pagemap", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
+        guard case .success(let fd) = FileIO.open("\(procRoot)/\(pid)/pagemap") else { return nil }
+        defer { FileIO.close(fd) }
         var result = [Bool](repeating: false, count: addresses.count)
         var index = 0
         while index < addresses.count {
@@ -56,11 +54,15 @@ public struct SoftDirty: Sendable {
             var end = index + 1
             while end < addresses.count, end - index < 512, addresses[end] == addresses[end - 1] + pageSize { end += 1 }
             let count = end - index
-            var entries = [UInt64](repeating: 0, count: count)
-            let offset = off_t(addresses[index] / pageSize * 8)
-            let got = entries.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count * 8, offset) }
-            guard got == count * 8 else { return nil }
-            for i in 0..<count { result[index + i] = entries[i] & Self.softDirtyBit != 0 }
+            let offset = Int64(addresses[index] / pageSize * 8)
+            guard case .success(let bytes) = FileIO.read(fd: fd, count: count * 8, at: offset, name: "pagemap"),
+                  bytes.count == count * 8 else { return nil }
+            bytes.withUnsafeBytes { raw in
+                for i in 0..<count {
+                    let entry = raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)  // native-endian u64
+                    result[index + i] = entry & Self.softDirtyBit != 0
+                }
+            }
             index = end
         }
         return result

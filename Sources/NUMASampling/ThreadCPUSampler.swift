@@ -1,6 +1,6 @@
-import Glibc
 import NUMAModel
 import NUMAProc
+import NUMASystem
 
 /// One reading of a thread's accumulated CPU time and last CPU.
 public struct ThreadReading: Hashable, Sendable {
@@ -21,7 +21,7 @@ public struct ThreadCPUSampler: Sendable {
 
     public init(procfs: ProcFS) {
         self.procfs = procfs
-        self.ticksPerSecond = Double(max(sysconf(Int32(_SC_CLK_TCK)), 1))
+        self.ticksPerSecond = Double(Host.clockTicksPerSecond)
     }
 
     /// Reads every thread of `pid`, with each thread's affinity when asked
@@ -41,7 +41,7 @@ public struct ThreadCPUSampler: Sendable {
     /// sched_getaffinity on the live system (one syscall, no file); the
     /// task's status file under a fixture root.
     func affinity(pid: Int32, tid: Int32) -> CPUSet? {
-        if procfs.root == "/proc" { return CPUMask.affinity(of: tid) }
+        if procfs.root == "/proc" { return try? CPUMask.affinity(of: tid).get() }
         guard let text = try? procfs.read(pid, "task/\(tid)/status"),
               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }) else { return nil }
         return try? CPUSet(listFormat: String(line.dropFirst("Cpus_allowed_list:".count)).trimmingWhitespace())

@@ -12,6 +12,10 @@ public enum Clock {
     /// Seconds since the epoch on CLOCK_REALTIME.
     public static func wallSeconds() -> Double { seconds(CLOCK_REALTIME) }
 
+    /// CPU seconds the calling thread has used (CLOCK_THREAD_CPUTIME_ID):
+    /// what a computation cost, whatever else the machine was doing.
+    public static func threadCPUSeconds() -> Double { seconds(CLOCK_THREAD_CPUTIME_ID) }
+
     /// Blocks the calling thread (samplers and the actuator are plain
     /// threads, not tasks), resuming the rest of the time after a signal.
     public static func sleep(seconds: Double) {

@@ -145,6 +145,11 @@ public enum FileIO {
         Syscall.libcCheck("fsync \(name)") { fsync(fd) }
     }
 
+    /// fchmod(2) of an open file (or socket): no path, so no link is followed.
+    public static func setPermissions(fd: Int32, _ permissions: UInt32, name: String = "a file") -> Result<Void, SystemError> {
+        Syscall.libcCheck("fchmod \(name)") { fchmod(fd, mode_t(permissions)) }
+    }
+
     /// ftruncate(2).
     public static func truncate(fd: Int32, to size: Int64 = 0, name: String = "a file") -> Result<Void, SystemError> {
         Syscall.libcCheck("ftruncate \(name)") { ftruncate(fd, off_t(size)) }
@@ -194,6 +199,12 @@ public enum FileIO {
     /// flock(2): an exclusive lock without waiting; EWOULDBLOCK when another holds it.
     public static func lockExclusive(fd: Int32, name: String = "a file") -> Result<Void, SystemError> {
         Syscall.libcCheck("flock \(name)") { flock(fd, LOCK_EX | LOCK_NB) }
+    }
+
+    /// flock(2): an exclusive lock, waiting while another holds it (a
+    /// journal's writers take turns rather than fail).
+    public static func waitForExclusiveLock(fd: Int32, name: String = "a file") -> Result<Void, SystemError> {
+        Syscall.libcCheck("flock \(name)") { flock(fd, LOCK_EX) }
     }
 
     /// Releases a flock(2).

@@ -36,3 +36,19 @@ public enum Host {
     /// EPIPE from send or write, not the end of the daemon.
     public static func ignoreBrokenPipes() { _ = Glibc.signal(SIGPIPE, SIG_IGN) }
 }
+
+extension Host {
+    /// execvp(3): replaces this process with `arguments[0]`, searched in
+    /// PATH (what `numabalance exec` runs, with the policy it set inherited).
+    /// Returns only on failure, with why.
+    public static func exec(_ arguments: [String]) -> SystemError {
+        guard let program = arguments.first else { return SystemError("execvp of an empty command", errno: EINVAL) }
+        let pointers = arguments.map { strdup($0) } + [nil]
+        defer { pointers.forEach { free($0) } }
+        while true {
+            _ = execvp(program, pointers)
+            if errno != EINTR { break }
+        }
+        return SystemError("execvp of \(program)", errno: errno)
+    }
+}

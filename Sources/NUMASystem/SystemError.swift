@@ -33,7 +33,10 @@ public enum Errno {
         tooBig = EFBIG, symbolicLoop = ELOOP, wouldBlock = EAGAIN, timedOut = ETIMEDOUT,
         noMemory = ENOMEM, notSupported = EOPNOTSUPP, noSys = ENOSYS, noSpace = ENOSPC,
         identifierRemoved = EIDRM, badAddress = EFAULT, noDevice = ENODEV, notDirectory = ENOTDIR,
-        connectionRefused = ECONNREFUSED, addressInUse = EADDRINUSE
+        connectionRefused = ECONNREFUSED, addressInUse = EADDRINUSE,
+        ioError = EIO, crossDevice = EXDEV
+    public static let tooManyFiles = EMFILE, tooManyFilesInSystem = ENFILE, noBufferSpace = ENOBUFS
+    public static let staleHandle = ESTALE
 
     private static let names: [Int32: String] = [
         EPERM: "EPERM", ENOENT: "ENOENT", ESRCH: "ESRCH", EINTR: "EINTR", EIO: "EIO",
@@ -49,8 +52,12 @@ public enum Errno {
     public static func name(_ code: Int32) -> String { names[code] ?? "errno \(code)" }
 
     /// strerror's words, lower-cased: "no such file or directory".
-    public static func words(_ code: Int32) -> String {
-        strerror(code).map { String(cString: $0).lowercased() } ?? "errno \(code)"
+    public static func words(_ code: Int32) -> String { message(code).lowercased() }
+
+    /// strerror's words as it writes them, "No such file or directory": for
+    /// messages that operators (and tests) already know in this form.
+    public static func message(_ code: Int32) -> String {
+        strerror(code).map { String(cString: $0) } ?? "errno \(code)"
     }
 
     /// "ESRCH (no such process)": the symbolic name with strerror's words;

@@ -1,12 +1,25 @@
-import Foundation
 import NUMAModel
 import NUMAProc
+import NUMASystem
 
 /// Why the topology could not be read.
 public struct TopologyError: Error, CustomStringConvertible {
     public var path: String
     public var reason: String
-    public var description: String { "\(path): \(reason)" }
+    /// The errno when a file could not be read (nil when it could, but made no sense).
+    public var errno: Int32?
+
+    public init(path: String, reason: String, errno: Int32? = nil) {
+        self.path = path
+        self.reason = reason
+        self.errno = errno
+    }
+
+    /// "/sys/…/node0/meminfo: cannot be read: ENOENT (no such file or directory)".
+    public var description: String {
+        guard let errno else { return "\(path): \(reason)" }
+        return "\(path): \(reason): \(Errno.text(errno))"
+    }
 }
 
 /// Discovers the NUMA topology from sysfs and procfs. Both roots are paths so
@@ -35,7 +48,7 @@ public struct TopologyReader: Sendable {
         }
         guard !ids.isEmpty else { throw TopologyError(path: onlinePath, reason: "no online node") }
         let watermarks = (try? ProcFS(root: procRoot).zoneWatermarks()) ?? [:]
-        let pageSize = UInt64(max(sysconf(Int32(_SC_PAGESIZE)), 4096))
+        let pageSize = UInt64(Host.pageSize)
 
         var nodes: [Node] = []
         var distances: [[Int]] = []
@@ -108,13 +121,15 @@ public struct TopologyReader: Sendable {
     }
 
     func contents(_ path: String) throws(TopologyError) -> String {
-        guard let text = readIfPresent(path) else {
-            throw TopologyError(path: path, reason: "cannot be read")
+        switch FileIO.read(path) {
+        case .success(let bytes): return String(decoding: bytes, as: UTF8.self)
+        case .failure(let error): throw TopologyError(path: path, reason: "cannot be read", errno: error.errno)
         }
-        return text
     }
 
+    /// The file's text, nil when it cannot be read (an optional sysfs file).
     func readIfPresent(_ path: String) -> String? {
-        try? String(contentsOfFile: path, encoding: .utf8)
+        guard case .success(let bytes) = FileIO.read(path) else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

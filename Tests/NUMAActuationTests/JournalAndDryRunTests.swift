@@ -2,6 +2,7 @@ import Foundation
 import NUMAActuation
 import NUMAModel
 import NUMAPrivileges
+import NUMAProc
 import Testing
 
 func temporaryJournal() -> Journal {
@@ -175,7 +176,7 @@ struct JournalAndDryRunTests {
             25 30 0:23 / /sys rw,nosuid shared:7 - sysfs sysfs rw
             35 25 0:30 / /sys/fs/cgroup/unified rw,nosuid shared:10 - cgroup2 cgroup2 rw,nsdelegate
             """
-        #expect(CgroupMount.v2Root(parsing: text) == "/sys/fs/cgroup/unified")
-        #expect(CgroupMount.v2Root(parsing: "25 30 0:23 / /sys rw - sysfs sysfs rw") == nil)
+        #expect(CgroupMount.v2Root(mountinfo: text) == "/sys/fs/cgroup/unified")
+        #expect(CgroupMount.v2Root(mountinfo: "25 30 0:23 / /sys rw - sysfs sysfs rw") == nil)
     }
 }

@@ -4,11 +4,12 @@
 import NUMAActuation
 import NUMAModel
 import NUMAProc
+import NUMASystem
 import Synchronization
 
 final class RecordingKernel: KernelInterface {
     struct State {
-        var processes: [Int32: ProcessFacts] = [:]
+        var processes: [Int32: TargetProcess] = [:]
         var threads: [Int32: [Int32]] = [:]
         var affinity: [Int32: CPUSet] = [:]
         /// pid → page address → node.
@@ -53,7 +54,7 @@ final class RecordingKernel: KernelInterface {
     func addProcess(pid: Int32, startTime: UInt64 = 1000, uid: UInt32 = 0, threads: [Int32]? = nil,
                     cpus: CPUSet = CPUSet([0, 1, 2, 3]), kernelThread: Bool = false) {
         state.withLock { s in
-            s.processes[pid] = ProcessFacts(identity: ProcessIdentity(pid: pid, startTime: startTime), comm: "proc\(pid)",
+            s.processes[pid] = TargetProcess(identity: ProcessIdentity(pid: pid, startTime: startTime), comm: "proc\(pid)",
                                             isKernelThread: kernelThread, uids: [uid, uid, uid, uid])
             let tids = threads ?? [pid]
             s.threads[pid] = tids
@@ -83,7 +84,7 @@ final class RecordingKernel: KernelInterface {
         }
     }
 
-    func process(_ pid: Int32) -> Result<ProcessFacts, ActuationError> {
+    func process(_ pid: Int32) -> Result<TargetProcess, ActuationError> {
         log("process \(pid)")
         return state.withLock { $0.processes[pid] }.map { .success($0) } ?? .failure(.noSuchProcess(pid: pid))
     }
@@ -112,16 +113,16 @@ final class RecordingKernel: KernelInterface {
 
     func cpuset(_ pid: Int32) -> EffectiveCpuset? { nil }
 
-    func affinity(ofThread tid: Int32) -> Result<CPUSet, SyscallError> {
+    func affinity(ofThread tid: Int32) -> Result<CPUSet, SystemError> {
         log("getaffinity \(tid)")
         return state.withLock { $0.affinity[tid] }.map { .success($0) }
-            ?? .failure(SyscallError("sched_getaffinity of thread \(tid)", errno: 3))
+            ?? .failure(SystemError("sched_getaffinity of thread \(tid)", errno: 3))
     }
 
-    func setAffinity(ofThread tid: Int32, to cpus: CPUSet) -> Result<Void, SyscallError> {
+    func setAffinity(ofThread tid: Int32, to cpus: CPUSet) -> Result<Void, SystemError> {
         log("setaffinity \(tid) \(cpus)", changes: true)
         return state.withLock { s in
-            guard s.affinity[tid] != nil else { return .failure(SyscallError("sched_setaffinity", errno: 3)) }
+            guard s.affinity[tid] != nil else { return .failure(SystemError("sched_setaffinity", errno: 3)) }
             s.affinity[tid] = cpus
             return .success(())
         }
@@ -136,24 +137,24 @@ final class RecordingKernel: KernelInterface {
         }
     }
 
-    func queryPages(pid: Int32, addresses: [UInt64]) -> Result<[Int32], SyscallError> {
+    func queryPages(pid: Int32, addresses: [UInt64]) -> Result<[Int32], SystemError> {
         log("query \(pid) \(addresses.count)")
         return state.withLock { s in
-            guard s.processes[pid] != nil else { return .failure(SyscallError("move_pages", errno: 3)) }
-            if s.memoryGone.contains(pid) { return .failure(SyscallError("move_pages query", errno: 22)) }
+            guard s.processes[pid] != nil else { return .failure(SystemError("move_pages", errno: 3)) }
+            if s.memoryGone.contains(pid) { return .failure(SystemError("move_pages query", errno: 22)) }
             return .success(addresses.map { s.pages[pid]?[$0] ?? -2 })
         }
     }
 
-    func movePages(pid: Int32, addresses: [UInt64], nodes: [Int32], moveShared: Bool) -> Result<PageMoveResult, SyscallError> {
+    func movePages(pid: Int32, addresses: [UInt64], nodes: [Int32], moveShared: Bool) -> Result<PageMoveResult, SystemError> {
         log("move_pages \(pid) \(addresses.count)", changes: true)
         return state.withLock { s in
-            if s.memoryGone.contains(pid) { return .failure(SyscallError("move_pages", errno: 22)) }
+            if s.memoryGone.contains(pid) { return .failure(SystemError("move_pages", errno: 22)) }
             if let left = s.exitAfterMoves[pid] {
                 if left <= 0 {
                     s.processes[pid] = nil
                     s.pages[pid] = nil
-                    return .failure(SyscallError("move_pages", errno: 3))
+                    return .failure(SystemError("move_pages", errno: 3))
                 }
                 s.exitAfterMoves[pid] = left - 1
             }
@@ -173,7 +174,7 @@ final class RecordingKernel: KernelInterface {
         }
     }
 
-    func migratePages(pid: Int32, from: [NodeID], to: [NodeID]) -> Result<Int, SyscallError> {
+    func migratePages(pid: Int32, from: [NodeID], to: [NodeID]) -> Result<Int, SystemError> {
         log("migrate_pages \(pid) \(from.map(\.rawValue)) \(to.map(\.rawValue))", changes: true)
         return state.withLock { s in
             let sources = Set(from.map { Int32($0.rawValue) })
@@ -184,16 +185,16 @@ final class RecordingKernel: KernelInterface {
         }
     }
 
-    func openSharedObject(pid: Int32, mapping: Mapping, window: Range<UInt64>) -> Result<any SharedObjectView, SyscallError> {
+    func openSharedObject(pid: Int32, mapping: Mapping, window: Range<UInt64>) -> Result<any SharedObjectView, SystemError> {
         log("open object \(pid)", changes: true)
         guard state.withLock({ $0.objectsOpen }) else {
-            return .failure(SyscallError("open of /proc/\(pid)/map_files", errno: 1))
+            return .failure(SystemError("open of /proc/\(pid)/map_files", errno: 1))
         }
         let gone = state.withLock { s in
             if s.exitsOnObjectOpen { s.processes[pid] = nil }
             return s.objectEntryGone
         }
-        if gone { return .failure(SyscallError("open of /proc/\(pid)/map_files", errno: 2)) }
+        if gone { return .failure(SystemError("open of /proc/\(pid)/map_files", errno: 2)) }
         return .success(FakeObjectView(kernel: self, base: Self.objectBase + window.lowerBound,
                                        length: UInt64(window.count), objectPageOffset: window.lowerBound / pageSize))
     }
@@ -235,14 +236,14 @@ struct FakeObjectView: SharedObjectView {
     let length: UInt64
     let objectPageOffset: UInt64
 
-    func residentPages() -> Result<[Int], SyscallError> {
+    func residentPages() -> Result<[Int], SystemError> {
         let page = kernel.pageSize
         let pages = kernel.state.withLock { $0.pages[0] ?? [:] }
         return .success((0..<Int(length / page)).filter { pages[base + UInt64($0) * page] != nil })
     }
     func populate(pages: [Int]) -> Int { 0 }
-    func policy() -> Result<MemoryPolicySpec, SyscallError> { .success(kernel.state.withLock { $0.objectPolicy }) }
-    func applyPolicy(_ policy: MemoryPolicySpec, moveShared: Bool) -> Result<Void, SyscallError> {
+    func policy() -> Result<MemoryPolicySpec, SystemError> { .success(kernel.state.withLock { $0.objectPolicy }) }
+    func applyPolicy(_ policy: MemoryPolicySpec, moveShared: Bool) -> Result<Void, SystemError> {
         kernel.state.withLock { $0.objectPolicy = policy }
         kernel.mbind(base: base, length: length, policy: policy, moveShared: moveShared)
         return .success(())

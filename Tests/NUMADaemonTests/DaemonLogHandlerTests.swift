@@ -33,13 +33,13 @@ import Testing
 
     @Test func terminalLineHasUTCTimeWithMillisecondsAndLevel() {
         // 2024-05-01T12:00:00Z plus 123.456789 ms, and one just before a new year.
-        let noon = timespec(tv_sec: 1_714_564_800, tv_nsec: 123_456_789)
+        let noon: Duration = .seconds(1_714_564_800) + .nanoseconds(123_456_789)
         #expect(DaemonLogHandler.line(level: .info, message: "started", metadata: ["mode": "hybrid"],
                                       style: .terminal, time: noon)
             == "2024-05-01T12:00:00.123Z info started mode=hybrid\n")
-        let late = timespec(tv_sec: 1_704_067_199, tv_nsec: 999_999_999)
+        let late: Duration = .seconds(1_704_067_199) + .nanoseconds(999_999_999)
         #expect(DaemonLogHandler.timestamp(late) == "2023-12-31T23:59:59.999Z")
-        #expect(DaemonLogHandler.timestamp(timespec(tv_sec: 0, tv_nsec: 5_000_000)) == "1970-01-01T00:00:00.005Z")
+        #expect(DaemonLogHandler.timestamp(.nanoseconds(5_000_000)) == "1970-01-01T00:00:00.005Z")
     }
 
     @Test func valuesAreQuotedWhenTheyWouldNotSplitCleanly() {

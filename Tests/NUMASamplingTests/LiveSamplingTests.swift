@@ -6,6 +6,7 @@ import NUMATopology
 import Testing
 
 @testable import NUMASampling
+import NUMASystem
 
 /// Real move_pages on this machine (one node here; the lab tests many).
 @Suite("Sampling a live process on this machine")
@@ -75,9 +76,9 @@ struct LiveSamplingTests {
         let before = try sampler.read(pid: pid)
         // Spin until this thread has used 0.2 s of CPU (not of wall time: the machine may be busy).
         let threadStart = threadCPUSeconds()
-        let deadline = monotonicSeconds() + 10
+        let deadline = Clock.monotonicSeconds() + 10
         var spin = 0.0
-        while threadCPUSeconds() - threadStart < 0.2, monotonicSeconds() < deadline { spin += 1 }
+        while threadCPUSeconds() - threadStart < 0.2, Clock.monotonicSeconds() < deadline { spin += 1 }
         let after = try sampler.read(pid: pid)
         let activity = sampler.activity(before: before, after: after, topology: topology)
         let busy = activity.filter { $0.cpuSeconds > 0 }

@@ -6,6 +6,7 @@ import NUMATopology
 import Testing
 
 @testable import NUMASampling
+import NUMASystem
 
 @Suite("Per-node sampler threads")
 struct SamplerPoolTests {
@@ -45,7 +46,7 @@ struct SamplerPoolTests {
         for thread in pool.samplers {
             let node = try #require(topology.node(thread.node))
             #expect(thread.tid > 0)
-            #expect(CPUMask.affinity(of: thread.tid) == node.cpus, "sampler of node \(node.id)")
+            #expect((try? CPUMask.affinity(of: thread.tid).get()) == node.cpus, "sampler of node \(node.id)")
             #expect(thread.threadNameFromKernel == "nb-sampler-\(node.id)")
             #expect(thread.name.count <= 15)
         }
@@ -77,14 +78,14 @@ struct SamplerPoolTests {
         #expect(topology.node(node)?.hasCPUs == true)
         #expect(node == here, "sampled by node \(node)'s sampler; the process ran on node \(String(describing: here))")
         // The second round of the same process measures CPU since the first: no wait.
-        let start = monotonicSeconds()
+        let start = Clock.monotonicSeconds()
         options.cpuInterval = .seconds(5)
         _ = await pool.observe(pid: getpid(), options: options)
-        #expect(monotonicSeconds() - start < 4)
+        #expect(Clock.monotonicSeconds() - start < 4)
     }
 
     /// The CPUs this process may run on (a container's cpuset may hold fewer than are online).
-    static let ourCPUs = CPUMask.affinity(of: getpid())?.ids ?? []
+    static let ourCPUs = (try? CPUMask.affinity(of: getpid()).get())?.ids ?? []
 
     /// A child started on one CPU (taskset, then exec sleep) last ran there:
     /// one per CPU, so a pool that sends every round to one sampler fails.
@@ -107,8 +108,8 @@ struct SamplerPoolTests {
             defer { kill(child.processIdentifier, SIGKILL); child.waitUntilExit() }
             let pid = child.processIdentifier
             // Until taskset has exec'd sleep, on its CPU.
-            let deadline = monotonicSeconds() + 5
-            while (try? ProcFS().stat(pid).comm) != "sleep", monotonicSeconds() < deadline { usleep(10_000) }
+            let deadline = Clock.monotonicSeconds() + 5
+            while (try? ProcFS().stat(pid).comm) != "sleep", Clock.monotonicSeconds() < deadline { usleep(10_000) }
             #expect(try ProcFS().stat(pid).processor == cpu)
             guard case .observed(_, let node) = await pool.observe(pid: pid, options: options) else {
                 Issue.record("sampling the child on CPU \(cpu) failed")
@@ -139,9 +140,9 @@ struct SamplerPoolTests {
         defer { for child in children where child.isRunning { kill(child.processIdentifier, SIGKILL); child.waitUntilExit() } }
         // Until each has exec'd sleep: a round over the test's own forked
         // copy, exec'ing under it, is refused (another program since sampled).
-        let deadline = monotonicSeconds() + 10
+        let deadline = Clock.monotonicSeconds() + 10
         for child in children {
-            while (try? ProcFS().stat(child.processIdentifier).comm) != "sleep", monotonicSeconds() < deadline { usleep(10_000) }
+            while (try? ProcFS().stat(child.processIdentifier).comm) != "sleep", Clock.monotonicSeconds() < deadline { usleep(10_000) }
         }
         for child in children {
             let outcome = await pool.observe(pid: child.processIdentifier, options: options)

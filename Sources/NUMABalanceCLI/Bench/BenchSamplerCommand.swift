@@ -3,6 +3,7 @@ import Foundation
 import NUMAModel
 import NUMAProc
 import NUMASampling
+import NUMASystem
 import NUMATopology
 
 /// `numabalance bench-sampler`: the cost of a sampling round that meets
@@ -88,9 +89,9 @@ struct BenchSamplerCommand: AsyncParsableCommand {
         var numaMapsBest = Double.infinity
         var truth: [NodeID: UInt64] = [:]
         for _ in 0..<repeats {
-            let start = monotonicSeconds()
+            let start = Clock.monotonicSeconds()
             let entries = try procfs.numaMaps(pid)
-            numaMapsBest = min(numaMapsBest, monotonicSeconds() - start)
+            numaMapsBest = min(numaMapsBest, Clock.monotonicSeconds() - start)
             truth = exactPagesByNode(maps: try procfs.maps(pid), numaMaps: entries)
         }
         var roundBest = Double.infinity
@@ -100,9 +101,9 @@ struct BenchSamplerCommand: AsyncParsableCommand {
         options.cpuInterval = .zero
         for attempt in 0..<repeats {
             options.seed = UInt64(attempt + 1)
-            let start = monotonicSeconds()
+            let start = Clock.monotonicSeconds()
             let report = try sampler.observe(pid: pid, options: options)
-            let elapsed = monotonicSeconds() - start
+            let elapsed = Clock.monotonicSeconds() - start
             if elapsed < roundBest { roundBest = elapsed; best = report }
             pagesBest = min(pagesBest, report.mapsSeconds + report.probeSeconds)
             // The next round knows this one's design effect, as the daemon's would.
@@ -132,10 +133,10 @@ struct BenchSamplerCommand: AsyncParsableCommand {
         roundOptions.cpuInterval = .zero
         let options = roundOptions
         let cpuStart = processCPUSeconds()
-        let wallStart = monotonicSeconds()
+        let wallStart = Clock.monotonicSeconds()
         let observed = await SamplerPool.observedCount(pool, pids: children.map(\.pid), options: options)
         let cpu = processCPUSeconds() - cpuStart
-        let wall = monotonicSeconds() - wallStart
+        let wall = Clock.monotonicSeconds() - wallStart
         return String(format: "\n%d small processes (sleep), one round through %d sampler threads: "
                       + "%d observed, CPU %.1f ms (%.3f ms each), wall %.1f ms",
                       processes, pool.samplers.count, observed, cpu * 1000, cpu * 1000 / Double(max(observed, 1)),

@@ -2,6 +2,7 @@ import Foundation
 import NUMAModel
 import NUMAProc
 import NUMASampling
+import NUMASystem
 
 /// `bench-sampler --memory-rounds N`: the sampler pool's memory over many
 /// rounds (issue 15, point 1). An unread stream of every outcome once grew
@@ -49,7 +50,7 @@ struct SamplerMemoryRounds {
             let pids = (steadySet + churned).map(\.pid) + exited
             failedRounds += pids.count - (await SamplerPool.observedCount(pool, pids: pids, options: roundOptions))
             if round % every == 0 || round == rounds {
-                let kib = Int((try? ProcFS().status(getpid()).vmRSSBytes).flatMap { $0 } ?? 0) / 1024
+                let kib = Int((try? ProcFS().status(Host.pid).vmRSSBytes).flatMap { $0 } ?? 0) / 1024
                 readings.append((round, kib))
                 print("rss \(round) \(kib) \(pool.rememberedCount)")
             }

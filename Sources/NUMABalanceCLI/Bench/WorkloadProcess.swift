@@ -1,44 +1,22 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import NUMASystem
 
-/// A child started with posix_spawn, stdout to `stdout` when given (else
-/// inherited). Not Foundation's Process: in a lab guest its run loop's
-/// CFSocket could not be made and the benchmark hung.
+/// A child started with posix_spawn (ChildProcess.spawn), stdout to `stdout`
+/// when given (else inherited).
 struct SpawnedChild {
-    let pid: pid_t
+    let pid: Int32
 
     init(_ path: String, _ arguments: [String], stdout: Int32? = nil) throws {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        if let stdout { posix_spawn_file_actions_adddup2(&actions, stdout, 1) }
-        // This process blocks signals on some threads; the child must not
-        // inherit that, or SIGTERM never stops it.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t(), term = sigset_t()
-        sigemptyset(&empty)
-        sigemptyset(&term)
-        sigaddset(&term, SIGTERM)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &term)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var child = pid_t()
-        let rc = posix_spawn(&child, path, &actions, &attributes, argv, environ)
-        guard rc == 0 else { throw CommandError("cannot start \(path): \(String(cString: strerror(rc)))") }
-        pid = child
+        switch ChildProcess.spawn(path, arguments, stdout: stdout) {
+        case .success(let child): pid = child
+        case .failure(let error): throw CommandError("cannot start \(path): \(Errno.message(error.errno))")
+        }
     }
 
     /// SIGTERM, then reaps it.
     func stop() {
-        kill(pid, SIGTERM)
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        _ = Host.signal(pid, Host.sigterm)
+        ChildProcess.wait(pid)
     }
 }
 
@@ -60,19 +38,26 @@ final class WorkloadProcess {
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw CommandError("\(path) not found: build it first (swift build -c release)")
         }
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw CommandError("pipe: \(String(cString: strerror(errno)))") }
-        fds.forEach { _ = fcntl($0, F_SETFD, FD_CLOEXEC) }   // dup2 clears it on the child's stdout
-        output = fds[0]
-        do { child = try SpawnedChild(path, arguments, stdout: fds[1]) } catch { close(fds[0]); close(fds[1]); throw error }
-        close(fds[1])
+        let (readEnd, writeEnd): (Int32, Int32)
+        switch ChildProcess.pipe() {
+        case .success(let ends): (readEnd, writeEnd) = ends
+        case .failure(let error): throw CommandError("pipe: \(Errno.message(error.errno))")
+        }
+        output = readEnd
+        do { child = try SpawnedChild(path, arguments, stdout: writeEnd) } catch {
+            FileIO.close(readEnd)
+            FileIO.close(writeEnd)
+            throw error
+        }
+        FileIO.close(writeEnd)
         var buffer = Data()
-        var chunk = [UInt8](repeating: 0, count: 4096)
         while pid == 0 {
-            let n = read(output, &chunk, chunk.count)
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { stop(); throw CommandError("numa-workload exited before it was ready") }
-            buffer.append(contentsOf: chunk[0..<n])
+            guard case .success(let chunk) = FileIO.readOnce(fd: output, count: 4096, name: "numa-workload's output"),
+                  !chunk.isEmpty else {
+                stop()
+                throw CommandError("numa-workload exited before it was ready")
+            }
+            buffer.append(contentsOf: chunk)
             for line in String(decoding: buffer, as: UTF8.self).split(separator: "\n")
             where line.hasPrefix("ready pid=") {
                 let digits = line.dropFirst("ready pid=".count).prefix { $0.isNumber }
@@ -83,6 +68,6 @@ final class WorkloadProcess {
 
     func stop() {
         child.stop()
-        close(output)
+        FileIO.close(output)
     }
 }

@@ -1,15 +1,15 @@
 import Foundation
-import Glibc
 import NUMAModel
 import NUMAPolicy
 import NUMAProc
 import NUMASampling
+import NUMASystem
 
 /// One running process as policy matching sees it, with the CPU readings
 /// that start its sampling interval.
 struct RunningProcess: Sendable {
     var identity: ProcessIdentity
-    var facts: NUMAPolicy.ProcessFacts
+    var facts: ProcessFacts
     /// Thread readings at the start of the interval: the sampler's baseline.
     var baseline: [Int32: ThreadReading]
 }
@@ -23,21 +23,19 @@ struct ProcessCensus {
     var interval: Duration = .milliseconds(500)
 
     func take() -> (processes: [RunningProcess], startedAt: Double) {
-        let me = getpid()
+        let me = Host.pid
         let reader = ProcessFactsReader(procfs: procfs)
         let threads = ThreadCPUSampler(procfs: procfs)
         var first: [(stat: TaskStat, baseline: [Int32: ThreadReading])] = []
-        let started = monotonicSeconds()
+        let started = Clock.monotonicSeconds()
         for pid in procfs.pids() where pid != me {
             guard let stat = try? procfs.stat(pid), !stat.isKernelThread, stat.state != "Z", stat.state != "X",
                   let baseline = try? threads.read(pid: pid) else { continue }
             first.append((stat, baseline))
         }
-        let remaining = interval - .seconds(monotonicSeconds() - started)
-        if remaining > .zero {
-            usleep(UInt32(remaining.inSeconds * 1_000_000))
-        }
-        let elapsed = max(monotonicSeconds() - started, 0.001)
+        let remaining = interval - .seconds(Clock.monotonicSeconds() - started)
+        if remaining > .zero { Clock.sleep(for: remaining) }
+        let elapsed = max(Clock.monotonicSeconds() - started, 0.001)
         var result: [RunningProcess] = []
         for (before, baseline) in first {
             let pid = before.pid

@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
-import Glibc
 import NUMADaemon
 import NUMAModel
 import NUMAPolicy
+import NUMASystem
 
 /// Words for policies, shared by `policy plan` and `policy list`.
 enum PolicyText {
@@ -86,35 +86,31 @@ enum PolicyFolder {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o755])
         let target = path(directory, name)
-        // A hidden name: the daemon skips dot files, so a crash leaves nothing it would read.
-        var template = Array(path(directory, ".\(name).XXXXXX").utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw CommandError("cannot create a file in \(directory): \(String(cString: strerror(errno)))") }
-        let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        // A hidden name of its own (mkstemp): the daemon skips dot files, so a
+        // crash leaves nothing it would read, and two installs never share one.
+        let temporary: String
+        let fd: Int32
+        switch TemporaryFile.create(prefix: path(directory, ".\(name).")) {
+        case .success(let file): (fd, temporary) = file
+        case .failure(let error):
+            throw CommandError("cannot create a file in \(directory): \(Errno.message(error.errno))")
+        }
         var ok = false
         defer {
-            if !ok { unlink(temporary) }
+            if !ok { _ = FileIO.remove(temporary) }
         }
-        var written = 0
-        let bytes = [UInt8](data)
-        while written < bytes.count {
-            let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let message = String(cString: strerror(errno))
-                close(fd)
-                throw CommandError("cannot write \(temporary): \(message)")
-            }
-            written += n
+        if case .failure(let error) = FileIO.writeAll(fd: fd, [UInt8](data), name: temporary) {
+            FileIO.close(fd)
+            throw CommandError("cannot write \(temporary): \(Errno.message(error.errno))")
         }
-        guard fchmod(fd, 0o644) == 0, fsync(fd) == 0 else {
-            let message = String(cString: strerror(errno))
-            close(fd)
-            throw CommandError("cannot finish \(temporary): \(message)")
+        let finished = FileIO.setPermissions(fd: fd, 0o644, name: temporary)
+            .flatMap { FileIO.sync(fd: fd, name: temporary) }
+        FileIO.close(fd)
+        if case .failure(let error) = finished {
+            throw CommandError("cannot finish \(temporary): \(Errno.message(error.errno))")
         }
-        close(fd)
-        guard rename(temporary, target) == 0 else {
-            throw CommandError("cannot rename \(temporary) to \(target): \(String(cString: strerror(errno)))")
+        if case .failure(let error) = FileIO.rename(temporary, to: target) {
+            throw CommandError("cannot rename \(temporary) to \(target): \(Errno.message(error.errno))")
         }
         ok = true
         try syncFolder(directory)
@@ -124,18 +120,22 @@ enum PolicyFolder {
     /// Removes `directory/name` and makes the removal durable.
     static func remove(_ name: String, from directory: String) throws {
         let target = path(directory, name)
-        guard unlink(target) == 0 else {
-            throw CommandError("cannot remove \(target): \(String(cString: strerror(errno)))")
+        if case .failure(let error) = FileIO.remove(target, missingIsFine: false) {
+            throw CommandError("cannot remove \(target): \(Errno.message(error.errno))")
         }
         try syncFolder(directory)
     }
 
     /// fsync of the folder: the rename or unlink itself survives a crash.
     static func syncFolder(_ directory: String) throws {
-        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw CommandError("cannot open \(directory): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw CommandError("cannot sync \(directory): \(String(cString: strerror(errno)))") }
+        let synced = FileIO.withOpen(directory, [.readOnly, .directory]) { FileIO.sync(fd: $0, name: directory) }
+        switch synced {
+        case .success: return
+        case .failure(let error) where error.operation.hasPrefix("open"):
+            throw CommandError("cannot open \(directory): \(Errno.message(error.errno))")
+        case .failure(let error):
+            throw CommandError("cannot sync \(directory): \(Errno.message(error.errno))")
+        }
     }
 }
 

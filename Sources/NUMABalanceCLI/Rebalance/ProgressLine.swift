@@ -1,6 +1,6 @@
 import Foundation
-import Glibc
 import NUMAActuation
+import NUMASystem
 import Synchronization
 
 /// A progress line on the terminal (stderr) for moves that last: shown after
@@ -41,8 +41,8 @@ enum InterruptStop {
     final class Handler: Sendable {
         let stop = StopSignal()
         func install() -> StopSignal {
-            signal(SIGINT, interruptHandler)
-            signal(SIGTERM, interruptHandler)
+            Signals.handle(Signals.interrupt, with: interruptHandler)
+            Signals.handle(Signals.terminate, with: interruptHandler)
             return stop
         }
     }

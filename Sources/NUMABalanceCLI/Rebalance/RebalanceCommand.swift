@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NUMAActuation
 import NUMAModel
+import NUMASystem
 
 /// `numabalance rebalance <pid>`: sample one process twice, decide with the
 /// engine, act, and report what was done and why.
@@ -77,7 +78,7 @@ struct RebalanceCommand: AsyncParsableCommand {
             pid: pid, dryRun: dryRun, toNode: toNode.map { NodeID($0) },
             bytesPerSecond: maxRate * 1024 * 1024, interval: interval,
             journalDirectory: stateDirectory ?? Journal.defaultDirectory(),
-            showProgress: isatty(STDERR_FILENO) == 1)
+            showProgress: Host.isTerminal(2))
         let report: RebalanceReport
         do {
             report = try await session.run()

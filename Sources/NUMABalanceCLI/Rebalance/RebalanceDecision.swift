@@ -1,12 +1,13 @@
 import Foundation
 import NUMAActuation
 import NUMAModel
+import NUMAPlacement
 
 extension RebalanceReport {
     /// Which placement the plan chose and why, in one sentence: one node,
     /// spread with memory over the nodes, memory following pinned threads,
     /// or nothing and the reason.
-    static func decision(plan: Plan, before: Observation) -> String {
+    static func decision(plan: Plan, before: Observation, topology: Topology) -> String {
         let actions = plan.actions
         guard !actions.isEmpty else {
             if let first = plan.deferred.first {
@@ -44,7 +45,8 @@ extension RebalanceReport {
             return "threads to CPUs \(affinity.cpus): \(affinity.reason.summary)"
         }
         if let node = memoryNodes.sorted().first, memoryNodes.count == 1 {
-            let pin = before.affinityOwner == .user  // judged by PinOwnership when sampled
+            // The planner's own rule, so the sentence says what it decided.
+            let pin = SpreadInterleave.isUserPinned(before, topology: topology)
             return "memory follows the threads to node \(node)"
                 + (pin ? ": their affinity (CPUs \(before.allowedCPUs)) is the user's pin and is respected" : "")
                 + " (" + (actions.first?.reason.summary ?? "") + ")"

@@ -87,7 +87,7 @@ struct RebalanceReport: Encodable {
         self.seconds = seconds
         missingCapabilities = missing
         self.journal = journal
-        decision = Self.decision(plan: plan, before: before)
+        decision = Self.decision(plan: plan, before: before, topology: topology)
         exitCode = Self.exitCode(records, missing: missing)
     }
 

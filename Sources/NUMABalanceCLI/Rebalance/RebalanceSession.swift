@@ -5,6 +5,7 @@ import NUMAPlacement
 import NUMAPrivileges
 import NUMAProc
 import NUMASampling
+import NUMASystem
 import NUMATopology
 
 /// One rebalance, through one engine value: a first sampling round (thread
@@ -23,11 +24,11 @@ struct RebalanceSession {
     var showProgress: Bool
 
     func run() async throws -> RebalanceReport {
-        let started = monotonicSeconds()
+        let started = Clock.monotonicSeconds()
         let kernel = LinuxKernel()
-        let selfPID = getpid()
+        let selfPID = Host.pid
         let topology = try readTopology()
-        let facts: ProcessFacts
+        let facts: TargetProcess
         switch kernel.process(pid) {
         case .success(let f): facts = f
         case .failure(let error): throw RebalanceFailure(error.description)
@@ -52,8 +53,11 @@ struct RebalanceSession {
 
         var decision: Plan
         if let toNode {
-            decision = try OperatorPlan(topology: readTopology(), observation: first, node: toNode,
-                                        cpuset: kernel.cpuset(pid)).plan(mode: mode)
+            let cpuset = kernel.cpuset(pid)
+            do {
+                decision = try OperatorPlan(topology: readTopology(), observation: first, node: toNode,
+                                            cpusetCPUs: cpuset?.cpus, cpusetMems: cpuset?.mems).plan(mode: mode)
+            } catch let refusal as OperatorPlan.Refusal { throw RebalanceFailure(refusal.description) }
             try step.carryOut(decision.actions)
         } else {
             // Two rounds through the same engine. Threads may move after the
@@ -77,10 +81,12 @@ struct RebalanceSession {
                 let plan = engine.plan(topology: try readTopology(), observations: [observation], now: observation.time)
                 let mine = SharedRanges.split(plan.actions.filter { $0.processes.contains(facts.identity) },
                                               observation: observation)
-                let maps = (try? kernel.mappings(pid).get()) ?? []
-                let late = WholeProcess.extend(SpreadInterleave.apply(mine, observation: observation, mappings: maps,
-                                                                      topology: topology),
-                                               mappings: maps)
+                let privateRanges = ((try? kernel.mappings(pid).get()) ?? [])
+                    .filter { $0.isEligibleForSampling && $0.sharedObject == nil }
+                    .map { AddressRange(start: $0.start, end: $0.end) }
+                let late = WholeProcess.extend(SpreadInterleave.apply(mine, observation: observation,
+                                                                      privateRanges: privateRanges, topology: topology),
+                                               privateRanges: privateRanges)
                 try step.carryOut(late)
                 decision.actions += late
                 decision.deferred = plan.deferred.filter { $0.process == facts.identity }
@@ -94,7 +100,7 @@ struct RebalanceSession {
         return RebalanceReport(
             pid: pid, comm: facts.comm, mode: mode, dryRun: dryRun, topology: topology, before: first,
             after: after, plan: decision, records: step.records, missing: step.missing,
-            seconds: monotonicSeconds() - started, journal: dryRun ? nil : journal.path)
+            seconds: Clock.monotonicSeconds() - started, journal: dryRun ? nil : journal.path)
     }
 
     /// Acting in steps, with the capabilities checked before each.
@@ -146,7 +152,7 @@ struct RebalanceSession {
     /// memory (≥ 5 % of it and ≥ 1 MiB): worth one more round.
     static func waitsForSecondLook(_ deferred: [Deferral], observation: Observation) -> Bool {
         let waiting = deferred.filter { $0.reason.rule == .twoStageFilter }.reduce(UInt64(0)) { $0 + $1.reason.bytes }
-        let resident = OperatorPlan.residentBytes(observation)
+        let resident = observation.residentBytes
         return waiting >= 1 << 20 && Double(waiting) >= 0.05 * Double(max(resident, 1))
     }
 

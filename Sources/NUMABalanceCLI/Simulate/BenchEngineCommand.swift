@@ -1,11 +1,9 @@
 import ArgumentParser
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import NUMAModel
 import NUMAPlacement
 import NUMASimulation
+import NUMASystem
 
 /// `numabalance bench-engine`: how long the engine takes to plan for the
 /// many-small machine (10,000 processes on 8 nodes, a fifth misplaced,
@@ -126,13 +124,7 @@ enum EngineTiming {
     /// CPU time of the calling thread: what the plan cost, whatever else
     /// the machine was doing meanwhile.
     static func threadCPUMillis() -> Double {
-        #if canImport(Glibc)
-        var spec = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
-        return Double(spec.tv_sec) * 1000 + Double(spec.tv_nsec) / 1e6
-        #else
-        return 0
-        #endif
+        Clock.threadCPUSeconds() * 1000
     }
 
     static func millis(_ duration: Duration) -> Double {
@@ -180,12 +172,12 @@ struct BenchEngineResult: Codable {
               ratio \((ratio * 100).rounded() / 100): what considering swaps costs over the same plan without them
               the plan: \(actions) actions, \(swaps) of them swaps, for \(effect.misplacedProcesses) misplaced processes
               carried out on the simulator: locality \(loc(effect.localityBefore)) before, \(loc(effect.localityAfter)) after \
-            (hard bind \(loc(effect.localityHardBind))); \(formatBytes(effect.bytesMoved)) of pages moved
+            (hard bind \(loc(effect.localityHardBind))); \(ByteCount.short(effect.bytesMoved)) of pages moved
               deferred: \(effect.deferred.isEmpty ? "none" : effect.deferred.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
               first round (state created for every process): median \(ms(coldMillis.median))
-              engine memory: state \(formatBytes(UInt64(stateBytes))), \(stateBytesPerProcess) B per process; \
-            resident growth while planning \(rssGrowthBytes.map { formatBytes(UInt64(Swift.max(0, $0))) } ?? "unknown") \
-            (inputs: \(inputBytes.map { formatBytes(UInt64(Swift.max(0, $0))) } ?? "unknown"))
+              engine memory: state \(ByteCount.short(UInt64(stateBytes))), \(stateBytesPerProcess) B per process; \
+            resident growth while planning \(rssGrowthBytes.map { ByteCount.short(UInt64(Swift.max(0, $0))) } ?? "unknown") \
+            (inputs: \(inputBytes.map { ByteCount.short(UInt64(Swift.max(0, $0))) } ?? "unknown"))
             """
     }
 }

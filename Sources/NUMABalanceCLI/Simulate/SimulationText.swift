@@ -11,22 +11,22 @@ enum SimulationText {
         lines.append("")
         lines.append(row("round", "locality", "moved", "kernel moved", "actions", "observed", "plan ms"))
         for r in report.rounds {
-            lines.append(row("\(r.round)", pct(r.locality), formatBytes(r.bytesMoved), formatBytes(r.kernelBytesMoved),
+            lines.append(row("\(r.round)", pct(r.locality), ByteCount.short(r.bytesMoved), ByteCount.short(r.kernelBytesMoved),
                              "\(r.actions)", "\(r.observed)", String(format3(r.planMillis))))
         }
         let f = report.final
         lines.append("")
         lines.append(row("", "locality", "bytes moved", "", "", "", ""))
         let ratio = f.movedOverMisplaced.map { "\(format2($0))× misplaced" } ?? "nothing misplaced"
-        lines.append(row("numabalance", pct(f.locality), formatBytes(f.bytesMoved), ratio, "", "", ""))
+        lines.append(row("numabalance", pct(f.locality), ByteCount.short(f.bytesMoved), ratio, "", "", ""))
         lines.append(row("no balancing", pct(report.baselines.none.locality), "0 B", "", "", "", ""))
-        lines.append(row("hard bind", pct(report.baselines.hardBind.locality), formatBytes(f.misplacedBytes),
+        lines.append(row("hard bind", pct(report.baselines.hardBind.locality), ByteCount.short(f.misplacedBytes),
                          "(the misplaced bytes)", "", "", ""))
         lines.append("")
-        lines.append("rounds to 90 %: \(f.roundsTo90.map(String.init) ?? "never") · plan time max \(format3(f.planMillisMax)) ms · engine state \(formatBytes(UInt64(f.engineStateBytes)))")
+        lines.append("rounds to 90 %: \(f.roundsTo90.map(String.init) ?? "never") · plan time max \(format3(f.planMillisMax)) ms · engine state \(ByteCount.short(UInt64(f.engineStateBytes)))")
         lines.append("most a range moved: \(format2(f.maxRangeMoveRatio))× its size · affinity changes that overfilled a node: \(f.overfillingActions) · busiest node \(pct(f.maxNodeLoad)) of its CPUs (no balancing: \(pct(report.baselines.none.maxNodeLoad)))")
         if f.kernelBytesMoved > 0 || report.mode == .hybrid {
-            lines.append("moved by numabalance \(formatBytes(f.engineBytesMoved)), by the kernel's balancer \(formatBytes(f.kernelBytesMoved))")
+            lines.append("moved by numabalance \(ByteCount.short(f.engineBytesMoved)), by the kernel's balancer \(ByteCount.short(f.kernelBytesMoved))")
         }
         if let gap = report.gapReason { lines.append("gap to hard bind: \(gap)") }
         if !report.explanations.isEmpty {

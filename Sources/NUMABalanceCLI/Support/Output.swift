@@ -1,4 +1,5 @@
 import Foundation
+import NUMAModel
 
 /// Printing helpers shared by the subcommands.
 enum Output {
@@ -12,16 +13,7 @@ enum Output {
     }
 
     /// "1.5 GiB", "200.0 MiB", "512 B".
-    static func bytes(_ value: UInt64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var amount = Double(value)
-        var unit = 0
-        while amount >= 1024, unit < units.count - 1 {
-            amount /= 1024
-            unit += 1
-        }
-        return unit == 0 ? "\(value) B" : String(format: "%.1f %@", amount, units[unit])
-    }
+    static func bytes(_ value: UInt64) -> String { ByteCount.text(value) }
 
     /// "99.9%" for a share, "-" when unknown.
     static func percent(_ share: Double?, digits: Int = 1) -> String {

@@ -6,6 +6,7 @@ import NUMAPlacement
 import NUMAPolicy
 import NUMAProc
 import NUMASampling
+import NUMASystem
 import NUMATopology
 import Synchronization
 
@@ -74,8 +75,8 @@ extension Balancer {
     func recheckDirected(pid: Int32, known: TrackedProcess, now: Double) {
         guard let last = known.last, !inFlight.contains(pid), processAge(known.identity.startTime) < Self.youngSeconds,
               let stat = try? procfs.stat(pid), stat.startTimeTicks == known.identity.startTime else { return }
-        if Self.settling(previousThreads: last.threads.count, previousRSS: last.rssBytes,
-                         threads: stat.numThreads, rss: stat.rssBytes) != nil {
+        if Settling.reason(previousThreads: last.threads.count, previousRSS: last.rssBytes,
+                           threads: stat.numThreads, rss: stat.rssBytes) != nil {
             known.nextLook = now
         }
     }
@@ -124,7 +125,7 @@ extension Balancer {
     }
 
     /// How a process matched to `matched` is treated from now on.
-    func place(identity: ProcessIdentity, stat: TaskStat, facts: NUMAPolicy.ProcessFacts, matched: MatchResult, now: Double) {
+    func place(identity: ProcessIdentity, stat: TaskStat, facts: ProcessFacts, matched: MatchResult, now: Double) {
         let pid = identity.pid
         var entry = tracked[pid].flatMap { $0.identity == identity ? $0 : nil }
         let policy = matched.policy
@@ -192,9 +193,7 @@ extension Balancer {
     /// Seconds since the process started: stat's start time (ticks since
     /// boot) against CLOCK_BOOTTIME, /proc/uptime's clock, without reading it.
     func processAge(_ startTimeTicks: UInt64) -> Double {
-        var now = timespec()
-        guard clock_gettime(CLOCK_BOOTTIME, &now) == 0 else { return 0 }
-        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9 - Double(startTimeTicks) / ticksPerSecond
+        Clock.bootSeconds() - Double(startTimeTicks) / ticksPerSecond
     }
 
     static func cpuShare(_ o: Observation) -> Double? {

@@ -33,9 +33,8 @@ extension Balancer {
                 // Setting up is a start's business: once settled, a process
                 // whose resident memory keeps growing (a PostgreSQL backend
                 // touching more of the shared buffers, a heap) is placed as it is.
-                let settlingReason = Self.settlingReason(settled: entry.settled, rounds: entry.settlingRounds,
-                                                         previous: entry.last, previousRSS: previousRSS,
-                                                         now: observation)
+                let settlingReason = Settling.reason(settled: entry.settled, rounds: entry.settlingRounds,
+                                                     previous: entry.last, previousRSS: previousRSS, now: observation)
                 entry.settlingRounds = settlingReason == nil ? 0 : entry.settlingRounds + 1
                 if settlingReason == nil, !firstRound { entry.settled = true }
                 entry.lastSamples = max(256, report.design.pages)
@@ -44,7 +43,7 @@ extension Balancer {
                 observation.affinityOwner = PinOwnership.owner(
                     affinities: observation.affinities, cpuset: observation.cpusetCPUs, own: entry.ownAffinity,
                     topology: topology)
-                observation.groupHint = Self.groupHint(entry.policy, observation: observation)
+                observation.groupHint = groupHint(entry.policy, observation: observation)
                 if entry.policy.placement.group == .none { observation.sharedObjects = [] }
                 entry.last = observation
                 // Until the next plan says otherwise (a settled directive: its cool-down).
@@ -135,47 +134,6 @@ extension Balancer {
         act(actions, now: now)
     }
 
-    /// Resident memory grown by a sixteenth (and at least 4 MiB) since the
-    /// last round: the process is still setting up (an emulated guest
-    /// touches some 10 MiB a second, so a round can see only a few MiB).
-    static func stillAllocating(before: UInt64?, now: UInt64) -> Bool {
-        guard let before else { return false }
-        return now > before + max(before / 16, 4 << 20)
-    }
-
-    /// Why a process is not placed yet, if it is still setting up: its first
-    /// look (how many threads it runs is not known to be steady; the kernel
-    /// too waits numa_balancing_scan_delay_ms before a task's first scan),
-    /// its resident memory still growing, or its thread count changed since
-    /// the last look.
-    /// Why a process is still setting up, if it is: only before it was once
-    /// seen settled, and for at most settlingRoundsMax rounds in a row.
-    static func settlingReason(settled: Bool, rounds: Int, previous: Observation?, previousRSS: UInt64?,
-                               now: Observation) -> String? {
-        guard !settled, rounds < settlingRoundsMax else { return nil }
-        return settling(previous: previous, previousRSS: previousRSS, now: now)
-    }
-
-    static func settling(previous: Observation?, previousRSS: UInt64?, now: Observation) -> String? {
-        settling(previousThreads: previous?.threads.count, previousRSS: previousRSS,
-                 threads: now.threads.count, rss: now.rssBytes)
-    }
-
-    /// The same rule from counts alone (a stat read gives both).
-    static func settling(previousThreads: Int?, previousRSS: UInt64?, threads: Int, rss: UInt64) -> String? {
-        if stillAllocating(before: previousRSS, now: rss) {
-            return "resident \(mebibytes(previousRSS)) → \(mebibytes(rss)) since the last look"
-        }
-        guard let previousThreads else { return "first look, its threads counted once" }
-        if previousThreads != threads { return "threads \(previousThreads) → \(threads) since the last look" }
-        return nil
-    }
-
-    /// A process that keeps changing is placed anyway after this many rounds.
-    static let settlingRoundsMax = 5
-
-    static func mebibytes(_ bytes: UInt64?) -> String { bytes.map { "\($0 >> 20) MiB" } ?? "-" }
-
     /// A scan time moved to the next round at or after it, so processes with
     /// the same scan period stay in the same rounds and are planned together.
     func onRoundGrid(_ time: Double) -> Double {
@@ -184,52 +142,35 @@ extension Balancer {
         return roundStart + rounds * step
     }
 
-    /// A policy's own grouping: the cgroup or the parent as the group key.
-    static func groupHint(_ policy: Policy, observation: Observation) -> String? {
+    /// A policy's own grouping: the cgroup or the parent as the group key
+    /// (read through the loop's own /proc, so a fixture root reaches it).
+    func groupHint(_ policy: Policy, observation: Observation) -> String? {
         switch policy.placement.group {
-        case .cgroup: (try? ProcFS().cgroupPath(observation.identity.pid)).flatMap { $0 }.map { "cgroup:" + $0 }
-        case .parent: (try? ProcFS().stat(observation.identity.pid)).map { "parent:\($0.ppid)" }
+        case .cgroup: (try? procfs.cgroupPath(observation.identity.pid)).flatMap { $0 }.map { "cgroup:" + $0 }
+        case .parent: (try? procfs.stat(observation.identity.pid)).map { "parent:\($0.ppid)" }
         case .sharedMemory, .none: nil
         }
     }
 
-    /// The engine's actions minus those a policy or the cool-down holds back:
-    /// memory moves where `memory.migrate` is false; processes already at
-    /// their locality target; processes acted on by an earlier run within the
-    /// cool-down (from the journal: the engine keeps its own cool-downs for
-    /// what this run did, and lets memory follow threads it just moved).
+    /// The engine's actions minus those Admission holds back; each refusal
+    /// becomes the process's last reason in `status`.
     func admitted(_ actions: [Action], now: Double) -> [Action] {
         let wallNow = Date().timeIntervalSince1970
         return actions.filter { action in
             let entries = action.processes.compactMap { tracked[$0.pid] }
             for entry in entries {
                 let policy = entry.policy
-                if !policy.memory.migrate, action.bytes > 0 {
-                    tracked[entry.identity.pid]?.lastReason = "memory stays: policy \(policy.name) has memory.migrate: false"
-                    return false
-                }
-                let cooldown = (policy.balancing.cooldown ?? settings.config.balancing.cooldown).inSeconds
-                if let acted = entry.actedAtWall, wallNow - acted < cooldown {
-                    tracked[entry.identity.pid]?.lastReason =
-                        "[cool-down] acted on \(Int(wallNow - acted)) s ago; next action after \(Int(cooldown)) s"
-                    return false
-                }
-                // A policy's own cool-down, for moving threads (memory may still
-                // follow the threads moved, as the engine plans it).
-                if let own = policy.balancing.cooldown, action.bytes == 0, let moved = entry.threadsMovedAt,
-                   now - moved < own.inSeconds, action.reason.rule != .release {
-                    tracked[entry.identity.pid]?.lastReason =
-                        "[cool-down] policy \(policy.name): threads moved \(Int(now - moved)) s ago (cooldown \(Int(own.inSeconds)) s)"
-                    return false
-                }
-                // Not for a group's member: the engine moves a group whole, and
-                // dropping one member's part would split it across nodes.
-                let alone = entry.last.map { $0.sharedObjects.isEmpty && $0.groupHint == nil } ?? true
-                if action.processes.count == 1, alone, let locality = entry.last?.locality,
-                   locality >= policy.balancing.localityTarget ?? settings.config.balancing.localityTarget,
-                   action.reason.rule != .release {
-                    tracked[entry.identity.pid]?.lastReason =
-                        "locality \(Self.percent(locality)) is at its target: left alone"
+                let facts = Admission.Process(
+                    policyName: policy.name, migratesMemory: policy.memory.migrate,
+                    cooldownSeconds: (policy.balancing.cooldown ?? settings.config.balancing.cooldown).inSeconds,
+                    policyCooldownSeconds: policy.balancing.cooldown?.inSeconds, actedAtWall: entry.actedAtWall,
+                    threadsMovedAt: entry.threadsMovedAt,
+                    alone: entry.last.map { $0.sharedObjects.isEmpty && $0.groupHint == nil } ?? true,
+                    locality: entry.last?.locality,
+                    localityTarget: policy.balancing.localityTarget ?? settings.config.balancing.localityTarget)
+                if let refusal = Admission.refusal(action, process: facts, soleProcess: action.processes.count == 1,
+                                                   now: now, wallNow: wallNow) {
+                    tracked[entry.identity.pid]?.lastReason = refusal
                     return false
                 }
             }

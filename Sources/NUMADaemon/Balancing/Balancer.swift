@@ -6,6 +6,7 @@ import NUMAPlacement
 import NUMAPolicy
 import NUMAProc
 import NUMASampling
+import NUMASystem
 import NUMATopology
 import Synchronization
 
@@ -37,7 +38,7 @@ final class Balancer: @unchecked Sendable {
     /// Processes handed to the match thread, until their answer is back.
     var awaitingMatch: [Int32: ProcessIdentity] = [:]
     let journal: Journal
-    let selfPID = getpid()
+    let selfPID = Host.pid
 
     var settings: Settings
     var engine: PlacementEngine
@@ -64,7 +65,7 @@ final class Balancer: @unchecked Sendable {
     var totals = StatusReport.Totals()
     var lastWatchdog = 0.0
     var lastPublished = 0.0
-    var startedAt = monotonicSeconds()
+    var startedAt = Clock.monotonicSeconds()
 
     init(environment: DaemonEnvironment, settings: Settings, topology: Topology, logger: Logger) throws {
         self.environment = environment
@@ -79,7 +80,7 @@ final class Balancer: @unchecked Sendable {
             throw DaemonError("cannot start the sampler threads: \(error)")
         }
         resumeFromJournal()
-        publish(now: monotonicSeconds())   // status answers from READY=1 on
+        publish(now: Clock.monotonicSeconds())   // status answers from READY=1 on
     }
 
     static func placementConfig(_ config: DaemonConfig, mode: PlacementMode) -> PlacementConfig {
@@ -100,7 +101,7 @@ final class Balancer: @unchecked Sendable {
     var collected: [SamplingOutcome] = []
     /// Affinity that children inherited from numabalance's pin of their parent.
     var releases: [Action] = []
-    let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+    let ticksPerSecond = Double(Host.clockTicksPerSecond)
     /// Token buckets that live across rounds: the daemon's (key "") and one
     /// per policy with its own `memory.maxRateMBps` (never above the daemon's).
     var buckets: [String: TokenBucket] = [:]
@@ -120,7 +121,7 @@ final class Balancer: @unchecked Sendable {
     func run() {
         let tick = 0.1
         while !stop.isRequested {
-            let now = monotonicSeconds()
+            let now = Clock.monotonicSeconds()
             takePendingSettings(now: now)
             if now - lastListing >= 1 { discover(now: now) }
             for answer in matchThread.takeAnswers() { matched(answer, now: now) }
@@ -140,22 +141,22 @@ final class Balancer: @unchecked Sendable {
                 let outcomes = collected
                 collected = []
                 roundStart = started
-                if !outcomes.isEmpty { balance(outcomes, now: monotonicSeconds()) }
+                if !outcomes.isEmpty { balance(outcomes, now: Clock.monotonicSeconds()) }
                 lastPublished = 0   // a round ended: show it now
             }
             // The status of every tracked process is rebuilt after a round or
             // an act, else once a second: not at every tenth-of-a-second tick.
-            if monotonicSeconds() - lastPublished >= 1 {
-                publish(now: monotonicSeconds())
-                lastPublished = monotonicSeconds()
+            if Clock.monotonicSeconds() - lastPublished >= 1 {
+                publish(now: Clock.monotonicSeconds())
+                lastPublished = Clock.monotonicSeconds()
             }
-            pingWatchdog(now: monotonicSeconds())
-            let spent = monotonicSeconds() - now
-            if spent < tick { usleep(UInt32((tick - spent) * 1_000_000)) }
+            pingWatchdog(now: Clock.monotonicSeconds())
+            let spent = Clock.monotonicSeconds() - now
+            if spent < tick { Clock.sleep(seconds: tick - spent) }
         }
         pool.stop()
         matchThread.stop()
-        publish(now: monotonicSeconds())
+        publish(now: Clock.monotonicSeconds())
     }
 
     /// Longest a round waits for its slowest sample before planning without it.

@@ -16,7 +16,7 @@ final class PolicyMatchThread: Sendable {
     struct Request: Sendable {
         var identity: ProcessIdentity
         var stat: TaskStat
-        var facts: NUMAPolicy.ProcessFacts
+        var facts: ProcessFacts
         var generation: UInt64
         var matcher: ProcessMatcher
     }

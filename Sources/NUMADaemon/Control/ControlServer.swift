@@ -1,13 +1,17 @@
-import CLinux
 import Foundation
-import Glibc
 import NUMAProc
+import NUMASystem
 import Synchronization
 
 /// Why the control socket could not be set up.
 public struct ControlServerError: Error, CustomStringConvertible, Sendable {
     public var description: String
-    public init(_ description: String) { self.description = description }
+    /// The failed system call behind it, when there was one.
+    public var cause: SystemError?
+    public init(_ description: String, cause: SystemError? = nil) {
+        self.description = description
+        self.cause = cause
+    }
 }
 
 /// The daemon's side of the control socket (see `ControlRequest`): a
@@ -30,10 +34,10 @@ public final class ControlServer: Sendable {
 
     private struct State {
         var loop: ControlServerLoop?
-        var thread: pthread_t?
+        var thread: PinnedThread?
         /// The socket file we bound (device, inode), so stop() never
         /// removes a file that is not ours any more.
-        var boundFile: (dev: UInt, ino: UInt)?
+        var boundFile: (dev: UInt64, ino: UInt64)?
     }
 
     public convenience init(runtimeDirectory: String, handler: @escaping Handler) {
@@ -53,56 +57,57 @@ public final class ControlServer: Sendable {
         guard state.withLock({ $0.loop == nil }) else { return }
         try makeDirectory()
         try removeStaleSocket()
-        guard var address = UnixAddress(path: socketPath) else {
+        guard let address = UnixSocket.address(socketPath) else {
             throw ControlServerError("socket path \(socketPath) is too long (\(socketPath.utf8.count) bytes; "
-                + "at most 107): set a shorter runtimeDirectory in the config")
+                + "at most \(UnixSocket.maxPathBytes)): set a shorter runtimeDirectory in the config")
         }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw ControlServerError("socket(AF_UNIX): \(String(cString: strerror(errno)))") }
+        let fd: Int32
+        switch UnixSocket.stream() {
+        case .success(let opened): fd = opened
+        case .failure(let error):
+            throw ControlServerError("socket(AF_UNIX): \(Errno.message(error.errno))", cause: error)
+        }
         // Linux creates the socket file with the socket inode's mode (less
         // the umask), so it is never more open than 0600, not even briefly.
         // No chmod of the path after bind: that follows a symlink someone
         // could put there (security review 2.3). The umask is left alone:
         // it is the whole process's.
-        fchmod(fd, 0o600)
-        func fail(_ what: String) -> ControlServerError {
-            let code = errno
-            close(fd)
-            return ControlServerError("cannot \(what) \(socketPath): \(String(cString: strerror(code)))")
+        _ = FileIO.setPermissions(fd: fd, 0o600, name: socketPath)
+        func fail(_ what: String, _ error: SystemError) -> ControlServerError {
+            FileIO.close(fd)
+            return ControlServerError("cannot \(what) \(socketPath): \(Errno.message(error.errno))", cause: error)
         }
-        guard address.withSockaddr({ bind(fd, $0, $1) }) == 0 else { throw fail("bind") }
-        var info = stat()
-        let bound = lstat(socketPath, &info) == 0 ? (dev: UInt(info.st_dev), ino: UInt(info.st_ino)) : nil
-        guard listen(fd, 16) == 0 else {
-            let error = fail("listen on")
-            unlink(socketPath)
-            throw error
+        if case .failure(let error) = UnixSocket.bind(fd, to: address, name: socketPath) { throw fail("bind", error) }
+        let bound = (try? FileStatus.of(socketPath, followLinks: false).get()).map { (dev: $0.device, ino: $0.inode) }
+        if case .failure(let error) = StreamSocket.listen(fd, backlog: 16) {
+            let failure = fail("listen on", error)
+            _ = FileIO.remove(socketPath)
+            throw failure
         }
-        let wake = clinux_eventfd()
-        guard wake >= 0 else {
-            close(fd)
-            unlink(socketPath)
-            throw ControlServerError("cannot create an eventfd for the control server: \(String(cString: strerror(-wake)))")
+        let wake: Int32
+        switch WakeUp.make() {
+        case .success(let made): wake = made
+        case .failure(let error):
+            FileIO.close(fd)
+            _ = FileIO.remove(socketPath)
+            throw ControlServerError("cannot create an eventfd for the control server: \(Errno.message(error.errno))",
+                                     cause: error)
         }
         let loop = ControlServerLoop(listenFD: fd, wakeFD: wake, handler: handler)
-        var handle = pthread_t()
-        let context = Unmanaged.passRetained(loop).toOpaque()
-        let rc = pthread_create(&handle, nil, { raw in
-            guard let raw else { return nil }
-            let loop = Unmanaged<ControlServerLoop>.fromOpaque(raw).takeRetainedValue()
-            _ = clinux_set_thread_name("nb-control")
-            loop.run()
-            return nil
-        }, context)
-        guard rc == 0 else {
-            Unmanaged<ControlServerLoop>.fromOpaque(context).release()
+        let thread: PinnedThread
+        do throws(SystemError) {
+            thread = try PinnedThread(name: "nb-control", cpus: nil)
+            try thread.start()
+        } catch {
             loop.closeDescriptors()
-            unlink(socketPath)
-            throw ControlServerError("cannot start the control server thread: \(String(cString: strerror(rc)))")
+            _ = FileIO.remove(socketPath)
+            throw ControlServerError("cannot start the control server thread: \(Errno.message(error.errno))",
+                                     cause: error)
         }
+        thread.submit { loop.run() }
         state.withLock {
             $0.loop = loop
-            $0.thread = handle
+            $0.thread = thread
             $0.boundFile = bound
         }
     }
@@ -117,11 +122,10 @@ public final class ControlServer: Sendable {
         }
         guard let loop else { return }
         loop.wake()
-        if let thread { pthread_join(thread, nil) }
+        thread?.stop()
         loop.closeDescriptors()
-        var info = stat()
-        if let bound, stat(socketPath, &info) == 0, UInt(info.st_dev) == bound.dev, UInt(info.st_ino) == bound.ino {
-            unlink(socketPath)
+        if let bound, let now = try? FileStatus.of(socketPath).get(), now.device == bound.dev, now.inode == bound.ino {
+            _ = FileIO.remove(socketPath)
         }
     }
 
@@ -149,31 +153,36 @@ public final class ControlServer: Sendable {
     /// A socket file nothing answers on is left by a daemon that died; any
     /// other file, or a socket someone listens on, is not ours to remove.
     private func removeStaleSocket() throws(ControlServerError) {
-        var info = stat()
-        guard lstat(socketPath, &info) == 0 else { return }
-        guard info.st_mode & S_IFMT == S_IFSOCK else {
+        guard let found = try? FileStatus.of(socketPath, followLinks: false).get() else { return }
+        guard found.kind == .socket else {
             throw ControlServerError("\(socketPath) exists and is not a socket; move it away")
         }
-        let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard probe >= 0 else { throw ControlServerError("socket(AF_UNIX): \(String(cString: strerror(errno)))") }
-        defer { close(probe) }
-        guard var address = UnixAddress(path: socketPath) else { return }
-        if address.withSockaddr({ connect(probe, $0, $1) }) == 0 {
+        let probe: Int32
+        switch UnixSocket.stream() {
+        case .success(let opened): probe = opened
+        case .failure(let error):
+            throw ControlServerError("socket(AF_UNIX): \(Errno.message(error.errno))", cause: error)
+        }
+        defer { FileIO.close(probe) }
+        guard let address = UnixSocket.address(socketPath) else { return }
+        switch UnixSocket.connect(probe, to: address, name: socketPath) {
+        case .success:
             throw ControlServerError("a daemon already listens on \(socketPath); stop it first "
                 + "(systemctl stop numabalance), or set another runtimeDirectory")
-        }
-        guard errno == ECONNREFUSED else {
+        case .failure(let error) where error.errno != Errno.connectionRefused:
             throw ControlServerError("cannot tell whether a daemon listens on \(socketPath): "
-                + "\(String(cString: strerror(errno)))")
+                + "\(Errno.message(error.errno))", cause: error)
+        case .failure: break
         }
-        guard unlink(socketPath) == 0 || errno == ENOENT else {
-            throw ControlServerError("cannot remove the stale socket \(socketPath): \(String(cString: strerror(errno)))")
+        if case .failure(let error) = FileIO.remove(socketPath, missingIsFine: true) {
+            throw ControlServerError("cannot remove the stale socket \(socketPath): \(Errno.message(error.errno))",
+                                     cause: error)
         }
     }
 }
 
-/// The serving thread's state: the listening socket, the eventfd that
-/// stop() writes to, and the handler. Owned by the thread while it runs.
+/// The serving loop's state: the listening socket, the eventfd that stop()
+/// writes to, and the handler. Runs as the one job of the server's thread.
 private final class ControlServerLoop: Sendable {
     let listenFD: Int32
     let wakeFD: Int32
@@ -185,35 +194,27 @@ private final class ControlServerLoop: Sendable {
         self.handler = handler
     }
 
-    func wake() {
-        var one: UInt64 = 1
-        _ = write(wakeFD, &one, 8)
-    }
+    func wake() { WakeUp.signal(wakeFD) }
 
     func closeDescriptors() {
-        close(listenFD)
-        close(wakeFD)
+        FileIO.close(listenFD)
+        FileIO.close(wakeFD)
     }
 
     /// Sleeps in poll(2) on the listening socket and the eventfd; serves
     /// connections one by one until woken.
     func run() {
         while true {
-            var fds = [pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)]
-            let ready = fds.withUnsafeMutableBufferPointer { poll($0.baseAddress, 2, -1) }
-            if ready < 0 { if errno == EINTR { continue }; return }
-            if fds[1].revents != 0 { return }
-            guard fds[0].revents & Int16(POLLIN) != 0 else { continue }
-            let connection = accept(listenFD, nil, nil)
-            guard connection >= 0 else {
-                if AcceptFailure(errno: errno) == .backOff { usleep(100_000) }
-                continue
+            guard case .success(let found) = Poll.wait([listenFD, wakeFD], for: .readable) else { return }
+            if !found[1].isEmpty { return }
+            guard found[0].contains(.readable) else { continue }
+            switch StreamSocket.accept(listenFD) {
+            case .success(let connection):
+                serve(connection)
+                FileIO.close(connection)
+            case .failure(let error):
+                Clock.sleep(seconds: AcceptFailure(errno: error.errno).pauseSeconds)
             }
-            // Glibc's Swift module lacks accept4; the daemon executes nothing anyway.
-            _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
-            serve(connection)
-            close(connection)
         }
     }
 
@@ -233,15 +234,16 @@ private final class ControlServerLoop: Sendable {
     /// The first line (without its newline and surrounding blanks), or nil
     /// when none arrived within `seconds` in all. A line is at most 1 KiB.
     private func readLine(_ fd: Int32, seconds: Double) -> String? {
-        guard let bytes = SocketRequest.read(fd, seconds: seconds, limit: 1024,
-                                             complete: { $0.contains(UInt8(ascii: "\n")) })
+        guard let bytes = StreamSocket.receive(fd, limit: 1024, until: Clock.monotonicSeconds() + seconds,
+                                               complete: { $0.contains(UInt8(ascii: "\n")) })
         else { return nil }
         return ControlLine.text(bytes)
     }
 
     /// A client that stops reading gets the same deadline as for its request.
     private func reply(_ fd: Int32, _ answer: String) {
-        SocketRequest.send(fd, Array(answer.utf8), seconds: Double(ControlServer.requestTimeoutSeconds))
+        StreamSocket.sendAll(fd, Array(answer.utf8),
+                             until: Clock.monotonicSeconds() + Double(ControlServer.requestTimeoutSeconds))
     }
 }
 

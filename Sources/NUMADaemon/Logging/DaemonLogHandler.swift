@@ -1,8 +1,8 @@
 import Foundation
-import Glibc
 import Logging
 import NUMAModel
 import NUMAPolicy
+import NUMASystem
 import Synchronization
 
 /// The daemon's swift-log handler: one line per record on stderr, the
@@ -71,10 +71,10 @@ public struct DaemonLogHandler: LogHandler, Sendable {
 
     // MARK: - Formatting
 
-    /// One record as a line ending in "\n". `time` (seconds and nanoseconds
-    /// since the epoch) is used by the terminal style only.
+    /// One record as a line ending in "\n". `time` (since the epoch) is
+    /// used by the terminal style only.
     public static func line(level: Logger.Level, message: String, metadata: Logger.Metadata,
-                            style: Style, time: timespec? = nil) -> String {
+                            style: Style, time: Duration? = nil) -> String {
         var line: String
         switch style {
         case .journal:
@@ -102,18 +102,34 @@ public struct DaemonLogHandler: LogHandler, Sendable {
         }
     }
 
-    /// `2024-05-01T12:00:00.123Z`.
-    public static func timestamp(_ time: timespec) -> String {
-        var seconds = time.tv_sec
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
+    /// `2024-05-01T12:00:00.123Z`, for a time since the epoch (UTC has no
+    /// leap seconds in this count, so days are 86,400 seconds each).
+    public static func timestamp(_ time: Duration) -> String {
+        let (seconds, attoseconds) = time.components
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let ofDay = Int(seconds - days * 86_400)
+        let (year, month, day) = civilDate(daysSinceEpoch: days)
+        func pad(_ value: Int64, _ width: Int) -> String {
             let digits = String(value)
             return String(repeating: "0", count: max(0, width - digits.count)) + digits
         }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))"
-            + "T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))"
-            + ".\(pad(Int32(time.tv_nsec / 1_000_000), 3))Z"
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
+            + "T\(pad(Int64(ofDay / 3600), 2)):\(pad(Int64(ofDay / 60 % 60), 2)):\(pad(Int64(ofDay % 60), 2))"
+            + ".\(pad(attoseconds / 1_000_000_000_000_000, 3))Z"
+    }
+
+    /// The proleptic Gregorian date of a day counted from 1970-01-01 (Howard
+    /// Hinnant's days_from_civil, inverted): what gmtime_r gives, without libc.
+    static func civilDate(daysSinceEpoch days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let shifted = days + 719_468                 // from 0000-03-01
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097                                  // [0, 146096]
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)   // from March 1
+        let shiftedMonth = (5 * dayOfYear + 2) / 153                            // March is 0
+        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
+        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     /// A metadata value, quoted when it holds a space, quote, `=` or control
@@ -149,11 +165,7 @@ public struct DaemonLogHandler: LogHandler, Sendable {
         return TerminalText.escaped(message)
     }
 
-    private static func now() -> timespec {
-        var time = timespec()
-        clock_gettime(CLOCK_REALTIME, &time)
-        return time
-    }
+    private static func now() -> Duration { .seconds(Clock.wallSeconds()) }
 
     // MARK: - Output
 
@@ -163,15 +175,7 @@ public struct DaemonLogHandler: LogHandler, Sendable {
     /// Writes each line to `fd` in one write(2) (the rest, after a rare
     /// short write to a full pipe, in more).
     public static func writer(fd: Int32) -> Sink {
-        { line in
-            let bytes = Array(line.utf8)
-            var offset = 0
-            while offset < bytes.count {
-                let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-                if n < 0 { if errno == EINTR { continue }; return }
-                offset += n
-            }
-        }
+        { line in _ = FileIO.writeAll(fd: fd, Array(line.utf8), name: "the log") }
     }
 
     // MARK: - Levels

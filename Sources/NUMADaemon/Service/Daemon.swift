@@ -3,6 +3,7 @@ import Logging
 import NUMAModel
 import NUMAPolicy
 import NUMAPrivileges
+import NUMASystem
 import NUMATopology
 import ServiceLifecycle
 import Synchronization
@@ -11,7 +12,12 @@ import UnixSignals
 /// A failure that stops the daemon from starting, in words.
 public struct DaemonError: Error, CustomStringConvertible, Sendable {
     public var description: String
-    public init(_ description: String) { self.description = description }
+    /// The failed system call behind it, when there was one.
+    public var cause: SystemError?
+    public init(_ description: String, cause: SystemError? = nil) {
+        self.description = description
+        self.cause = cause
+    }
 }
 
 /// What the balancing loop needs from the daemon around it.
@@ -36,7 +42,7 @@ struct DaemonEnvironment: Sendable {
 /// restored, exit 0.
 public enum Daemon {
     public static func run(source: SettingsSource, host: HostState = HostState()) -> Int32 {
-        let claim: HostState.Claim? = geteuid() == 0 ? host.claim() : nil
+        let claim: HostState.Claim? = Host.isRoot ? host.claim() : nil
         let topology: Topology
         do { topology = try TopologyReader().read() } catch {
             FileHandle.standardError.write(Data("numabalance: cannot read the NUMA topology: \(error)\n".utf8))

@@ -3,6 +3,7 @@ import Logging
 import NUMAModel
 import NUMAPolicy
 import NUMASampling
+import NUMASystem
 import Synchronization
 
 /// A reload (SIGHUP, or `reload` on the control socket, which `policy
@@ -53,8 +54,8 @@ final class Reloader: Sendable {
             logLevel.level = DaemonLogHandler.loggerLevel(next.config.logLevel)
             // Active once the loop has taken it (it looks every tenth of a
             // second, after the batch in flight).
-            let deadline = monotonicSeconds() + 3
-            while monotonicSeconds() < deadline, balancer.shared.withLock({ $0.pending != nil }) { usleep(20_000) }
+            let deadline = Clock.monotonicSeconds() + 3
+            while Clock.monotonicSeconds() < deadline, balancer.shared.withLock({ $0.pending != nil }) { Clock.sleep(seconds: 0.02) }
             try? notifier.ready(status: "running; policy generation \(next.generation)")
             logger.notice("reload accepted", metadata: ["trigger": "\(trigger)", "generation": "\(next.generation)"])
             return ReloadReply(ok: true, generation: next.generation, errors: [], policyFiles: next.policies.files)

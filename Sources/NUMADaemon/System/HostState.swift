@@ -1,6 +1,6 @@
-import Glibc
 import NUMAPolicy
 import NUMAProc
+import NUMASystem
 
 /// What root's daemon keeps for the host rather than for a config: the
 /// instance lock and the saved kernel.numa_balancing, in one fixed folder.
@@ -27,7 +27,7 @@ public struct HostState: Sendable {
 
     /// Whether a daemon with these settings claims the host.
     public static func claimsHost(dryRun: Bool, disablesKernelBalancing: Bool) -> Bool {
-        geteuid() == 0 && (!dryRun || disablesKernelBalancing)
+        Host.isRoot && (!dryRun || disablesKernelBalancing)
     }
 
     /// The outcome of a start's first step.

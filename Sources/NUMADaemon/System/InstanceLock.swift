@@ -1,16 +1,19 @@
 import Foundation
-import Glibc
 import NUMAProc
+import NUMASystem
 import Synchronization
 
 /// Why the instance lock could not be taken.
 public struct InstanceLockError: Error, CustomStringConvertible, Sendable {
     /// The pid written in the lock file by the holder, when one holds it.
-    public var holder: pid_t?
+    public var holder: Int32?
     public var description: String
-    public init(_ description: String, holder: pid_t? = nil) {
+    /// The failed system call behind it, when there was one.
+    public var cause: SystemError?
+    public init(_ description: String, holder: Int32? = nil, cause: SystemError? = nil) {
         self.description = description
         self.holder = holder
+        self.cause = cause
     }
 }
 
@@ -35,32 +38,32 @@ public final class InstanceLock: Sendable {
         }
         // Never through a symlink: the pid written below would truncate the
         // link's target (a --state-dir in a folder others can write).
-        let opened = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard opened >= 0 else {
-            if errno == ELOOP { throw InstanceLockError("the lock file \(path) is a symbolic link: refused") }
-            throw InstanceLockError("cannot open the lock file \(path): \(String(cString: strerror(errno)))")
+        let opened: Int32
+        switch FileIO.open(path, [.readWrite, .create, .noFollow], permissions: 0o600) {
+        case .success(let fd): opened = fd
+        case .failure(let error) where error.errno == Errno.symbolicLoop:
+            throw InstanceLockError("the lock file \(path) is a symbolic link: refused", cause: error)
+        case .failure(let error):
+            throw InstanceLockError("cannot open the lock file \(path): \(Errno.message(error.errno))", cause: error)
         }
-        var rc: Int32
-        repeat { rc = flock(opened, LOCK_EX | LOCK_NB) } while rc != 0 && errno == EINTR
-        if rc != 0 {
-            let code = errno
+        if case .failure(let error) = FileIO.lockExclusive(fd: opened, name: path) {
             let holder = Self.pid(in: opened)
-            close(opened)
-            if code == EWOULDBLOCK {
+            FileIO.close(opened)
+            if error.errno == Errno.wouldBlock {
                 let who = holder.map { "pid \($0)" } ?? "pid unknown"
                 throw InstanceLockError("another numabalance is running (\(who), holds \(path)); "
-                    + "stop it first (systemctl stop numabalance) or use its control socket", holder: holder)
+                    + "stop it first (systemctl stop numabalance) or use its control socket", holder: holder, cause: error)
             }
-            throw InstanceLockError("cannot lock \(path): \(String(cString: strerror(code)))")
+            throw InstanceLockError("cannot lock \(path): \(Errno.message(error.errno))", cause: error)
         }
-        // Ours now: the pid replaces whatever a previous holder wrote.
-        let text = Array("\(getpid())\n".utf8)
-        let written = ftruncate(opened, 0) == 0
-            && text.withUnsafeBytes { pwrite(opened, $0.baseAddress, $0.count, 0) } == text.count
-        guard written else {
-            let code = errno
-            close(opened)
-            throw InstanceLockError("cannot write our pid into \(path): \(String(cString: strerror(code)))")
+        // Ours now: the pid replaces whatever a previous holder wrote (at
+        // offset 0: nothing was read through this descriptor's offset).
+        let name = path
+        let written = FileIO.truncate(fd: opened, name: name)
+            .flatMap { FileIO.writeAll(fd: opened, Array("\(Host.pid)\n".utf8), name: name) }
+        if case .failure(let error) = written {
+            FileIO.close(opened)
+            throw InstanceLockError("cannot write our pid into \(path): \(Errno.message(error.errno))", cause: error)
         }
         fd = Mutex(opened)
     }
@@ -71,7 +74,7 @@ public final class InstanceLock: Sendable {
     public func release() {
         fd.withLock { fd in
             guard fd >= 0 else { return }
-            close(fd)
+            FileIO.close(fd)
             fd = -1
         }
     }
@@ -80,11 +83,9 @@ public final class InstanceLock: Sendable {
     public var isHeld: Bool { fd.withLock { $0 >= 0 } }
 
     /// The pid the holder wrote, read through our own descriptor.
-    private static func pid(in fd: Int32) -> pid_t? {
-        var buffer = [UInt8](repeating: 0, count: 32)
-        let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
-        guard n > 0 else { return nil }
-        let text = String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return pid_t(text)
+    private static func pid(in fd: Int32) -> Int32? {
+        guard case .success(let bytes) = FileIO.read(fd: fd, count: 32, at: 0), !bytes.isEmpty else { return nil }
+        let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return Int32(text)
     }
 }

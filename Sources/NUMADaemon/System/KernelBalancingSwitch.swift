@@ -1,27 +1,39 @@
 import Foundation
-import Glibc
 import NUMAProc
+import NUMASystem
 
 /// Why kernel.numa_balancing could not be read, saved, written or restored.
 public struct KernelBalancingError: Error, CustomStringConvertible, Sendable {
     public var description: String
-    public init(_ description: String) { self.description = description }
+    /// The failed system call behind it, when there was one: EROFS (a
+    /// read-only /proc/sys) and EACCES call for different ways out.
+    public var cause: SystemError?
+    public init(_ description: String, cause: SystemError? = nil) {
+        self.description = description
+        self.cause = cause
+    }
 
     /// A failed write of `value` to the sysctl `path`, in words that say what to do.
     public static func write(_ value: Int, to path: String, errno code: Int32) -> KernelBalancingError {
-        let base = "cannot write \(value) to \(path): \(String(cString: strerror(code)))"
-        switch code {
-        case EACCES, EPERM:
+        write(value, to: path, error: SystemError("write \(path)", errno: code))
+    }
+
+    /// A failed write of `value` to the sysctl `path`, in words that say what to do.
+    public static func write(_ value: Int, to path: String, error: SystemError) -> KernelBalancingError {
+        let base = "cannot write \(value) to \(path): \(Errno.message(error.errno))"
+        switch error.errno {
+        case Errno.accessDenied, Errno.notPermitted:
             return KernelBalancingError(base + ": writing kernel.numa_balancing needs CAP_SYS_ADMIN (and root); "
                 + "under systemd the unit's `ExecStartPre=+numabalance prepare --kernel-balancing` writes it "
                 + "with full privileges (as numabalance.service has), or set `kernelBalancing: warn`, "
-                + "which leaves the sysctl alone")
-        case EROFS:
+                + "which leaves the sysctl alone", cause: error)
+        case Errno.readOnly:
             return KernelBalancingError(base + ": /proc/sys is read-only here (ProtectKernelTunables=); under "
                 + "systemd the unit's `ExecStartPre=+numabalance prepare --kernel-balancing` writes it "
-                + "before the daemon starts: add that line (as numabalance.service has), or set `kernelBalancing: warn`")
+                + "before the daemon starts: add that line (as numabalance.service has), or set `kernelBalancing: warn`",
+                cause: error)
         default:
-            return KernelBalancingError(base)
+            return KernelBalancingError(base, cause: error)
         }
     }
 }
@@ -73,14 +85,14 @@ public struct KernelBalancingSwitch: Sendable {
         let found: Int
         do { found = try Self.integer(in: sysctlPath) } catch {
             throw KernelBalancingError(error.description
-                + "; this kernel may lack CONFIG_NUMA_BALANCING: set `kernelBalancing: leave`")
+                + "; this kernel may lack CONFIG_NUMA_BALANCING: set `kernelBalancing: leave`", cause: error.cause)
         }
         guard found != 0 else { return 0 }
         try save(found, holder: holder)
         do { try write(0) } catch {
             // Not disabled after all: nothing to restore at the next start.
-            unlink(savedPath)
-            syncDirectory()
+            _ = FileIO.remove(savedPath)
+            FileIO.syncDirectory(stateDirectory)
             throw error
         }
         return found
@@ -94,14 +106,14 @@ public struct KernelBalancingSwitch: Sendable {
         let value: Int
         do { value = try Self.integer(in: savedPath) } catch {
             throw KernelBalancingError(error.description + "; write the value you want to "
-                + "\(sysctlPath) yourself (usually 1) and remove \(savedPath)")
+                + "\(sysctlPath) yourself (usually 1) and remove \(savedPath)", cause: error.cause)
         }
         try write(value)
-        guard unlink(savedPath) == 0 || errno == ENOENT else {
+        if case .failure(let error) = FileIO.remove(savedPath, missingIsFine: true) {
             throw KernelBalancingError("restored \(sysctlPath) to \(value) but cannot remove \(savedPath): "
-                + "\(String(cString: strerror(errno))); remove it, or the next start restores it again")
+                + "\(Errno.message(error.errno)); remove it, or the next start restores it again", cause: error)
         }
-        syncDirectory()
+        FileIO.syncDirectory(stateDirectory)
         return value
     }
 
@@ -122,53 +134,33 @@ public struct KernelBalancingSwitch: Sendable {
         return words.count > 1 ? Holder(rawValue: words[1]) ?? .daemon : .daemon
     }
 
+    /// A sysctl takes its value in one write(2).
     private func write(_ value: Int) throws(KernelBalancingError) {
-        let fd = open(sysctlPath, O_WRONLY | O_TRUNC | O_CLOEXEC)
-        guard fd >= 0 else { throw .write(value, to: sysctlPath, errno: errno) }
-        defer { close(fd) }
-        let bytes = Array("\(value)\n".utf8)
-        // A sysctl takes its value in one write(2).
-        guard bytes.withUnsafeBytes({ Glibc.write(fd, $0.baseAddress, $0.count) }) == bytes.count else {
-            throw .write(value, to: sysctlPath, errno: errno)
+        if case .failure(let error) = FileIO.write(sysctlPath, Array("\(value)\n".utf8)) {
+            throw .write(value, to: sysctlPath, error: error)
         }
     }
 
+    /// The value and its holder, replaced atomically: a fresh file of our
+    /// own beside it (a leftover or a planted symlink is removed, never
+    /// followed or truncated), fsynced, renamed over, the folder fsynced.
     private func save(_ value: Int, holder: Holder) throws(KernelBalancingError) {
         if let problem = OwnFolder.prepare(stateDirectory) {
             throw KernelBalancingError("cannot save kernel.numa_balancing in \(stateDirectory): \(problem); "
                 + "kernel.numa_balancing was left at \(value) (not disabled)")
         }
         let partial = savedPath + ".partial"
-        func failed(_ what: String, _ code: Int32) -> KernelBalancingError {
-            KernelBalancingError("cannot \(what) \(partial): \(String(cString: strerror(code))); "
-                + "kernel.numa_balancing was left at \(value) (not disabled)")
+        let saved = FileIO.replaceAtomically(savedPath, with: Array("\(value) \(holder.rawValue)\n".utf8),
+                                             permissions: 0o600, temporarySuffix: ".partial")
+        guard case .failure(let error) = saved else { return }
+        let what: String
+        switch error.operation.prefix(while: { $0 != " " }) {
+        case "rename": what = "rename \(partial) to \(savedPath)"
+        case "open": what = "create \(partial)"
+        case let call: what = "\(call) \(partial)"
         }
-        // A fresh file of our own: a leftover (or a planted symlink) is
-        // removed, never followed or truncated.
-        unlink(partial)
-        let fd = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw failed("create", errno) }
-        let bytes = Array("\(value) \(holder.rawValue)\n".utf8)
-        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) } == bytes.count
-        let code = errno
-        guard written else { close(fd); unlink(partial); throw failed("write", code) }
-        guard fsync(fd) == 0 else { let code = errno; close(fd); unlink(partial); throw failed("fsync", code) }
-        close(fd)
-        guard rename(partial, savedPath) == 0 else {
-            let code = errno
-            unlink(partial)
-            throw KernelBalancingError("cannot rename \(partial) to \(savedPath): \(String(cString: strerror(code))); "
-                + "kernel.numa_balancing was left at \(value) (not disabled)")
-        }
-        syncDirectory()
-    }
-
-    /// Makes a rename or unlink in the state folder durable.
-    private func syncDirectory() {
-        let fd = open(stateDirectory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        fsync(fd)
-        close(fd)
+        throw KernelBalancingError("cannot \(what): \(Errno.message(error.errno)); "
+            + "kernel.numa_balancing was left at \(value) (not disabled)", cause: error)
     }
 
     /// The integer a small file starts with (a sysctl; the saved value, then its holder).
@@ -180,14 +172,14 @@ public struct KernelBalancingSwitch: Sendable {
         return value
     }
 
-    /// The words of a small file (64 bytes at most are read).
+    /// The words of a small file (64 bytes at most are read), never through a symbolic link.
     private static func words(in path: String) throws(KernelBalancingError) -> [String] {
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { throw KernelBalancingError("cannot read \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 64)
-        let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-        guard n >= 0 else { throw KernelBalancingError("cannot read \(path): \(String(cString: strerror(errno)))") }
-        return String(decoding: buffer[0..<n], as: UTF8.self).split(whereSeparator: \.isWhitespace).map(String.init)
+        let read = FileIO.withOpen(path, [.readOnly, .noFollow]) { FileIO.readOnce(fd: $0, count: 64, name: path) }
+        switch read {
+        case .success(let bytes):
+            return String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isWhitespace).map(String.init)
+        case .failure(let error):
+            throw KernelBalancingError("cannot read \(path): \(Errno.message(error.errno))", cause: error)
+        }
     }
 }

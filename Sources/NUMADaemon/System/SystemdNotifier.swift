@@ -1,10 +1,15 @@
 import Foundation
-import Glibc
+import NUMASystem
 
 /// Why a message to systemd could not be sent.
 public struct SystemdNotifyError: Error, CustomStringConvertible, Sendable {
     public var description: String
-    public init(_ description: String) { self.description = description }
+    /// The failed system call behind it, when there was one.
+    public var cause: SystemError?
+    public init(_ description: String, cause: SystemError? = nil) {
+        self.description = description
+        self.cause = cause
+    }
 }
 
 /// sd_notify(3) without libsystemd: datagrams of `KEY=value` lines to the
@@ -33,7 +38,7 @@ public final class SystemdNotifier: Sendable {
 
     /// Reads NOTIFY_SOCKET, WATCHDOG_USEC and WATCHDOG_PID from `environment`.
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
-        watchdogInterval = Self.watchdogInterval(environment: environment, pid: getpid())
+        watchdogInterval = Self.watchdogInterval(environment: environment, pid: Host.pid)
         guard let path = environment["NOTIFY_SOCKET"], !path.isEmpty else {
             socketPath = nil
             unavailableReason = nil
@@ -49,32 +54,33 @@ public final class SystemdNotifier: Sendable {
             address = []
             return
         }
-        guard let bytes = Self.socketAddress(path: path) else {
+        guard let bytes = UnixSocket.address(path, abstractMarker: true) else {
             unavailableReason = "NOTIFY_SOCKET=\(path) is longer than a socket address allows (107 bytes)"
             fd = -1
             address = []
             return
         }
-        let socketFD = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        if socketFD < 0 {
-            unavailableReason = "cannot create a datagram socket for systemd notifications: "
-                + String(cString: strerror(errno))
-            address = []
-        } else {
+        switch Datagram.unixSocket() {
+        case .success(let socketFD):
             unavailableReason = nil
             address = bytes
+            fd = socketFD
+        case .failure(let error):
+            unavailableReason = "cannot create a datagram socket for systemd notifications: "
+                + Errno.message(error.errno)
+            address = []
+            fd = -1
         }
-        fd = socketFD
     }
 
-    deinit { if fd >= 0 { close(fd) } }
+    deinit { if fd >= 0 { FileIO.close(fd) } }
 
     /// True when messages go to systemd (else every call does nothing).
     public var isActive: Bool { fd >= 0 }
 
     /// Start-up (or a reload) is complete: READY=1, the status line, our pid.
     public func ready(status: String) throws(SystemdNotifyError) {
-        try send("READY=1\nSTATUS=\(Self.oneLine(status))\nMAINPID=\(getpid())")
+        try send("READY=1\nSTATUS=\(Self.oneLine(status))\nMAINPID=\(Host.pid)")
     }
 
     /// The one-line status `systemctl status` shows.
@@ -103,58 +109,31 @@ public final class SystemdNotifier: Sendable {
     public func send(_ message: String) throws(SystemdNotifyError) {
         guard fd >= 0 else { return }
         let bytes = Array(message.utf8)
-        var sent: Int
-        repeat {
-            sent = address.withUnsafeBytes { raw in
-                bytes.withUnsafeBytes { payload in
-                    sendto(fd, payload.baseAddress, payload.count, Int32(MSG_NOSIGNAL),
-                           raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t(raw.count))
-                }
-            }
-        } while sent < 0 && errno == EINTR
-        guard sent == bytes.count else {
-            let reason = sent < 0 ? String(cString: strerror(errno)) : "short send"
-            throw SystemdNotifyError("cannot notify systemd on \(socketPath ?? "?"): \(reason)")
+        switch Datagram.send(fd, bytes, to: address, name: socketPath ?? "?") {
+        case .success(let sent) where sent == bytes.count: return
+        case .success:
+            throw SystemdNotifyError("cannot notify systemd on \(socketPath ?? "?"): short send")
+        case .failure(let error):
+            throw SystemdNotifyError("cannot notify systemd on \(socketPath ?? "?"): \(Errno.message(error.errno))",
+                                     cause: error)
         }
     }
 
     /// CLOCK_MONOTONIC in microseconds: systemd's clock for RELOADING=1.
     public static func monotonicMicroseconds() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000
+        UInt64(Clock.monotonicSeconds() * 1_000_000)
     }
 
-    static func watchdogInterval(environment: [String: String], pid: pid_t) -> Duration? {
+    static func watchdogInterval(environment: [String: String], pid: Int32) -> Duration? {
         guard let text = environment["WATCHDOG_USEC"], let usec = UInt64(text), usec > 0 else { return nil }
         // A watchdog set for the main process must not be pinged by a child
         // that inherited the environment.
-        if let owner = environment["WATCHDOG_PID"], !owner.isEmpty, pid_t(owner) != pid { return nil }
+        if let owner = environment["WATCHDOG_PID"], !owner.isEmpty, Int32(owner) != pid { return nil }
         return .microseconds(Int64(clamping: usec))
     }
 
     /// A status is one line: the protocol separates fields by newlines.
     private static func oneLine(_ text: String) -> String {
         text.replacingOccurrences(of: "\n", with: " ")
-    }
-
-    /// sockaddr_un for a path or an abstract name (`@` becomes the leading
-    /// NUL), cut to the length the kernel must read.
-    private static func socketAddress(path: String) -> [UInt8]? {
-        var name = Array(path.utf8)
-        let abstract = name.first == UInt8(ascii: "@")
-        if abstract { name[0] = 0 }
-        var storage = sockaddr_un()
-        let capacity = MemoryLayout.size(ofValue: storage.sun_path)
-        guard name.count < capacity else { return nil }
-        storage.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &storage.sun_path) { raw in
-            raw.copyBytes(from: name)
-            raw[name.count] = 0
-        }
-        let pathOffset = MemoryLayout<sockaddr_un>.offset(of: \.sun_path)!
-        // A path counts its NUL; an abstract name is exactly its bytes.
-        let length = pathOffset + name.count + (abstract ? 0 : 1)
-        return withUnsafeBytes(of: &storage) { Array($0.prefix(length)) }
     }
 }

@@ -1,6 +1,6 @@
 import NUMAModel
 import Testing
-@testable import NUMADaemon
+import NUMAPlacement
 
 /// A process still growing is placed only once it settles: numa01's workers
 /// start after their buffer is touched, and a pin taken during the touching
@@ -11,17 +11,17 @@ struct AllocatingRuleTests {
 
     @Test("grown by more than a sixteenth and 4 MiB: still allocating")
     func growing() {
-        #expect(Balancer.stillAllocating(before: 20 * mib, now: 40 * mib))
-        #expect(Balancer.stillAllocating(before: 512 * mib, now: 560 * mib))
-        #expect(Balancer.stillAllocating(before: 19 * mib, now: 25 * mib), "a slow toucher, seen a round apart")
+        #expect(Settling.stillAllocating(before: 20 * mib, now: 40 * mib))
+        #expect(Settling.stillAllocating(before: 512 * mib, now: 560 * mib))
+        #expect(Settling.stillAllocating(before: 19 * mib, now: 25 * mib), "a slow toucher, seen a round apart")
     }
 
     @Test("the first look, a small or slow growth, a shrink: settled")
     func settled() {
-        #expect(!Balancer.stillAllocating(before: nil, now: 64 * mib))
-        #expect(!Balancer.stillAllocating(before: 64 * mib, now: 67 * mib), "under 4 MiB")
-        #expect(!Balancer.stillAllocating(before: 1024 * mib, now: 1060 * mib), "under a sixteenth")
-        #expect(!Balancer.stillAllocating(before: 64 * mib, now: 32 * mib))
+        #expect(!Settling.stillAllocating(before: nil, now: 64 * mib))
+        #expect(!Settling.stillAllocating(before: 64 * mib, now: 67 * mib), "under 4 MiB")
+        #expect(!Settling.stillAllocating(before: 1024 * mib, now: 1060 * mib), "under a sixteenth")
+        #expect(!Settling.stillAllocating(before: 64 * mib, now: 32 * mib))
     }
 
     @Test("a first look, or a changed thread count, is still setting up; a steady process is not")
@@ -34,12 +34,12 @@ struct AllocatingRuleTests {
                         allowedCPUs: CPUSet([0]), allowedNodes: [], rssBytes: rss, eligibleBytes: rss)
         }
         let steady = observed(threads: 3, rss: 84 * mib)
-        #expect(Balancer.settling(previous: nil, previousRSS: 84 * mib, now: steady)?.contains("first look") == true)
-        #expect(Balancer.settling(previous: observed(threads: 1, rss: 84 * mib), previousRSS: 84 * mib, now: steady)?
+        #expect(Settling.reason(previous: nil, previousRSS: 84 * mib, now: steady)?.contains("first look") == true)
+        #expect(Settling.reason(previous: observed(threads: 1, rss: 84 * mib), previousRSS: 84 * mib, now: steady)?
             .contains("threads 1 → 3") == true)
-        #expect(Balancer.settling(previous: observed(threads: 3, rss: 19 * mib), previousRSS: 19 * mib, now: steady)?
+        #expect(Settling.reason(previous: observed(threads: 3, rss: 19 * mib), previousRSS: 19 * mib, now: steady)?
             .contains("19 MiB → 84 MiB") == true)
-        #expect(Balancer.settling(previous: steady, previousRSS: 84 * mib, now: steady) == nil)
+        #expect(Settling.reason(previous: steady, previousRSS: 84 * mib, now: steady) == nil)
     }
 
     @Test("once settled, growth is not setting up: a PostgreSQL backend touching more of the shared buffers is placed")
@@ -52,9 +52,9 @@ struct AllocatingRuleTests {
         }
         // Its resident memory grew 45 → 53 MiB since the last look.
         let before = observed(rss: 45 * mib), now = observed(rss: 53 * mib)
-        #expect(Balancer.settlingReason(settled: false, rounds: 0, previous: before, previousRSS: 45 * mib, now: now) != nil)
-        #expect(Balancer.settlingReason(settled: true, rounds: 0, previous: before, previousRSS: 45 * mib, now: now) == nil)
-        #expect(Balancer.settlingReason(settled: false, rounds: Balancer.settlingRoundsMax, previous: before,
-                                        previousRSS: 45 * mib, now: now) == nil)
+        #expect(Settling.reason(settled: false, rounds: 0, previous: before, previousRSS: 45 * mib, now: now) != nil)
+        #expect(Settling.reason(settled: true, rounds: 0, previous: before, previousRSS: 45 * mib, now: now) == nil)
+        #expect(Settling.reason(settled: false, rounds: Settling.roundsMax, previous: before,
+                                previousRSS: 45 * mib, now: now) == nil)
     }
 }

@@ -6,10 +6,10 @@ import NUMAModel
 /// shared object therefore moves through the object's own policy (mbind on
 /// our mapping of it, MPOL_MF_MOVE_ALL): its pages move, and every process
 /// that maps it follows the policy from then on.
-enum SharedRanges {
+public enum SharedRanges {
     /// The plan's moves with the shared-object ranges taken out and given as
     /// object policies instead (placed before the private moves).
-    static func split(_ actions: [Action], observation: Observation) -> [Action] {
+    public static func split(_ actions: [Action], observation: Observation) -> [Action] {
         let keys = Dictionary(observation.ranges.compactMap { r in r.sharedObject.map { (r.start, $0) } },
                               uniquingKeysWith: { a, _ in a })
         var objects: [Action] = []
@@ -35,7 +35,7 @@ enum SharedRanges {
 
     /// `--to NODE`: every shared object of the process with pages away from
     /// the node gets MPOL_PREFERRED on it.
-    static func objectsAway(from node: NodeID, observation: Observation, reason: Reason) -> [Action] {
+    public static func objectsAway(from node: NodeID, observation: Observation, reason: Reason) -> [Action] {
         var byKey: [String: [RangePlacement]] = [:]
         for range in observation.ranges {
             guard let key = range.sharedObject, range.pagesByNode.contains(where: { $0.key != node && $0.value > 0 })

@@ -1,37 +1,4 @@
 import NUMAModel
-import NUMAProc
-
-/// A one-shot fixes the whole process: the engine names the ranges its
-/// sample saw remote twice, but mappings too small to be sampled, and ranges
-/// first seen in the last round, stay behind (a few hundred pages of the
-/// runtime's own). When every private move of the plan goes to one node, the
-/// move covers all the process's eligible private mappings instead — what a
-/// hard bind would give; pages already there are not touched.
-enum WholeProcess {
-    static func extend(_ actions: [Action], mappings: [Mapping]) -> [Action] {
-        let moves = actions.compactMap { action -> MoveRanges? in
-            if case .moveRanges(let m) = action { return m } else { return nil }
-        }
-        guard let first = moves.first, moves.allSatisfy({ $0.to == first.to && $0.process == first.process }),
-              moves.allSatisfy({ $0.reason.rule != .spreadOverActiveNodes }),
-              !actions.contains(where: { if case .movePages = $0 { return true } else { return false } })
-        else { return actions }
-        let ranges = mappings.filter { $0.isEligibleForSampling && $0.sharedObject == nil }
-            .map { AddressRange(start: $0.start, end: $0.end) }
-        guard !ranges.isEmpty else { return actions }
-        var reason = first.reason
-        reason.summary += "; the rest of its private memory follows too (one-shot: as a hard bind would place it)"
-        let whole = MoveRanges(process: first.process, ranges: ranges, to: first.to,
-                               bytes: moves.reduce(0) { $0 + $1.bytes }, reason: reason)
-        var replaced = false
-        return actions.compactMap { action in
-            guard case .moveRanges = action else { return action }
-            if replaced { return nil }
-            replaced = true
-            return .moveRanges(whole)
-        }
-    }
-}
 
 /// A process that does not fit one node runs spread; its memory should be
 /// spread over its threads' nodes too. The engine moves whole ranges by the
@@ -39,11 +6,11 @@ enum WholeProcess {
 /// it from one node to the other. A one-shot interleaves instead: each
 /// eligible private mapping in 2 MiB chunks (huge-page sized), chunk k to
 /// the k-th active node in turn, as MPOL_INTERLEAVE would have placed it.
-enum SpreadInterleave {
+public enum SpreadInterleave {
 
     /// The nodes of a user's pin (it decides where the threads may run), else
     /// those whose CPU time is over a third of the busiest node's (ACTIVE_NODE_FRACTION).
-    static func activeNodes(_ observation: Observation, topology: Topology) -> [NodeID] {
+    public static func activeNodes(_ observation: Observation, topology: Topology) -> [NodeID] {
         if isUserPinned(observation, topology: topology) {
             return topology.nodes.filter { $0.hasMemory && !$0.cpus.intersection(observation.allowedCPUs).isEmpty }
                 .map(\.id)
@@ -53,8 +20,8 @@ enum SpreadInterleave {
         return cpu.filter { $0.value * 3 > most }.keys.sorted()
     }
 
-    static func apply(_ actions: [Action], observation: Observation, mappings: [Mapping],
-                      topology: Topology) -> [Action] {
+    public static func apply(_ actions: [Action], observation: Observation, privateRanges: [AddressRange],
+                             topology: Topology) -> [Action] {
         let spreading = actions.compactMap { action -> MoveRanges? in
             if case .moveRanges(let m) = action, m.reason.rule == .spreadOverActiveNodes { return m }
             return nil
@@ -64,7 +31,7 @@ enum SpreadInterleave {
         var ranges: [NodeID: [AddressRange]] = [:]
         var bytes: [NodeID: UInt64] = [:]
         var index = 0
-        for mapping in mappings where mapping.isEligibleForSampling && mapping.sharedObject == nil {
+        for mapping in privateRanges {
             index = InterleaveChunks.forEach(start: mapping.start, end: mapping.end, turn: index,
                                              slots: nodes.count) { start, end, slot in
                 ranges[nodes[slot], default: []].append(AddressRange(start: start, end: end))
@@ -102,14 +69,14 @@ enum SpreadInterleave {
     }
 
     /// A user's pin (PinOwnership), as the session judged it, or by the rule.
-    static func isUserPinned(_ observation: Observation, topology: Topology) -> Bool {
+    public static func isUserPinned(_ observation: Observation, topology: Topology) -> Bool {
         let owner = observation.affinityOwner ?? PinOwnership.owner(
             affinities: observation.affinities, cpuset: observation.cpusetCPUs, own: nil, topology: topology)
         return owner == .user
     }
 
     /// Whether the actions hold a spread of memory (then no later round re-spreads it).
-    static func spreads(_ actions: [Action]) -> Bool {
+    public static func spreads(_ actions: [Action]) -> Bool {
         actions.contains { $0.reason.rule == .spreadOverActiveNodes }
     }
 }

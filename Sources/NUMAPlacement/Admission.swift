@@ -1,0 +1,67 @@
+import NUMAModel
+
+/// The daemon's last word on the engine's actions: what a policy or the
+/// cool-down holds back. The engine keeps its own cool-downs for what this
+/// run did (and lets memory follow threads it just moved); these rules add
+/// what it cannot know: the policy's settings and the acts of an earlier
+/// run, from the journal.
+public enum Admission {
+    /// What the rules read of one process the action touches.
+    public struct Process: Sendable {
+        public var policyName: String
+        /// `memory.migrate` of its policy: false keeps its pages where they are.
+        public var migratesMemory: Bool
+        /// The cool-down in force: the policy's, else the daemon's.
+        public var cooldownSeconds: Double
+        /// The policy's own cool-down, when it sets one (for moving threads).
+        public var policyCooldownSeconds: Double?
+        /// When an earlier run acted on it (wall clock, from the journal).
+        public var actedAtWall: Double?
+        /// When this run last moved its threads (monotonic).
+        public var threadsMovedAt: Double?
+        /// Neither sharing memory nor grouped by its policy.
+        public var alone: Bool
+        public var locality: Double?
+        public var localityTarget: Double
+
+        public init(policyName: String, migratesMemory: Bool, cooldownSeconds: Double, policyCooldownSeconds: Double?,
+                    actedAtWall: Double?, threadsMovedAt: Double?, alone: Bool, locality: Double?,
+                    localityTarget: Double) {
+            self.policyName = policyName
+            self.migratesMemory = migratesMemory
+            self.cooldownSeconds = cooldownSeconds
+            self.policyCooldownSeconds = policyCooldownSeconds
+            self.actedAtWall = actedAtWall
+            self.threadsMovedAt = threadsMovedAt
+            self.alone = alone
+            self.locality = locality
+            self.localityTarget = localityTarget
+        }
+    }
+
+    /// Why `action` is held back for `process`, or nil when it may go.
+    /// `soleProcess`: the action touches this process alone.
+    public static func refusal(_ action: Action, process p: Process, soleProcess: Bool,
+                               now: Double, wallNow: Double) -> String? {
+        if !p.migratesMemory, action.bytes > 0 {
+            return "memory stays: policy \(p.policyName) has memory.migrate: false"
+        }
+        if let acted = p.actedAtWall, wallNow - acted < p.cooldownSeconds {
+            return "[cool-down] acted on \(Int(wallNow - acted)) s ago; next action after \(Int(p.cooldownSeconds)) s"
+        }
+        // A policy's own cool-down, for moving threads (memory may still
+        // follow the threads moved, as the engine plans it).
+        if let own = p.policyCooldownSeconds, action.bytes == 0, let moved = p.threadsMovedAt,
+           now - moved < own, action.reason.rule != .release {
+            return "[cool-down] policy \(p.policyName): threads moved \(Int(now - moved)) s ago (cooldown \(Int(own)) s)"
+        }
+        // Not for a group's member: the engine moves a group whole, and
+        // dropping one member's part would split it across nodes.
+        if soleProcess, p.alone, let locality = p.locality, locality >= p.localityTarget, action.reason.rule != .release {
+            return "locality \(percent(locality)) is at its target: left alone"
+        }
+        return nil
+    }
+
+    static func percent(_ share: Double) -> String { "\(Int((share * 100).rounded())) %" }
+}

@@ -1,0 +1,55 @@
+import NUMAModel
+import NUMAPlacement
+import Testing
+
+/// What the daemon holds back of the engine's actions (Admission), each
+/// rule alone: a policy that keeps memory, the journal's cool-down, a
+/// policy's own cool-down for threads, a process already at its target.
+@Suite("Admission")
+struct AdmissionTests {
+    static let process = ProcessIdentity(pid: 7, startTime: 1)
+
+    static func facts(migrates: Bool = true, cooldown: Double = 30, own: Double? = nil, actedAtWall: Double? = nil,
+                      threadsMovedAt: Double? = nil, alone: Bool = true, locality: Double? = 0.5) -> Admission.Process {
+        Admission.Process(policyName: "p", migratesMemory: migrates, cooldownSeconds: cooldown,
+                          policyCooldownSeconds: own, actedAtWall: actedAtWall, threadsMovedAt: threadsMovedAt,
+                          alone: alone, locality: locality, localityTarget: 0.9)
+    }
+
+    static let memory = Action.movePages(MovePages(process: process, from: [0], to: 1, bytes: 1 << 20,
+                                                   reason: Reason(rule: .memoryFollowsCPU, summary: "m")))
+    static let threads = Action.setAffinity(SetAffinity(process: process, cpus: CPUSet([4]), nodes: [1],
+                                                        reason: Reason(rule: .consolidate, summary: "t")))
+
+    static func refusal(_ action: Action, _ facts: Admission.Process, sole: Bool = true) -> String? {
+        Admission.refusal(action, process: facts, soleProcess: sole, now: 100, wallNow: 1_000)
+    }
+
+    @Test("memory.migrate: false keeps the pages, not the threads")
+    func migrateFalse() {
+        #expect(Self.refusal(Self.memory, Self.facts(migrates: false))?.contains("memory.migrate: false") == true)
+        #expect(Self.refusal(Self.threads, Self.facts(migrates: false)) == nil)
+    }
+
+    @Test("an act of an earlier run within the cool-down holds everything back; after it, nothing")
+    func journalCooldown() {
+        #expect(Self.refusal(Self.threads, Self.facts(actedAtWall: 990))?.hasPrefix("[cool-down] acted on 10 s ago") == true)
+        #expect(Self.refusal(Self.threads, Self.facts(actedAtWall: 960)) == nil)
+    }
+
+    @Test("a policy's own cool-down holds thread moves back, not memory following them")
+    func policyCooldown() {
+        let facts = Self.facts(own: 60, threadsMovedAt: 90)
+        #expect(Self.refusal(Self.threads, facts)?.contains("policy p: threads moved 10 s ago") == true)
+        #expect(Self.refusal(Self.memory, facts) == nil)
+        #expect(Self.refusal(Self.threads, Self.facts(own: 5, threadsMovedAt: 90)) == nil)
+    }
+
+    @Test("at its locality target a process alone is left; a group's member is not dropped from its group's move")
+    func atTarget() {
+        #expect(Self.refusal(Self.memory, Self.facts(locality: 0.95))?.contains("at its target") == true)
+        #expect(Self.refusal(Self.memory, Self.facts(alone: false, locality: 0.95)) == nil)
+        #expect(Self.refusal(Self.memory, Self.facts(locality: 0.95), sole: false) == nil)
+        #expect(Self.refusal(Self.memory, Self.facts(locality: 0.5)) == nil)
+    }
+}
