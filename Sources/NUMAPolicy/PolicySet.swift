@@ -56,32 +56,7 @@ public struct PolicySet: Sendable {
     /// no one else: whoever can add a file to it steers the daemon.
     public static func load(directory: String, generation: UInt64, topology: Topology? = nil,
                             rule: TrustedFile.Rule = .readable) throws(ConfigErrorList) -> PolicySet {
-        if rule == .rootOnly, let problem = folderProblem(directory) {
-            throw ConfigErrorList([ConfigError("refusing the policy folder: \(problem)",
-                                               at: SourceLocation(file: directory, line: 1, column: 1))])
-        }
-        let names: [String]
-        do {
-            names = try policyFileNames(in: directory)
-        } catch {
-            throw ConfigErrorList([ConfigError("cannot read the policy folder: \(error.localizedDescription)",
-                                               at: SourceLocation(file: directory, line: 1, column: 1))])
-        }
-        var policies: [Policy] = []
-        var errors: [ConfigError] = []
-        var files: [String] = []
-        for name in names {
-            let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
-            files.append(path)
-            do {
-                policies += try PolicyLoader.load(path: path, topology: topology, rule: rule)
-            } catch {
-                errors += error.errors
-            }
-        }
-        errors += orderProblems(policies)
-        guard errors.isEmpty else { throw ConfigErrorList(errors) }
-        return try PolicySet(policies: policies, generation: generation, files: files)
+        try load(directory: directory, drafts: [], generation: generation, topology: topology, rule: rule)
     }
 
     /// Why a policy folder is not root's alone, or nil (also when missing:

@@ -17,26 +17,45 @@ public enum YAMLNesting {
     /// block scalars (`|`, `>`) are skipped, so brackets inside them count
     /// for nothing, as do brackets inside a plain scalar in block context.
     static func firstTooDeep(in text: String, limit: Int = maxDepth) -> (line: Int, column: Int, depth: Int)? {
+        var scanner = Scanner(limit: limit)
+        for line in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            if let found = scanner.next(Array(line)) { return found }
+        }
+        return nil
+    }
+
+    /// The state carried from line to line: the block indentations open,
+    /// the flow brackets open, a quoted scalar or a block scalar going on.
+    struct Scanner {
+        let limit: Int
         var indents: [Int] = []
         var flow = 0
         var quote: UInt8?            // ' or " while inside a quoted scalar, across lines
         var blockScalarParent: Int?  // a | or > scalar's parent indentation
         var lineNumber = 0
-        for line in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+
+        init(limit: Int) { self.limit = limit }
+
+        /// The next line; where it nests too deep, if it does.
+        mutating func next(_ bytes: [UInt8]) -> (line: Int, column: Int, depth: Int)? {
             lineNumber += 1
-            let bytes = Array(line)
             let indent = bytes.prefix { $0 == UInt8(ascii: " ") }.count
             let blank = indent == bytes.count || bytes[indent] == UInt8(ascii: "\r")
             if let parent = blockScalarParent {
-                if blank || indent > parent { continue }
+                if blank || indent > parent { return nil }
                 blockScalarParent = nil
             }
             if quote == nil && flow == 0 {
-                if blank || bytes[indent] == UInt8(ascii: "#") { continue }
+                if blank || bytes[indent] == UInt8(ascii: "#") { return nil }
                 while let top = indents.last, top >= indent { indents.removeLast() }
                 indents.append(indent)
                 if indents.count > limit { return (lineNumber, indent + 1, indents.count) }
             }
+            return scan(bytes, indent: indent)
+        }
+
+        /// The line's indicators and brackets, from its indentation on.
+        mutating func scan(_ bytes: [UInt8], indent: Int) -> (line: Int, column: Int, depth: Int)? {
             var compact = 0
             var atValue = true
             var index = indent
@@ -100,7 +119,7 @@ public enum YAMLNesting {
                 }
                 index += 1
             }
+            return nil
         }
-        return nil
     }
 }

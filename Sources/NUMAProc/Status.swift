@@ -52,6 +52,29 @@ public enum Status {
             values[ProcText.string(key)] = (value, line)
         }
         guard !values.isEmpty else { throw ProcParseError(source: source, line: nil, reason: "empty") }
+        let fields = Fields(values: values, source: source)
+        let rss = try fields.kilobytes("VmRSS")
+        var status = ProcessStatus(
+            name: unescapeName(try fields.field("Name").0), state: try fields.state(),
+            tgid: try fields.id("Tgid"), pid: try fields.id("Pid"), ppid: try fields.id("PPid"),
+            uids: try fields.ids("Uid"), gids: try fields.ids("Gid"), threads: try fields.threads(),
+            vmRSSBytes: rss, cpusAllowed: try fields.cpus(), memsAllowed: try fields.mems())
+        if let flag = try fields.kernelThreadFlag() {
+            status.isKernelThread = flag
+        } else {
+            // Before Linux 6.x there is no Kthread line: kthreadd (pid 2) and its
+            // children are kernel threads; so is a live task without any mm.
+            let gone = status.state == "Z" || status.state == "X"
+            status.isKernelThread = status.pid == 2 || status.ppid == 2
+                || (rss == nil && values["VmSize"] == nil && !gone)
+        }
+        return status
+    }
+
+    /// The lines of one status text by key, each value read and checked.
+    struct Fields {
+        let values: [String: (ArraySlice<UInt8>, ProcLine)]
+        let source: String
 
         func field(_ key: String) throws(ProcParseError) -> (ArraySlice<UInt8>, ProcLine) {
             guard let entry = values[key] else {
@@ -59,12 +82,15 @@ public enum Status {
             }
             return entry
         }
+
         func id(_ key: String) throws(ProcParseError) -> Int32 {
             let (value, line) = try field(key)
             guard let number = ProcText.signed(ProcText.trimmed(value)), let id = Int32(exactly: number), id >= 0
             else { throw line.fail("bad \(key) \(ProcText.quoted(value))") }
             return id
         }
+
+        /// Real, effective, saved and filesystem ids.
         func ids(_ key: String) throws(ProcParseError) -> [UInt32] {
             let (value, line) = try field(key)
             var result: [UInt32] = []
@@ -78,57 +104,53 @@ public enum Status {
             return result
         }
 
-        let (nameValue, _) = try field("Name")
-        let (stateValue, stateLine) = try field("State")
-        guard let stateByte = ProcText.trimmed(stateValue).first,
-              (0x41...0x5a).contains(stateByte) || (0x61...0x7a).contains(stateByte)
-        else { throw stateLine.fail("bad State \(ProcText.quoted(stateValue))") }
-
-        let (threadsValue, threadsLine) = try field("Threads")
-        guard let threads = ProcText.decimal(ProcText.trimmed(threadsValue)), threads < 1 << 31 else {
-            throw threadsLine.fail("bad Threads \(ProcText.quoted(threadsValue))")
+        func state() throws(ProcParseError) -> Character {
+            let (value, line) = try field("State")
+            guard let byte = ProcText.trimmed(value).first,
+                  (0x41...0x5a).contains(byte) || (0x61...0x7a).contains(byte)
+            else { throw line.fail("bad State \(ProcText.quoted(value))") }
+            return Character(Unicode.Scalar(byte))
         }
 
-        var rss: UInt64?
-        if let (value, line) = values["VmRSS"] {
-            guard let bytes = ProcText.kilobytes(value) else { throw line.fail("bad VmRSS \(ProcText.quoted(value))") }
-            rss = bytes
+        func threads() throws(ProcParseError) -> Int {
+            let (value, line) = try field("Threads")
+            guard let threads = ProcText.decimal(ProcText.trimmed(value)), threads < 1 << 31 else {
+                throw line.fail("bad Threads \(ProcText.quoted(value))")
+            }
+            return Int(threads)
         }
 
-        let (cpuValue, cpuLine) = try field("Cpus_allowed_list")
-        let cpus: CPUSet
-        do { cpus = try CPUSet(listFormat: ProcText.string(cpuValue)) } catch {
-            throw cpuLine.fail("bad Cpus_allowed_list \(ProcText.quoted(cpuValue))")
+        /// A "NNN kB" value in bytes; nil when the line is absent (VmRSS of a kernel thread).
+        func kilobytes(_ key: String) throws(ProcParseError) -> UInt64? {
+            guard let (value, line) = values[key] else { return nil }
+            guard let bytes = ProcText.kilobytes(value) else { throw line.fail("bad \(key) \(ProcText.quoted(value))") }
+            return bytes
         }
 
-        // Mems_allowed exists iff the kernel has cpusets; then its list must follow.
-        var mems: [NodeID] = []
-        if values["Mems_allowed"] != nil || values["Mems_allowed_list"] != nil {
-            let (memValue, memLine) = try field("Mems_allowed_list")
-            do { mems = try parseIDList(ProcText.string(memValue)).sorted().map { NodeID($0) } } catch {
-                throw memLine.fail("bad Mems_allowed_list \(ProcText.quoted(memValue))")
+        func cpus() throws(ProcParseError) -> CPUSet {
+            let (value, line) = try field("Cpus_allowed_list")
+            do { return try CPUSet(listFormat: ProcText.string(value)) } catch {
+                throw line.fail("bad Cpus_allowed_list \(ProcText.quoted(value))")
             }
         }
 
-        var status = ProcessStatus(
-            name: unescapeName(nameValue), state: Character(Unicode.Scalar(stateByte)),
-            tgid: try id("Tgid"), pid: try id("Pid"), ppid: try id("PPid"),
-            uids: try ids("Uid"), gids: try ids("Gid"), threads: Int(threads),
-            vmRSSBytes: rss, cpusAllowed: cpus, memsAllowed: mems)
+        /// Mems_allowed exists iff the kernel has cpusets; then its list must follow.
+        func mems() throws(ProcParseError) -> [NodeID] {
+            guard values["Mems_allowed"] != nil || values["Mems_allowed_list"] != nil else { return [] }
+            let (value, line) = try field("Mems_allowed_list")
+            do { return try parseIDList(ProcText.string(value)).sorted().map { NodeID($0) } } catch {
+                throw line.fail("bad Mems_allowed_list \(ProcText.quoted(value))")
+            }
+        }
 
-        if let (value, line) = values["Kthread"] {
+        /// The Kthread line (Linux 6.x); nil when the kernel has none.
+        func kernelThreadFlag() throws(ProcParseError) -> Bool? {
+            guard let (value, line) = values["Kthread"] else { return nil }
             guard let flag = ProcText.decimal(ProcText.trimmed(value)), flag <= 1 else {
                 throw line.fail("bad Kthread \(ProcText.quoted(value))")
             }
-            status.isKernelThread = flag == 1
-        } else {
-            // Before Linux 6.x there is no Kthread line: kthreadd (pid 2) and its
-            // children are kernel threads; so is a live task without any mm.
-            let gone = status.state == "Z" || status.state == "X"
-            status.isKernelThread = status.pid == 2 || status.ppid == 2
-                || (rss == nil && values["VmSize"] == nil && !gone)
+            return flag == 1
         }
-        return status
     }
 
     /// The Name value, from after "Name:\t" to the end of the line (a comm may

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NUMADaemon
 import NUMAModel
 import NUMAPolicy
 import NUMATopology
@@ -73,37 +74,65 @@ struct PolicyApplyCommand: ParsableCommand {
     func run() throws {
         let folders = try PolicyFolders.resolve(config: config, policyDir: policyDir, runtimeDir: runtimeDir)
         let directory = folders.policyDirectory
+        let texts = try readTrusted()
+        let topology = readTopology()
+        let drafts = try loadEach(texts, directory: directory, topology: topology)
+        // The folder as it would be, as one set.
+        do { _ = try PolicySet.load(directory: directory, drafts: drafts.map(\.draft), topology: topology) } catch {
+            printError(error.description)
+            printError("nothing installed: \(directory) with these files would not load as one set")
+            throw ExitCode(1)
+        }
+        var installed: [String] = []
+        for source in drafts {
+            installed.append(try PolicyFolder.install(source.bytes, into: directory, name: source.draft.name))
+        }
+        let what = "installed " + installed.joined(separator: ", ")
+        let outcome = DaemonReload.reload(runtimeDirectory: folders.runtimeDirectory, expectPresent: installed)
+        if case .active = outcome { print(what) }
+        let status = DaemonReload.report(outcome, installedWhat: what)
+        if status != 0 { throw ExitCode(status) }
+    }
 
-        // 1. Who may write the files, checked on the descriptor each is read
-        // from, once: what is checked is what is validated and installed.
-        var texts: [String: Data] = [:]
+    /// Who may write the files, checked on the descriptor each is read
+    /// from, once: what is checked is what is validated and installed.
+    private func readTrusted() throws -> [String: [UInt8]] {
+        var texts: [String: [UInt8]] = [:]
         var refusals: [String] = []
         for file in files {
             switch TrustedFile.read(file, rule: .rootOnly, limit: YAMLNesting.maxBytes) {
-            case .success(let bytes): texts[file] = Data(bytes)
+            case .success(let bytes): texts[file] = bytes
             case .failure(let refusal): refusals.append("refusing \(file): \(refusal)")
             }
         }
-        if !refusals.isEmpty {
+        guard refusals.isEmpty else {
             refusals.forEach(printError)
             printError("nothing installed")
             throw ExitCode(1)
         }
-        // 2. Each file alone.
-        // The folder is this machine's: its daemon loads it against this topology.
-        let topology: Topology?
-        do { topology = try TopologyReader().read() } catch {
+        return texts
+    }
+
+    /// The folder is this machine's: its daemon loads it against this topology.
+    private func readTopology() -> Topology? {
+        do { return try TopologyReader().read() } catch {
             printError("warning: cannot read this machine's NUMA topology (\(error)): node numbers not checked")
-            topology = nil
+            return nil
         }
-        var sources: [(file: String, name: String, data: Data, policies: [Policy])] = []
+    }
+
+    /// Each file alone, listed by the path it will be installed as.
+    private func loadEach(_ texts: [String: [UInt8]], directory: String,
+                          topology: Topology?) throws -> [(draft: PolicyDraft, bytes: [UInt8])] {
+        var drafts: [(draft: PolicyDraft, bytes: [UInt8])] = []
         var failed = false
         for file in files {
-            guard let data = texts[file] else { continue }
+            guard let bytes = texts[file] else { continue }
             do {
-                let policies = try PolicyLoader.load(text: String(decoding: data, as: UTF8.self), file: file,
+                let policies = try PolicyLoader.load(text: String(decoding: bytes, as: UTF8.self), file: file,
                                                      topology: topology)
-                sources.append((file, PolicyFolder.installedName(for: file), data, policies))
+                let name = PolicyFolder.installedName(for: file)
+                drafts.append((PolicyDraft(name: name, file: PolicyFolder.path(directory, name), policies: policies), bytes))
             } catch {
                 printError(error.description)
                 failed = true
@@ -113,44 +142,6 @@ struct PolicyApplyCommand: ParsableCommand {
             printError("nothing installed")
             throw ExitCode(1)
         }
-        // 3. The folder as it would be, as one set.
-        let replacing = Set(sources.map(\.name))
-        let existing: [String]
-        do { existing = try PolicySet.policyFileNames(in: directory) } catch {
-            throw CommandError("cannot read the policy folder \(directory): \(error.localizedDescription)")
-        }
-        var ordered: [(name: String, policies: () throws(ConfigErrorList) -> [Policy])] = []
-        for name in existing where !replacing.contains(name) {
-            ordered.append((name, { () throws(ConfigErrorList) in
-                try PolicyLoader.load(path: PolicyFolder.path(directory, name), topology: topology)
-            }))
-        }
-        for source in sources { ordered.append((source.name, { () throws(ConfigErrorList) in source.policies })) }
-        ordered.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
-        var all: [Policy] = []
-        var errors: [ConfigError] = []
-        for entry in ordered {
-            do { all += try entry.policies() } catch { errors += error.errors }
-        }
-        if errors.isEmpty {
-            do { _ = try PolicySet(policies: all, files: ordered.map { PolicyFolder.path(directory, $0.name) }) } catch {
-                errors += error.errors
-            }
-        }
-        if !errors.isEmpty {
-            printError(ConfigErrorList(errors).description)
-            printError("nothing installed: \(directory) with these files would not load as one set")
-            throw ExitCode(1)
-        }
-        // 4. Install, then reload.
-        var installed: [String] = []
-        for source in sources {
-            installed.append(try PolicyFolder.install(source.data, into: directory, name: source.name))
-        }
-        let what = "installed " + installed.joined(separator: ", ")
-        let outcome = DaemonReload.reload(runtimeDirectory: folders.runtimeDirectory, expectPresent: installed)
-        if case .active = outcome { print(what) }
-        let status = DaemonReload.report(outcome, installedWhat: what)
-        if status != 0 { throw ExitCode(status) }
+        return drafts
     }
 }

@@ -107,31 +107,19 @@ struct PolicyPlanCommand: AsyncParsableCommand {
 
     /// The given files (after the folder's, with --policy-dir) as one set.
     private func loadSet() throws -> PolicySet {
-        var entries: [(name: String, file: String, policies: [Policy])] = []
+        var drafts: [PolicyDraft] = []
         var errors: [ConfigError] = []
         for file in files {
-            do { entries.append((PolicyFolder.installedName(for: file), file, try PolicyLoader.load(path: file))) } catch {
-                errors += error.errors
-            }
+            // A draft that does not load still takes its name's place in the folder.
+            var policies: [Policy] = []
+            do { policies = try PolicyLoader.load(path: file) } catch { errors += error.errors }
+            drafts.append(PolicyDraft(name: PolicyFolder.installedName(for: file), file: file, policies: policies))
         }
-        if let policyDir {
-            let replaced = Set(entries.map(\.name))
-            do {
-                for name in try PolicySet.policyFileNames(in: policyDir) where !replaced.contains(name) {
-                    let path = PolicyFolder.path(policyDir, name)
-                    do { entries.append((name, path, try PolicyLoader.load(path: path))) } catch {
-                        errors += error.errors
-                    }
-                }
-            } catch {
-                throw CommandError("cannot read the policy folder \(policyDir): \(error.localizedDescription)")
-            }
-            entries.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
-        }
-        if errors.isEmpty {
-            do { return try PolicySet(policies: entries.flatMap(\.policies), files: entries.map(\.file)) } catch {
-                errors = error.errors
-            }
+        do {
+            let set = try PolicySet.load(directory: policyDir, drafts: drafts)
+            if errors.isEmpty { return set }
+        } catch {
+            errors += error.errors
         }
         printError(ConfigErrorList(errors).description)
         throw ExitCode(1)

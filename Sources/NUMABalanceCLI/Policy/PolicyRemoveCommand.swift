@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NUMADaemon
 import NUMAModel
 import NUMAPolicy
 

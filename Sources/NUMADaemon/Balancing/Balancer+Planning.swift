@@ -17,121 +17,152 @@ extension Balancer {
         for outcome in outcomes {
             switch outcome {
             case .observed(let report, _):
-                var observation = report.observation
-                let pid = observation.identity.pid
-                inFlight.remove(pid)
-                guard let entry = tracked[pid], entry.identity == observation.identity else { continue }
-                if !report.forgedSegments.isEmpty, !entry.forgeryLogged {
-                    entry.forgeryLogged = true
-                    logger.warning("refused a forged SysV segment", metadata: [
-                        "pid": "\(pid)", "comm": "\(entry.comm)",
-                        "mappings": "\(report.forgedSegments.joined(separator: "; "))",
-                    ])
-                }
-                let firstRound = entry.last == nil && !entry.primed
-                let previousRSS = entry.last?.rssBytes ?? entry.foundRSS
-                // Setting up is a start's business: once settled, a process
-                // whose resident memory keeps growing (a PostgreSQL backend
-                // touching more of the shared buffers, a heap) is placed as it is.
-                let settlingReason = Settling.reason(settled: entry.settled, rounds: entry.settlingRounds,
-                                                     previous: entry.last, previousRSS: previousRSS, now: observation)
-                entry.settlingRounds = settlingReason == nil ? 0 : entry.settlingRounds + 1
-                if settlingReason == nil, !firstRound { entry.settled = true }
-                entry.lastSamples = max(256, report.design.pages)
-                totals.rounds += 1
-                totals.samples += report.design.pages
-                observation.affinityOwner = PinOwnership.owner(
-                    affinities: observation.affinities, cpuset: observation.cpusetCPUs, own: entry.ownAffinity,
-                    topology: topology)
-                observation.groupHint = groupHint(entry.policy, observation: observation)
-                if entry.policy.placement.group == .none { observation.sharedObjects = [] }
-                entry.last = observation
-                // Until the next plan says otherwise (a settled directive: its cool-down).
-                entry.nextLook = onRoundGrid(now + engine.config.scanPeriodMin)
-                if let directive = entry.policy.directive(topology: topology) {
-                    // Acted on at once (threads pinned early make its first
-                    // touches local), then looked at again next round while it
-                    // is still setting up (its own affinity calls, its workers,
-                    // its heap), and at the policy's cool-down once settled.
-                    if settlingReason == nil {
-                        entry.nextLook = now + (entry.policy.balancing.cooldown ?? settings.config.balancing.cooldown).inSeconds
-                    }
-                    directed.append((observation, directive, entry.policy))
-                } else if firstRound {
-                    // Its CPU baseline only: the engine would read the empty
-                    // interval as "no accesses" and lengthen the scan period.
-                } else if let why = settlingReason {
-                    // Placed once it settles: its threads and their load may
-                    // still come (numa01 starts its workers after touching its
-                    // buffer), and a pin taken now would overfill a node.
-                    let reason = "still setting up (\(why)); placed once it settles"
-                    tracked[pid]?.lastReason = reason
-                    logger.debug("deferred", metadata: ["pid": "\(pid)", "reason": "\(reason)"])
-                } else if observation.eligibleBytes > 0 {
-                    autoObservations.append(observation)
-                } else {
-                    // Nothing to place (a zombie, no eligible memory): looked at rarely.
-                    tracked[pid]?.nextLook = now + engine.config.scanPeriodMax
+                switch route(report, now: now) {
+                case .engine(let observation)?: autoObservations.append(observation)
+                case .policy(let observation, let directive, let policy)?: directed.append((observation, directive, policy))
+                case nil: break
                 }
             case .failed(let pid, let error, _):
-                inFlight.remove(pid)
-                guard let entry = tracked[pid] else { continue }
-                switch error {
-                case .noSuchProcess, .kernelThread:
-                    tracked[pid] = nil  // a vanished process is a normal event
-                    engine.forget([entry.identity])
-                    continue
-                case .notPermitted:
-                    entry.standing = .unreadable
-                    entry.note = error.description
-                default:
-                    entry.nextLook = now + engine.config.scanPeriodMax
-                    entry.note = error.description
-                }
+                failed(pid: pid, error: error, now: now)
             }
         }
         refreshTopology(now: now)
-        var actions: [Action] = []
-        if !autoObservations.isEmpty {
-            let plan = engine.plan(topology: topology, observations: autoObservations, now: now,
-                                   failedMigrations: failedLastRound, nodeBusy: nodeBusy(now: now))
-            for scan in plan.scans where tracked[scan.process.pid]?.identity == scan.process {
-                tracked[scan.process.pid]?.nextLook = onRoundGrid(scan.nextScan)
-            }
-            for deferral in plan.deferred where tracked[deferral.process.pid]?.identity == deferral.process {
-                tracked[deferral.process.pid]?.lastReason = deferral.reason.description
-                // Seen remote once: the second look comes at the next round,
-                // whatever the scan period (the kernel's filter acts at the
-                // next fault on the page, not at the next scan).
-                if deferral.reason.rule == .twoStageFilter {
-                    tracked[deferral.process.pid]?.nextLook = onRoundGrid(now + engine.config.scanPeriodMin)
-                }
-            }
-            actions += admitted(plan.actions, now: now)
-            explainGaps(autoObservations, planned: plan.actions)
-            if logger.logLevel <= .debug {
-                for o in autoObservations {
-                    let shares = o.pages.shares.sorted { $0.key < $1.key }.map { "\($0.key):\(Self.percent($0.value))" }
-                    let cpu = (o.cpuShares ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key):\(Self.percent($0.value))" }
-                    logger.debug("observed", metadata: [
-                        "pid": "\(o.identity.pid)", "comm": "\(o.comm)", "pages": "\(shares.joined(separator: ","))",
-                        "cpu": "\(cpu.joined(separator: ","))", "locality": "\(o.locality.map(Self.percent) ?? "-")",
-                        "nextScan": "\(tracked[o.identity.pid].map { Int(($0.nextLook - now) * 10) } ?? 0)ds"])
-                }
-                for deferral in plan.deferred {
-                    logger.debug("deferred", metadata: ["pid": "\(deferral.process.pid)", "reason": "\(deferral.reason)"])
-                }
-                logger.debug("planned", metadata: ["observed": "\(autoObservations.count)",
-                                                   "roundSeconds": "\(Int((now - roundStart) * 1000))ms",
-                                                   "actions": "\(plan.actions.count)", "deferred": "\(plan.deferred.count)"])
-            }
-        }
+        var actions = autoObservations.isEmpty ? [] : planWithEngine(autoObservations, now: now)
         actions += DirectivePlanner.oncePerObject(directed.flatMap { observation, directive, policy in
             DirectivePlanner.plan(directive, observation: observation, topology: topology, policyName: policy.name,
                                   migrate: policy.memory.migrate, sharedObjects: policy.memory.sharedObjects)
         })
         guard !actions.isEmpty else { return }
         act(actions, now: now)
+    }
+
+    /// Who places an observed process this round.
+    enum Route {
+        case engine(Observation)
+        case policy(Observation, PolicyDirective, Policy)
+    }
+
+    /// Files a sampling report: the process's settling, its pin's owner,
+    /// its group hint, its next look; and who places it now, if anyone (nil:
+    /// not this round, or not a process we track any more).
+    func route(_ report: SamplingReport, now: Double) -> Route? {
+        var observation = report.observation
+        let pid = observation.identity.pid
+        inFlight.remove(pid)
+        guard let entry = tracked[pid], entry.identity == observation.identity else { return nil }
+        if !report.forgedSegments.isEmpty, !entry.forgeryLogged {
+            entry.forgeryLogged = true
+            logger.warning("refused a forged SysV segment", metadata: [
+                "pid": "\(pid)", "comm": "\(entry.comm)",
+                "mappings": "\(report.forgedSegments.joined(separator: "; "))",
+            ])
+        }
+        let firstRound = entry.last == nil && !entry.primed
+        let previousRSS = entry.last?.rssBytes ?? entry.foundRSS
+        // Setting up is a start's business: once settled, a process
+        // whose resident memory keeps growing (a PostgreSQL backend
+        // touching more of the shared buffers, a heap) is placed as it is.
+        let settlingReason = Settling.reason(settled: entry.settled, rounds: entry.settlingRounds,
+                                             previous: entry.last, previousRSS: previousRSS, now: observation)
+        entry.settlingRounds = settlingReason == nil ? 0 : entry.settlingRounds + 1
+        if settlingReason == nil, !firstRound { entry.settled = true }
+        entry.lastSamples = max(256, report.design.pages)
+        totals.rounds += 1
+        totals.samples += report.design.pages
+        observation.affinityOwner = PinOwnership.owner(
+            affinities: observation.affinities, cpuset: observation.cpusetCPUs, own: entry.ownAffinity,
+            topology: topology)
+        observation.groupHint = groupHint(entry.policy, observation: observation)
+        if entry.policy.placement.group == .none { observation.sharedObjects = [] }
+        entry.last = observation
+        // Until the next plan says otherwise (a settled directive: its cool-down).
+        entry.nextLook = onRoundGrid(now + engine.config.scanPeriodMin)
+        if let directive = entry.policy.directive(topology: topology) {
+            // Acted on at once (threads pinned early make its first
+            // touches local), then looked at again next round while it
+            // is still setting up (its own affinity calls, its workers,
+            // its heap), and at the policy's cool-down once settled.
+            if settlingReason == nil {
+                entry.nextLook = now + (entry.policy.balancing.cooldown ?? settings.config.balancing.cooldown).inSeconds
+            }
+            return .policy(observation, directive, entry.policy)
+        }
+        if firstRound {
+            // Its CPU baseline only: the engine would read the empty
+            // interval as "no accesses" and lengthen the scan period.
+            return nil
+        }
+        if let why = settlingReason {
+            // Placed once it settles: its threads and their load may
+            // still come (numa01 starts its workers after touching its
+            // buffer), and a pin taken now would overfill a node.
+            let reason = "still setting up (\(why)); placed once it settles"
+            tracked[pid]?.lastReason = reason
+            logger.debug("deferred", metadata: ["pid": "\(pid)", "reason": "\(reason)"])
+            return nil
+        }
+        if observation.eligibleBytes > 0 { return .engine(observation) }
+        // Nothing to place (a zombie, no eligible memory): looked at rarely.
+        tracked[pid]?.nextLook = now + engine.config.scanPeriodMax
+        return nil
+    }
+
+    /// A process that could not be sampled: gone (a normal event), not
+    /// ours to read, or failing for now (looked at rarely).
+    func failed(pid: Int32, error: SamplingError, now: Double) {
+        inFlight.remove(pid)
+        guard let entry = tracked[pid] else { return }
+        switch error {
+        case .noSuchProcess, .kernelThread:
+            tracked[pid] = nil
+            engine.forget([entry.identity])
+        case .notPermitted:
+            entry.standing = .unreadable
+            entry.note = error.description
+        default:
+            entry.nextLook = now + engine.config.scanPeriodMax
+            entry.note = error.description
+        }
+    }
+
+    /// The engine's plan for the processes it places: their next scans and
+    /// deferrals filed, its actions less those Admission holds back.
+    func planWithEngine(_ observations: [Observation], now: Double) -> [Action] {
+        let plan = engine.plan(topology: topology, observations: observations, now: now,
+                               failedMigrations: failedLastRound, nodeBusy: nodeBusy(now: now))
+        for scan in plan.scans where tracked[scan.process.pid]?.identity == scan.process {
+            tracked[scan.process.pid]?.nextLook = onRoundGrid(scan.nextScan)
+        }
+        for deferral in plan.deferred where tracked[deferral.process.pid]?.identity == deferral.process {
+            tracked[deferral.process.pid]?.lastReason = deferral.reason.description
+            // Seen remote once: the second look comes at the next round,
+            // whatever the scan period (the kernel's filter acts at the
+            // next fault on the page, not at the next scan).
+            if deferral.reason.rule == .twoStageFilter {
+                tracked[deferral.process.pid]?.nextLook = onRoundGrid(now + engine.config.scanPeriodMin)
+            }
+        }
+        let actions = admitted(plan.actions, now: now)
+        explainGaps(observations, planned: plan.actions)
+        if logger.logLevel <= .debug { logPlan(plan, observations: observations, now: now) }
+        return actions
+    }
+
+    func logPlan(_ plan: Plan, observations: [Observation], now: Double) {
+        for o in observations {
+            let shares = o.pages.shares.sorted { $0.key < $1.key }.map { "\($0.key):\(Self.percent($0.value))" }
+            let cpu = (o.cpuShares ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key):\(Self.percent($0.value))" }
+            logger.debug("observed", metadata: [
+                "pid": "\(o.identity.pid)", "comm": "\(o.comm)", "pages": "\(shares.joined(separator: ","))",
+                "cpu": "\(cpu.joined(separator: ","))", "locality": "\(o.locality.map(Self.percent) ?? "-")",
+                "nextScan": "\(tracked[o.identity.pid].map { Int(($0.nextLook - now) * 10) } ?? 0)ds"])
+        }
+        for deferral in plan.deferred {
+            logger.debug("deferred", metadata: ["pid": "\(deferral.process.pid)", "reason": "\(deferral.reason)"])
+        }
+        logger.debug("planned", metadata: ["observed": "\(observations.count)",
+                                           "roundSeconds": "\(Int((now - roundStart) * 1000))ms",
+                                           "actions": "\(plan.actions.count)", "deferred": "\(plan.deferred.count)"])
     }
 
     /// A scan time moved to the next round at or after it, so processes with

@@ -43,84 +43,100 @@ struct DaemonEnvironment: Sendable {
 public enum Daemon {
     public static func run(source: SettingsSource, host: HostState = HostState()) -> Int32 {
         let claim: HostState.Claim? = Host.isRoot ? host.claim() : nil
-        let topology: Topology
-        do { topology = try TopologyReader().read() } catch {
-            FileHandle.standardError.write(Data("numabalance: cannot read the NUMA topology: \(error)\n".utf8))
-            return 1
-        }
-        let settings: Settings
-        do { settings = try source.load(generation: 1, topology: topology) } catch {
-            FileHandle.standardError.write(Data("numabalance: not starting; fix these first:\n\(error)\n".utf8))
-            return 1
-        }
+        guard let (topology, settings) = loadSettings(source) else { return 1 }
         let config = settings.config
         let logLevel = DaemonLogHandler.bootstrap(level: config.logLevel)
         let logger = Logger(label: "numabalance")
+        logRecovery(claim, logger: logger)
+        // Each step below throws what stops the start; what it set up is
+        // undone (in reverse) by the defers as the function returns.
+        do {
+            let claimsHost = HostState.claimsHost(dryRun: config.dryRun,
+                                                  disablesKernelBalancing: config.kernelBalancing == .disable)
+            let lock = try takeLock(claim, claimsHost: claimsHost, config: config)
+            defer { lock.release() }
+            let kernelSwitch = claimsHost && claim != nil
+                ? host.kernelSwitch() : KernelBalancingSwitch(stateDirectory: config.stateDirectory)
+            let mode = try setUpKernelBalancing(kernelSwitch, setting: config.kernelBalancing, logger: logger)
+            defer { restoreKernelBalancing(kernelSwitch, setting: config.kernelBalancing, logger: logger) }
+            let kept = try dropCapabilities(config: config, kernelSwitch: kernelSwitch, logger: logger)
+            let notifier = SystemdNotifier()
+            let environment = DaemonEnvironment(mode: mode, notifier: notifier, metrics: DaemonMetrics(),
+                                                capabilitiesKept: kept.map(\.rawValue), kernelSwitch: kernelSwitch)
+            let balancer = try Balancer(environment: environment, settings: settings, topology: topology, logger: logger)
+            let reloader = Reloader(source: source, balancer: balancer, topology: topology, notifier: notifier,
+                                    logger: logger, logLevel: logLevel)
+            let server = try startControlServer(config: config, balancer: balancer, reloader: reloader,
+                                                metrics: environment.metrics)
+            defer { server.stop() }
+            let metricsServer = try startMetricsServer(config: config, metrics: environment.metrics, logger: logger)
+            defer { metricsServer?.stop() }
+            let summary = "\(mode.rawValue) mode, \(topology.nodes.count) nodes, policy generation \(settings.generation)"
+                + (config.dryRun ? ", dry run" : "")
+            logStarted(settings: settings, mode: mode, topology: topology, socket: server.socketPath, logger: logger)
+            return runServices(balancer: balancer, reloader: reloader, notifier: notifier, readyStatus: summary,
+                               logger: logger)
+        } catch {
+            logger.error("not starting: \(error)")
+            return 1
+        }
+    }
 
+    /// The topology and the settings; on a bad file, its errors on stderr
+    /// (the logger is not set up before the settings name its level).
+    static func loadSettings(_ source: SettingsSource) -> (Topology, Settings)? {
+        let topology: Topology
+        do { topology = try TopologyReader().read() } catch {
+            FileHandle.standardError.write(Data("numabalance: cannot read the NUMA topology: \(error)\n".utf8))
+            return nil
+        }
+        do { return (topology, try source.load(generation: 1, topology: topology)) } catch {
+            FileHandle.standardError.write(Data("numabalance: not starting; fix these first:\n\(error)\n".utf8))
+            return nil
+        }
+    }
+
+    static func logRecovery(_ claim: HostState.Claim?, logger: Logger) {
         switch claim?.recovered {
         case .success(let value?)?:
             logger.warning("restored kernel.numa_balancing=\(value), left at 0 by a run that did not exit cleanly")
         case .failure(let error)?: logger.error("cannot restore kernel.numa_balancing left by an earlier run: \(error)")
         default: break
         }
-        let claimsHost = HostState.claimsHost(dryRun: config.dryRun,
-                                              disablesKernelBalancing: config.kernelBalancing == .disable)
-        let lock: InstanceLock
-        do {
-            if claimsHost, let claim {
-                lock = try claim.lock.get()
-            } else {
-                if case .success(let hostLock)? = claim?.lock { hostLock.release() }  // a dry run leaves the host alone
-                lock = try InstanceLock(stateDirectory: config.stateDirectory)
-            }
-        } catch {
-            logger.error("not starting: \(error)")
-            return 1
-        }
-        defer { lock.release() }
+    }
 
-        let kernelSwitch = claimsHost && claim != nil
-            ? host.kernelSwitch() : KernelBalancingSwitch(stateDirectory: config.stateDirectory)
-        let mode: PlacementMode
-        do { mode = try setUpKernelBalancing(kernelSwitch, setting: config.kernelBalancing, logger: logger) } catch {
-            logger.error("not starting: \(error)")
-            return 1
-        }
-        defer { restoreKernelBalancing(kernelSwitch, setting: config.kernelBalancing, logger: logger) }
+    /// The host's lock when this run claims the host; a dry run leaves the
+    /// host alone and locks its own state folder.
+    static func takeLock(_ claim: HostState.Claim?, claimsHost: Bool, config: DaemonConfig) throws -> InstanceLock {
+        if claimsHost, let claim { return try claim.lock.get() }
+        if case .success(let hostLock)? = claim?.lock { hostLock.release() }
+        return try InstanceLock(stateDirectory: config.stateDirectory)
+    }
 
-        // Before any thread of ours exists: capabilities are per thread and
-        // threads inherit them from the one that creates them.
-        let kept: [Capability]
+    /// Before any thread of ours exists: capabilities are per thread and
+    /// threads inherit them from the one that creates them. CAP_SYS_ADMIN
+    /// only to write back at exit a value this daemon saved itself.
+    static func dropCapabilities(config: DaemonConfig, kernelSwitch: KernelBalancingSwitch,
+                                 logger: Logger) throws -> [Capability] {
+        let restoresAtExit = config.kernelBalancing == .disable && kernelSwitch.savedHolder() == .daemon
         do {
-            // CAP_SYS_ADMIN only to write back at exit a value this daemon saved itself.
-            let restoresAtExit = config.kernelBalancing == .disable && kernelSwitch.savedHolder() == .daemon
             let result = try Privileges.keepOnly(Privileges.daemonNeeds(disableKernelBalancing: restoresAtExit))
-            kept = result.kept
             logger.notice("capabilities dropped", metadata: [
-                "kept": "\(kept.map(\.rawValue).joined(separator: ","))",
+                "kept": "\(result.kept.map(\.rawValue).joined(separator: ","))",
                 "dropped": "\(result.dropped.count)", "noNewPrivs": "1"])
+            return result.kept
         } catch {
-            logger.error("not starting: cannot drop capabilities: \(error)")
-            return 1
+            throw DaemonError("cannot drop capabilities: \(error)")
         }
+    }
 
-        let notifier = SystemdNotifier()
-        let environment = DaemonEnvironment(mode: mode, notifier: notifier, metrics: DaemonMetrics(),
-                                            capabilitiesKept: kept.map(\.rawValue), kernelSwitch: kernelSwitch)
-        let balancer: Balancer
-        do {
-            balancer = try Balancer(environment: environment, settings: settings, topology: topology, logger: logger)
-        } catch {
-            logger.error("not starting: \(error)")
-            return 1
-        }
-        let reloader = Reloader(source: source, balancer: balancer, topology: topology, notifier: notifier,
-                                logger: logger, logLevel: logLevel)
+    static func startControlServer(config: DaemonConfig, balancer: Balancer, reloader: Reloader,
+                                   metrics: DaemonMetrics) throws -> ControlServer {
         let server = ControlServer(runtimeDirectory: config.runtimeDirectory) { request in
             switch request {
             case .status: return balancer.shared.withLock { $0.status }.text
             case .statusJSON: return balancer.shared.withLock { $0.status }.json
-            case .metrics: return environment.metrics.text()
+            case .metrics: return metrics.text()
             case .reload:
                 let reply = reloader.reload(by: "control socket")
                 let encoder = JSONEncoder()
@@ -128,40 +144,38 @@ public enum Daemon {
                 return String(decoding: (try? encoder.encode(reply)) ?? Data(), as: UTF8.self) + "\n"
             }
         }
-        do { try server.start() } catch {
-            logger.error("not starting: \(error)")
-            return 1
-        }
-        defer { server.stop() }
-        var metricsServer: MetricsHTTPServer?
-        if let listen = config.metrics.listen {
-            do {
-                metricsServer = try MetricsHTTPServer(address: listen, log: { logger.warning("\($0)") }) {
-                    environment.metrics.text()
-                }
-            } catch {
-                logger.error("not starting: \(error)")
-                return 1
-            }
-        }
-        defer { metricsServer?.stop() }
+        try server.start()
+        return server
+    }
 
-        let summary = "\(mode.rawValue) mode, \(topology.nodes.count) nodes, policy generation \(settings.generation)"
-            + (config.dryRun ? ", dry run" : "")
+    static func startMetricsServer(config: DaemonConfig, metrics: DaemonMetrics,
+                                   logger: Logger) throws -> MetricsHTTPServer? {
+        guard let listen = config.metrics.listen else { return nil }
+        return try MetricsHTTPServer(address: listen, log: { logger.warning("\($0)") }) { metrics.text() }
+    }
+
+    static func logStarted(settings: Settings, mode: PlacementMode, topology: Topology, socket: String, logger: Logger) {
+        let config = settings.config
         logger.notice("started", metadata: [
             "mode": "\(mode.rawValue)", "nodes": "\(topology.nodes.count)",
             "config": "\(settings.configFile ?? "defaults")", "policyFiles": "\(settings.policies.files.count)",
-            "dryRun": "\(config.dryRun)", "socket": "\(server.socketPath)"])
+            "dryRun": "\(config.dryRun)", "socket": "\(socket)"])
         if config.kernelBalancing == .warn, mode == .hybrid {
             logger.warning("""
                 kernel.numa_balancing is on: hybrid mode (the kernel places pages per thread; numabalance \
                 places processes, groups and shared objects). kernelBalancing: disable gives standalone mode
                 """)
         }
+    }
 
+    /// The services until SIGTERM or SIGINT: the balancing loop and reload.
+    /// The synchronous caller waits on a semaphore (capabilities were
+    /// dropped before any thread existed; see NumaBalanceCommand).
+    static func runServices(balancer: Balancer, reloader: Reloader, notifier: SystemdNotifier, readyStatus: String,
+                            logger: Logger) -> Int32 {
         let group = ServiceGroup(configuration: .init(
             services: [
-                .init(service: BalancingService(balancer: balancer, notifier: notifier, readyStatus: summary)),
+                .init(service: BalancingService(balancer: balancer, notifier: notifier, readyStatus: readyStatus)),
                 .init(service: ReloadService(reloader: reloader)),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -208,43 +222,6 @@ public enum Daemon {
             }
         } catch {
             logger.error("cannot restore kernel.numa_balancing: \(error); it is restored at the next start")
-        }
-    }
-}
-
-/// The balancing loop as a service: its own thread; a graceful shutdown
-/// asks it to stop after the batch in flight.
-struct BalancingService: Service {
-    let balancer: Balancer
-    let notifier: SystemdNotifier
-    let readyStatus: String
-
-    func run() async throws {
-        try? notifier.ready(status: readyStatus)
-        await withGracefulShutdownHandler {
-            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                let thread = Thread { [balancer] in
-                    balancer.run()
-                    done.resume()
-                }
-                thread.name = "nb-balancer"
-                thread.start()
-            }
-        } onGracefulShutdown: { [balancer, notifier] in
-            try? notifier.stopping()
-            balancer.stop.request()
-        }
-    }
-}
-
-/// SIGHUP: reload config and policies.
-struct ReloadService: Service {
-    let reloader: Reloader
-
-    func run() async throws {
-        let signals = await UnixSignalsSequence(trapping: .sighup)
-        for await _ in signals.cancelOnGracefulShutdown() {
-            _ = reloader.reload(by: "SIGHUP")
         }
     }
 }

@@ -1,0 +1,40 @@
+import Foundation
+import ServiceLifecycle
+import UnixSignals
+
+/// The balancing loop as a service: its own thread; a graceful shutdown
+/// asks it to stop after the batch in flight.
+struct BalancingService: Service {
+    let balancer: Balancer
+    let notifier: SystemdNotifier
+    let readyStatus: String
+
+    func run() async throws {
+        try? notifier.ready(status: readyStatus)
+        await withGracefulShutdownHandler {
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                let thread = Thread { [balancer] in
+                    balancer.run()
+                    done.resume()
+                }
+                thread.name = "nb-balancer"
+                thread.start()
+            }
+        } onGracefulShutdown: { [balancer, notifier] in
+            try? notifier.stopping()
+            balancer.stop.request()
+        }
+    }
+}
+
+/// SIGHUP: reload config and policies.
+struct ReloadService: Service {
+    let reloader: Reloader
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in signals.cancelOnGracefulShutdown() {
+            _ = reloader.reload(by: "SIGHUP")
+        }
+    }
+}
