@@ -75,7 +75,7 @@ let package = Package(
             name: "NUMADaemon",
             dependencies: [
                 "NUMAModel", "NUMAProc", "NUMASystem", "NUMATopology", "NUMASampling", "NUMAPrivileges",
-                "NUMAPlacement", "NUMAActuation", "NUMAPolicy",
+                "NUMAPlacement", "NUMAActuation", "NUMAPolicy", "NUMABalancing",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -84,11 +84,31 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // One balancing round's steps, shared by the daemon's loop and the
+        // one-shot (`rebalance`): observe, annotate, plan, act, journal.
+        .target(
+            name: "NUMABalancing",
+            dependencies: [
+                "NUMAModel", "NUMAProc", "NUMASystem", "NUMATopology", "NUMASampling", "NUMAPrivileges",
+                "NUMAPlacement", "NUMAActuation",
+            ],
+            swiftSettings: strict
+        ),
+        // The developers' benchmarks (bench-sampler, bench-engine): numabalance
+        // subcommands hidden from the operator's --help.
+        .target(
+            name: "NUMABench",
+            dependencies: [
+                "NUMAModel", "NUMAProc", "NUMASystem", "NUMATopology", "NUMASampling", "NUMAPlacement", "NUMASimulation",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "NUMABalanceCLI",
             dependencies: [
-                "NUMAModel", "NUMAProc", "NUMASystem", "NUMATopology", "NUMASampling", "NUMAPrivileges",
-                "NUMAPlacement", "NUMASimulation", "NUMAActuation", "NUMAPolicy", "NUMADaemon",
+                "NUMAModel", "NUMAProc", "NUMASystem", "NUMATopology", "NUMASampling",
+                "NUMAPlacement", "NUMASimulation", "NUMAActuation", "NUMAPolicy", "NUMADaemon", "NUMABalancing", "NUMABench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

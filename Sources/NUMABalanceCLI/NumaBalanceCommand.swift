@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NUMABench
 
 /// The `numabalance` command: one subcommand per file in this library; the
 /// executable only calls `main()`.
@@ -19,6 +20,7 @@ public struct NumaBalanceCommand: AsyncParsableCommand {
             InspectCommand.self,
             SamplersCommand.self,
             SimulateCommand.self,
+            // Hidden from --help: the developers' benchmarks (NUMABench).
             BenchSamplerCommand.self,
             BenchEngineCommand.self,
             RebalanceCommand.self,

@@ -16,6 +16,15 @@ public enum Clock {
     /// what a computation cost, whatever else the machine was doing.
     public static func threadCPUSeconds() -> Double { seconds(CLOCK_THREAD_CPUTIME_ID) }
 
+    /// This process's CPU time, user and system, over all its threads
+    /// (getrusage RUSAGE_SELF): the daemon's own cost, a benchmark's.
+    public static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+
     /// Blocks the calling thread (samplers and the actuator are plain
     /// threads, not tasks), resuming the rest of the time after a signal.
     public static func sleep(seconds: Double) {

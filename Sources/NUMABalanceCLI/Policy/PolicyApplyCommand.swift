@@ -53,15 +53,7 @@ struct PolicyApplyCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Policy files to install.", valueName: "file"))
     var files: [String] = []
 
-    @Option(help: ArgumentHelp("The daemon's policy folder (default: from the config).", valueName: "dir"))
-    var policyDir: String?
-
-    @Option(help: ArgumentHelp("The daemon's runtime folder, where its control socket is (default: from the config).",
-                               valueName: "dir"))
-    var runtimeDir: String?
-
-    @Option(help: ArgumentHelp("The daemon's config file (default: \(DaemonConfig.defaultPath)).", valueName: "file"))
-    var config: String?
+    @OptionGroup var folders: DaemonFolderOptions
 
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("name at least one policy file") }
@@ -72,7 +64,7 @@ struct PolicyApplyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let folders = try PolicyFolders.resolve(config: config, policyDir: policyDir, runtimeDir: runtimeDir)
+        let folders = try self.folders.resolve()
         let directory = folders.policyDirectory
         let texts = try readTrusted()
         let topology = readTopology()

@@ -31,14 +31,7 @@ struct PolicyRemoveCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("A policy name or a policy file's name.", valueName: "name"))
     var name: String
 
-    @Option(help: ArgumentHelp("The daemon's policy folder (default: from the config).", valueName: "dir"))
-    var policyDir: String?
-
-    @Option(help: ArgumentHelp("The daemon's runtime folder (default: from the config).", valueName: "dir"))
-    var runtimeDir: String?
-
-    @Option(help: ArgumentHelp("The daemon's config file (default: \(DaemonConfig.defaultPath)).", valueName: "file"))
-    var config: String?
+    @OptionGroup var folders: DaemonFolderOptions
 
     func validate() throws {
         guard !name.isEmpty, !name.contains("/") else {
@@ -47,7 +40,7 @@ struct PolicyRemoveCommand: ParsableCommand {
     }
 
     func run() throws {
-        let folders = try PolicyFolders.resolve(config: config, policyDir: policyDir, runtimeDir: runtimeDir)
+        let folders = try self.folders.resolve()
         let directory = folders.policyDirectory
         let names: [String]
         do { names = try PolicySet.policyFileNames(in: directory) } catch {

@@ -1,11 +1,12 @@
 import Foundation
 import NUMAActuation
+import NUMABalancing
 import NUMASystem
 import Synchronization
 
 /// A progress line on the terminal (stderr) for moves that last: shown after
 /// a second, redrawn at most ten times a second, cleared at the end.
-final class ProgressLine: Sendable {
+final class ProgressLine: MoveProgressSink {
     private struct State {
         var lastDraw = 0.0
         var shown = false

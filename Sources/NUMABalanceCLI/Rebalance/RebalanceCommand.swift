@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NUMABalancing
 import NUMAActuation
 import NUMAModel
 import NUMASystem
@@ -74,11 +75,14 @@ struct RebalanceCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("Error: \(problem)\n\(Self.helpMessage())\n".utf8))
             throw ExitCode(2)
         }
+        // A progress line only on a terminal (stderr).
+        var makeProgress: (@Sendable () -> any MoveProgressSink)?
+        if Host.isTerminal(2) { makeProgress = { ProgressLine() } }
         let session = RebalanceSession(
             pid: pid, dryRun: dryRun, toNode: toNode.map { NodeID($0) },
             bytesPerSecond: maxRate * 1024 * 1024, interval: interval,
             journalDirectory: stateDirectory ?? Journal.defaultDirectory(),
-            showProgress: Host.isTerminal(2))
+            makeProgress: makeProgress, stop: InterruptStop.shared.install())
         let report: RebalanceReport
         do {
             report = try await session.run()
@@ -105,10 +109,4 @@ struct RebalanceCommand: AsyncParsableCommand {
         if let toNode, toNode < 0 { return "--to must be a node id" }
         return nil
     }
-}
-
-/// Why rebalance could not even start acting: exits 1.
-struct RebalanceFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NUMAActuation
+import NUMABalancing
 import NUMAModel
 import NUMAPlacement
 import NUMAPolicy
@@ -24,30 +25,30 @@ extension Balancer {
     func bucket(for policy: Policy?) -> TokenBucket {
         let daemonRate = settings.config.migration.maxRateMBps * 1_048_576
         let daemon: TokenBucket
-        if let existing = buckets[""], existing.bytesPerSecond == daemonRate { daemon = existing } else {
-            daemon = TokenBucket(bytesPerSecond: daemonRate, clock: kernel)
-            buckets = ["": daemon]  // a new total: the policies' buckets are made again within it
+        if let existing = acts.buckets[""], existing.bytesPerSecond == daemonRate { daemon = existing } else {
+            daemon = TokenBucket(bytesPerSecond: daemonRate, clock: tools.kernel)
+            acts.buckets = ["": daemon]  // a new total: the policies' buckets are made again within it
         }
         guard let policy, let policyRate = policy.memory.maxRateMBps else { return daemon }
         let key = "policy:" + policy.name, rate = min(daemonRate, policyRate * 1_048_576)
-        if let existing = buckets[key], existing.bytesPerSecond == rate, existing.parent === daemon { return existing }
-        let fresh = TokenBucket(bytesPerSecond: rate, clock: kernel, within: daemon)
-        buckets[key] = fresh
+        if let existing = acts.buckets[key], existing.bytesPerSecond == rate, existing.parent === daemon { return existing }
+        let fresh = TokenBucket(bytesPerSecond: rate, clock: tools.kernel, within: daemon)
+        acts.buckets[key] = fresh
         return fresh
     }
 
     func act(_ actions: [Action], now: Double) {
-        failedLastRound = []
+        processes.failedLastRound = []
         // Shown at once; the publish after the act clears it.
         shared.withLock { $0.status.actionInFlight = true }
         // Actions in order, run in stretches that share a budget.
         var start = 0
         while start < actions.count {
-            let policy = actions[start].processes.first.flatMap { tracked[$0.pid]?.policy }
+            let policy = actions[start].processes.first.flatMap { processes.tracked[$0.pid]?.policy }
             let key = policy?.memory.maxRateMBps == nil ? nil : policy?.name
             var end = start + 1
             while end < actions.count {
-                let next = actions[end].processes.first.flatMap { tracked[$0.pid]?.policy }
+                let next = actions[end].processes.first.flatMap { processes.tracked[$0.pid]?.policy }
                 if (next?.memory.maxRateMBps == nil ? nil : next?.name) != key { break }
                 end += 1
             }
@@ -59,27 +60,23 @@ extension Balancer {
     func act(_ actions: [Action], budget: TokenBucket, now: Double) {
         var options = ActuationOptions(
             budget: budget, stop: stop, progress: movePing, objectWindowBytes: Self.objectWindowBytes,
-            selfPID: selfPID)
+            selfPID: tools.selfPID)
         for identity in actions.flatMap(\.processes) {
-            if let image = tracked[identity.pid]?.last?.image { options.sampledImages[identity] = image }
+            if let image = processes.tracked[identity.pid]?.last?.image { options.sampledImages[identity] = image }
         }
-        let dryRun = settings.config.dryRun
-        let actuator: any Actuator = dryRun
-            ? DryRunActuator(kernel: kernel, options: options) : LinuxActuator(kernel: kernel, options: options)
-        let runner = PlanRunner(actuator: actuator, journal: dryRun ? nil : journal,
-                                by: "numabalance daemon (pid \(selfPID))", stop: stop)
-        _ = runner.run(actions) { record in
+        _ = Acting.run(actions, kernel: tools.kernel, options: options, journal: tools.journal, dryRun: settings.config.dryRun,
+                       by: "numabalance daemon (pid \(tools.selfPID))") { record in
             let outcome = record.outcome
-            totals.actions += 1
-            totals.bytesMoved += outcome.bytesMoved
-            totals.pagesMoved += outcome.pagesMoved
-            if outcome.status == .failed || outcome.status == .partial { totals.failures += 1 }
+            acts.totals.actions += 1
+            acts.totals.bytesMoved += outcome.bytesMoved
+            acts.totals.pagesMoved += outcome.pagesMoved
+            if outcome.status == .failed || outcome.status == .partial { acts.totals.failures += 1 }
             environment.metrics.record(record)
             for identity in record.action.processes {
-                guard let entry = tracked[identity.pid], entry.identity == identity else { continue }
+                guard let entry = processes.tracked[identity.pid], entry.identity == identity else { continue }
                 entry.lastAction = "\(record.action.kind): \(outcome.summary) [\(outcome.status.rawValue)]"
                 entry.lastReason = record.action.reason.description
-                if outcome.status == .failed { failedLastRound.insert(identity) }
+                if outcome.status == .failed { processes.failedLastRound.insert(identity) }
                 if case .setAffinity(let a) = record.action, outcome.status == .done {
                     entry.ownAffinity = a.cpus
                     entry.threadsMovedAt = now
@@ -91,7 +88,7 @@ extension Balancer {
             }
             var metadata: Logger.Metadata = [
                 "pid": "\(record.action.processes.first?.pid ?? 0)",
-                "comm": "\(record.action.processes.first.flatMap { tracked[$0.pid]?.comm } ?? "?")",
+                "comm": "\(record.action.processes.first.flatMap { processes.tracked[$0.pid]?.comm } ?? "?")",
                 "action": "\(record.action.kind)", "rule": "\(record.action.reason.rule.rawValue)",
                 "status": "\(outcome.status.rawValue)", "outcome": "\(outcome.summary)",
                 "reason": "\(record.action.reason.summary)",

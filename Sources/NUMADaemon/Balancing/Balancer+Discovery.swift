@@ -15,22 +15,22 @@ extension Balancer {
     /// Lists /proc: new processes are matched to a policy; gone ones dropped;
     /// after a reload every process is matched again.
     func discover(now: Double) {
-        lastListing = now
-        let pids = procfs.pids()
+        processes.lastListing = now
+        let pids = tools.procfs.pids()
         let alive = Set(pids)
         var gone = Set<ProcessIdentity>()
         // Keys only: walking the entries would copy every one of them.
-        for pid in Array(tracked.keys) where !alive.contains(pid) {
-            if let entry = tracked.removeValue(forKey: pid) { gone.insert(entry.identity) }
+        for pid in Array(processes.tracked.keys) where !alive.contains(pid) {
+            if let entry = processes.tracked.removeValue(forKey: pid) { gone.insert(entry.identity) }
         }
-        for pid in Array(kernelThreads.keys) where !alive.contains(pid) { kernelThreads[pid] = nil }
-        for pid in Array(awaitingMatch.keys) where !alive.contains(pid) { awaitingMatch[pid] = nil }
+        for pid in Array(processes.kernelThreads.keys) where !alive.contains(pid) { processes.kernelThreads[pid] = nil }
+        for pid in Array(processes.awaitingMatch.keys) where !alive.contains(pid) { processes.awaitingMatch[pid] = nil }
         for pid in pids {
             // A kernel thread stays one; its pid is checked again now and then,
             // in case it exited and the pid went to a new process in between.
-            if let recheck = kernelThreads[pid], now < recheck { continue }
-            if awaitingMatch[pid] != nil { continue }
-            if let known = tracked[pid], known.generation == settings.generation {
+            if let recheck = processes.kernelThreads[pid], now < recheck { continue }
+            if processes.awaitingMatch[pid] != nil { continue }
+            if let known = processes.tracked[pid], known.generation == settings.generation {
                 if known.standing == .small, now >= known.nextLook {
                     recheckSmall(pid: pid, known: known, now: now)
                 } else if known.isDirected, now < known.nextLook {
@@ -41,21 +41,21 @@ extension Balancer {
             examine(pid: pid, now: now)
         }
         engine.forget(gone)
-        pool.forget(gone.map(\.pid))
+        tools.pool.forget(gone.map(\.pid))
     }
 
     /// A small process is looked at again from its stat alone (one read, not
     /// the five of its facts): still small, it waits; grown, reused or gone,
     /// it is examined whole. With policies that match on usage, always whole.
     func recheckSmall(pid: Int32, known: TrackedProcess, now: Double) {
-        guard !settings.policies.matchesOnUsage, let stat = try? procfs.stat(pid),
+        guard !settings.policies.matchesOnUsage, let stat = try? tools.procfs.stat(pid),
               ProcessIdentity(pid: pid, startTime: stat.startTimeTicks) == known.identity,
               stat.rssBytes < settings.config.sampling.minResidentBytes
         else {
             examine(pid: pid, now: now)
             return
         }
-        tracked[pid]?.nextLook = now + smallLookInterval(stat)
+        processes.tracked[pid]?.nextLook = now + smallLookInterval(stat)
     }
 
     /// Soon while it is young (a program allocates in its first seconds), rarely once it is not.
@@ -73,8 +73,8 @@ extension Balancer {
     /// grown heap brings the next look forward: its workers, started after
     /// the look that found it settled, are placed at once, not a cool-down later.
     func recheckDirected(pid: Int32, known: TrackedProcess, now: Double) {
-        guard let last = known.last, !inFlight.contains(pid), processAge(known.identity.startTime) < Self.youngSeconds,
-              let stat = try? procfs.stat(pid), stat.startTimeTicks == known.identity.startTime else { return }
+        guard let last = known.last, !processes.inFlight.contains(pid), processAge(known.identity.startTime) < Self.youngSeconds,
+              let stat = try? tools.procfs.stat(pid), stat.startTimeTicks == known.identity.startTime else { return }
         if Settling.reason(previousThreads: last.threads.count, previousRSS: last.rssBytes,
                            threads: stat.numThreads, rss: stat.rssBytes) != nil {
             known.nextLook = now
@@ -83,21 +83,21 @@ extension Balancer {
 
     /// Reads the cheap facts of one process and decides how it is treated.
     func examine(pid: Int32, now: Double) {
-        guard let stat = try? procfs.stat(pid) else {
-            tracked[pid] = nil
+        guard let stat = try? tools.procfs.stat(pid) else {
+            processes.tracked[pid] = nil
             return
         }
-        kernelThreads[pid] = nil
+        processes.kernelThreads[pid] = nil
         if stat.isKernelThread {
-            tracked[pid] = nil
-            kernelThreads[pid] = now + Self.kernelThreadRecheck
+            processes.tracked[pid] = nil
+            processes.kernelThreads[pid] = now + Self.kernelThreadRecheck
             return
         }
         let identity = ProcessIdentity(pid: pid, startTime: stat.startTimeTicks)
-        if let old = tracked[pid], old.identity != identity { engine.forget([old.identity]) }
-        let known = tracked[pid].flatMap { $0.identity == identity ? $0 : nil }
-        guard let facts = factsReader.facts(pid, stat: stat, cpuShare: known?.last.flatMap(Self.cpuShare)) else {
-            tracked[pid] = nil
+        if let old = processes.tracked[pid], old.identity != identity { engine.forget([old.identity]) }
+        let known = processes.tracked[pid].flatMap { $0.identity == identity ? $0 : nil }
+        guard let facts = tools.factsReader.facts(pid, stat: stat, cpuShare: known?.last.flatMap(Self.cpuShare)) else {
+            processes.tracked[pid] = nil
             return
         }
         let matcher = settings.policies.matcher
@@ -108,7 +108,7 @@ extension Balancer {
         let request = PolicyMatchThread.Request(identity: identity, stat: stat, facts: facts,
                                                 generation: settings.generation, matcher: matcher)
         // A full queue: this process waits for a later listing.
-        if matchThread.submit(request) { awaitingMatch[pid] = identity }
+        if tools.matchThread.submit(request) { processes.awaitingMatch[pid] = identity }
     }
 
     /// An answer from the match thread: placed as `examine` would have, unless
@@ -117,17 +117,17 @@ extension Balancer {
     func matched(_ answer: PolicyMatchThread.Answer, now: Double) {
         let request = answer.request
         let pid = request.identity.pid
-        guard awaitingMatch[pid] == request.identity else { return }
-        awaitingMatch[pid] = nil
+        guard processes.awaitingMatch[pid] == request.identity else { return }
+        processes.awaitingMatch[pid] = nil
         guard request.generation == settings.generation,
-              (try? procfs.stat(pid))?.startTimeTicks == request.identity.startTime else { return }
+              (try? tools.procfs.stat(pid))?.startTimeTicks == request.identity.startTime else { return }
         place(identity: request.identity, stat: request.stat, facts: request.facts, matched: answer.result, now: now)
     }
 
     /// How a process matched to `matched` is treated from now on.
     func place(identity: ProcessIdentity, stat: TaskStat, facts: ProcessFacts, matched: MatchResult, now: Double) {
         let pid = identity.pid
-        var entry = tracked[pid].flatMap { $0.identity == identity ? $0 : nil }
+        var entry = processes.tracked[pid].flatMap { $0.identity == identity ? $0 : nil }
         let policy = matched.policy
         if !matched.timedOut.isEmpty {
             logger.warning("cmdline regex stopped at its time limit: taken as not matching", metadata: [
@@ -136,7 +136,7 @@ extension Balancer {
             ])
         }
         let standing: TrackedProcess.Standing
-        if pid == 1 || pid == selfPID {
+        if pid == 1 || pid == tools.selfPID {
             standing = .exempt
         } else if policy.placement.mode == .ignore {
             standing = .ignored
@@ -150,9 +150,9 @@ extension Balancer {
         if entry == nil {
             entry = TrackedProcess(identity: identity, comm: stat.comm, standing: standing, policy: policy,
                                    generation: settings.generation, nextLook: now)
-            entry?.ownAffinity = ownAffinities[identity]
-            entry?.actedAtWall = actedAtWall[identity]
-            if let parent = tracked[stat.ppid], let pin = parent.ownAffinity, entry?.ownAffinity == nil {
+            entry?.ownAffinity = acts.ownAffinities[identity]
+            entry?.actedAtWall = acts.actedAtWall[identity]
+            if let parent = processes.tracked[stat.ppid], let pin = parent.ownAffinity, entry?.ownAffinity == nil {
                 releaseInherited(pin, identity: identity, parent: parent)
             }
         }
@@ -165,13 +165,13 @@ extension Balancer {
         if entry?.last == nil { entry?.foundRSS = facts.rssBytes }
         if standing == .balanced, entry?.primed == false {
             // Its first round then measures CPU time from now.
-            pool.startInterval(pid: pid, identity: identity)
+            tools.pool.startInterval(pid: pid, identity: identity)
             entry?.primed = true
         }
         // A small process is looked at again later: soon while it is young
         // (a program allocates in its first seconds), rarely once it is not.
         if standing == .small { entry?.nextLook = now + smallLookInterval(stat) }
-        tracked[pid] = entry
+        processes.tracked[pid] = entry
     }
 
 
@@ -179,13 +179,13 @@ extension Balancer {
     /// launcher's workers all on its node). That pin was for the parent: the
     /// child's affinity goes back to its cpuset, and the engine places it anew.
     func releaseInherited(_ pin: CPUSet, identity: ProcessIdentity, parent: TrackedProcess) {
-        guard let status = try? procfs.status(identity.pid), status.cpusAllowed == pin else { return }
-        let cpus = kernel.cpuset(identity.pid)?.cpus ?? topology.allCPUs
+        guard let status = try? tools.procfs.status(identity.pid), status.cpusAllowed == pin else { return }
+        let cpus = tools.kernel.cpuset(identity.pid)?.cpus ?? machine.topology.allCPUs
         guard cpus != pin else { return }
         let reason = Reason(rule: .release, summary: "inherited numabalance's pin of its parent, pid "
             + "\(parent.identity.pid) (\(parent.comm)): back to its cpuset; placed on its own from now on")
-        releases.append(.setAffinity(SetAffinity(process: identity, cpus: cpus,
-                                                 nodes: topology.nodes.filter { !$0.cpus.intersection(cpus).isEmpty }.map(\.id),
+        acts.releases.append(.setAffinity(SetAffinity(process: identity, cpus: cpus,
+                                                 nodes: machine.topology.nodes.filter { !$0.cpus.intersection(cpus).isEmpty }.map(\.id),
                                                  reason: reason)))
     }
 
@@ -193,7 +193,7 @@ extension Balancer {
     /// Seconds since the process started: stat's start time (ticks since
     /// boot) against CLOCK_BOOTTIME, /proc/uptime's clock, without reading it.
     func processAge(_ startTimeTicks: UInt64) -> Double {
-        Clock.bootSeconds() - Double(startTimeTicks) / ticksPerSecond
+        Clock.bootSeconds() - Double(startTimeTicks) / tools.ticksPerSecond
     }
 
     static func cpuShare(_ o: Observation) -> Double? {

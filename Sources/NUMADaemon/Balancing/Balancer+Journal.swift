@@ -14,7 +14,7 @@ extension Balancer {
 
     func resumeFromJournal() {
         let read: (entries: [JournalEntry], damaged: Int)
-        do { read = try journal.read() } catch {
+        do { read = try tools.journal.read() } catch {
             logger.warning("journal unreadable; starting without it", metadata: ["error": "\(error)"])
             return
         }
@@ -27,24 +27,24 @@ extension Balancer {
                 open[entry.id] = nil
                 guard let action = entry.action, let outcome = entry.outcome,
                       outcome.status == .done || outcome.status == .partial, !undone.contains(entry.id) else { continue }
-                for identity in action.processes { actedAtWall[identity] = entry.time }
-                if case .setAffinity(let a) = action { ownAffinities[a.process] = a.cpus }
+                for identity in action.processes { acts.actedAtWall[identity] = entry.time }
+                if case .setAffinity(let a) = action { acts.ownAffinities[a.process] = a.cpus }
                 if case .swap(let s) = action {
-                    ownAffinities[s.a] = s.aCPUs
-                    ownAffinities[s.b] = s.bCPUs
+                    acts.ownAffinities[s.a] = s.aCPUs
+                    acts.ownAffinities[s.b] = s.bCPUs
                 }
             case .restored: break
             }
         }
         // Only processes still alive matter (a pid and its start time).
-        let alive = { (identity: ProcessIdentity) in (try? self.procfs.identity(identity.pid)) == identity }
+        let alive = { (identity: ProcessIdentity) in (try? self.tools.procfs.identity(identity.pid)) == identity }
         let wallNow = Date().timeIntervalSince1970
         let cooldown = settings.config.balancing.cooldown.inSeconds
-        actedAtWall = actedAtWall.filter { wallNow - $0.value < cooldown && alive($0.key) }
-        ownAffinities = ownAffinities.filter { alive($0.key) }
+        acts.actedAtWall = acts.actedAtWall.filter { wallNow - $0.value < cooldown && alive($0.key) }
+        acts.ownAffinities = acts.ownAffinities.filter { alive($0.key) }
         logger.notice("journal read", metadata: [
             "entries": "\(read.entries.count)", "damagedLines": "\(read.damaged)",
-            "coolingDown": "\(actedAtWall.count)", "ownPins": "\(ownAffinities.count)",
+            "coolingDown": "\(acts.actedAtWall.count)", "ownPins": "\(acts.ownAffinities.count)",
             "interrupted": "\(open.count)",
         ])
         for entry in open.values {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NUMAActuation
+import NUMABalancing
 import NUMAModel
 import NUMAPlacement
 import NUMAPolicy
@@ -29,7 +30,7 @@ extension Balancer {
         refreshTopology(now: now)
         var actions = autoObservations.isEmpty ? [] : planWithEngine(autoObservations, now: now)
         actions += DirectivePlanner.oncePerObject(directed.flatMap { observation, directive, policy in
-            DirectivePlanner.plan(directive, observation: observation, topology: topology, policyName: policy.name,
+            DirectivePlanner.plan(directive, observation: observation, topology: machine.topology, policyName: policy.name,
                                   migrate: policy.memory.migrate, sharedObjects: policy.memory.sharedObjects)
         })
         guard !actions.isEmpty else { return }
@@ -48,8 +49,8 @@ extension Balancer {
     func route(_ report: SamplingReport, now: Double) -> Route? {
         var observation = report.observation
         let pid = observation.identity.pid
-        inFlight.remove(pid)
-        guard let entry = tracked[pid], entry.identity == observation.identity else { return nil }
+        processes.inFlight.remove(pid)
+        guard let entry = processes.tracked[pid], entry.identity == observation.identity else { return nil }
         if !report.forgedSegments.isEmpty, !entry.forgeryLogged {
             entry.forgeryLogged = true
             logger.warning("refused a forged SysV segment", metadata: [
@@ -67,17 +68,15 @@ extension Balancer {
         entry.settlingRounds = settlingReason == nil ? 0 : entry.settlingRounds + 1
         if settlingReason == nil, !firstRound { entry.settled = true }
         entry.lastSamples = max(256, report.design.pages)
-        totals.rounds += 1
-        totals.samples += report.design.pages
-        observation.affinityOwner = PinOwnership.owner(
-            affinities: observation.affinities, cpuset: observation.cpusetCPUs, own: entry.ownAffinity,
-            topology: topology)
+        acts.totals.rounds += 1
+        acts.totals.samples += report.design.pages
+        Ownership.annotate(&observation, own: entry.ownAffinity, topology: machine.topology)
         observation.groupHint = groupHint(entry.policy, observation: observation)
         if entry.policy.placement.group == .none { observation.sharedObjects = [] }
         entry.last = observation
         // Until the next plan says otherwise (a settled directive: its cool-down).
         entry.nextLook = onRoundGrid(now + engine.config.scanPeriodMin)
-        if let directive = entry.policy.directive(topology: topology) {
+        if let directive = entry.policy.directive(topology: machine.topology) {
             // Acted on at once (threads pinned early make its first
             // touches local), then looked at again next round while it
             // is still setting up (its own affinity calls, its workers,
@@ -97,24 +96,24 @@ extension Balancer {
             // still come (numa01 starts its workers after touching its
             // buffer), and a pin taken now would overfill a node.
             let reason = "still setting up (\(why)); placed once it settles"
-            tracked[pid]?.lastReason = reason
+            processes.tracked[pid]?.lastReason = reason
             logger.debug("deferred", metadata: ["pid": "\(pid)", "reason": "\(reason)"])
             return nil
         }
         if observation.eligibleBytes > 0 { return .engine(observation) }
         // Nothing to place (a zombie, no eligible memory): looked at rarely.
-        tracked[pid]?.nextLook = now + engine.config.scanPeriodMax
+        processes.tracked[pid]?.nextLook = now + engine.config.scanPeriodMax
         return nil
     }
 
     /// A process that could not be sampled: gone (a normal event), not
     /// ours to read, or failing for now (looked at rarely).
     func failed(pid: Int32, error: SamplingError, now: Double) {
-        inFlight.remove(pid)
-        guard let entry = tracked[pid] else { return }
+        processes.inFlight.remove(pid)
+        guard let entry = processes.tracked[pid] else { return }
         switch error {
         case .noSuchProcess, .kernelThread:
-            tracked[pid] = nil
+            processes.tracked[pid] = nil
             engine.forget([entry.identity])
         case .notPermitted:
             entry.standing = .unreadable
@@ -128,18 +127,18 @@ extension Balancer {
     /// The engine's plan for the processes it places: their next scans and
     /// deferrals filed, its actions less those Admission holds back.
     func planWithEngine(_ observations: [Observation], now: Double) -> [Action] {
-        let plan = engine.plan(topology: topology, observations: observations, now: now,
-                               failedMigrations: failedLastRound, nodeBusy: nodeBusy(now: now))
-        for scan in plan.scans where tracked[scan.process.pid]?.identity == scan.process {
-            tracked[scan.process.pid]?.nextLook = onRoundGrid(scan.nextScan)
+        let plan = engine.plan(topology: machine.topology, observations: observations, now: now,
+                               failedMigrations: processes.failedLastRound, nodeBusy: nodeBusy(now: now))
+        for scan in plan.scans where processes.tracked[scan.process.pid]?.identity == scan.process {
+            processes.tracked[scan.process.pid]?.nextLook = onRoundGrid(scan.nextScan)
         }
-        for deferral in plan.deferred where tracked[deferral.process.pid]?.identity == deferral.process {
-            tracked[deferral.process.pid]?.lastReason = deferral.reason.description
+        for deferral in plan.deferred where processes.tracked[deferral.process.pid]?.identity == deferral.process {
+            processes.tracked[deferral.process.pid]?.lastReason = deferral.reason.description
             // Seen remote once: the second look comes at the next round,
             // whatever the scan period (the kernel's filter acts at the
             // next fault on the page, not at the next scan).
             if deferral.reason.rule == .twoStageFilter {
-                tracked[deferral.process.pid]?.nextLook = onRoundGrid(now + engine.config.scanPeriodMin)
+                processes.tracked[deferral.process.pid]?.nextLook = onRoundGrid(now + engine.config.scanPeriodMin)
             }
         }
         let actions = admitted(plan.actions, now: now)
@@ -155,13 +154,13 @@ extension Balancer {
             logger.debug("observed", metadata: [
                 "pid": "\(o.identity.pid)", "comm": "\(o.comm)", "pages": "\(shares.joined(separator: ","))",
                 "cpu": "\(cpu.joined(separator: ","))", "locality": "\(o.locality.map(Self.percent) ?? "-")",
-                "nextScan": "\(tracked[o.identity.pid].map { Int(($0.nextLook - now) * 10) } ?? 0)ds"])
+                "nextScan": "\(processes.tracked[o.identity.pid].map { Int(($0.nextLook - now) * 10) } ?? 0)ds"])
         }
         for deferral in plan.deferred {
             logger.debug("deferred", metadata: ["pid": "\(deferral.process.pid)", "reason": "\(deferral.reason)"])
         }
         logger.debug("planned", metadata: ["observed": "\(observations.count)",
-                                           "roundSeconds": "\(Int((now - roundStart) * 1000))ms",
+                                           "roundSeconds": "\(Int((now - clock.roundStart) * 1000))ms",
                                            "actions": "\(plan.actions.count)", "deferred": "\(plan.deferred.count)"])
     }
 
@@ -169,16 +168,16 @@ extension Balancer {
     /// the same scan period stay in the same rounds and are planned together.
     func onRoundGrid(_ time: Double) -> Double {
         let step = engine.config.scanPeriodMin
-        let rounds = max(1, ((time - roundStart) / step - 0.05).rounded(.up))
-        return roundStart + rounds * step
+        let rounds = max(1, ((time - clock.roundStart) / step - 0.05).rounded(.up))
+        return clock.roundStart + rounds * step
     }
 
     /// A policy's own grouping: the cgroup or the parent as the group key
     /// (read through the loop's own /proc, so a fixture root reaches it).
     func groupHint(_ policy: Policy, observation: Observation) -> String? {
         switch policy.placement.group {
-        case .cgroup: (try? procfs.cgroupPath(observation.identity.pid)).flatMap { $0 }.map { "cgroup:" + $0 }
-        case .parent: (try? procfs.stat(observation.identity.pid)).map { "parent:\($0.ppid)" }
+        case .cgroup: (try? tools.procfs.cgroupPath(observation.identity.pid)).flatMap { $0 }.map { "cgroup:" + $0 }
+        case .parent: (try? tools.procfs.stat(observation.identity.pid)).map { "parent:\($0.ppid)" }
         case .sharedMemory, .none: nil
         }
     }
@@ -188,7 +187,7 @@ extension Balancer {
     func admitted(_ actions: [Action], now: Double) -> [Action] {
         let wallNow = Date().timeIntervalSince1970
         return actions.filter { action in
-            let entries = action.processes.compactMap { tracked[$0.pid] }
+            let entries = action.processes.compactMap { processes.tracked[$0.pid] }
             for entry in entries {
                 let policy = entry.policy
                 let facts = Admission.Process(
@@ -201,7 +200,7 @@ extension Balancer {
                     localityTarget: policy.balancing.localityTarget ?? settings.config.balancing.localityTarget)
                 if let refusal = Admission.refusal(action, process: facts, soleProcess: action.processes.count == 1,
                                                    now: now, wallNow: wallNow) {
-                    tracked[entry.identity.pid]?.lastReason = refusal
+                    processes.tracked[entry.identity.pid]?.lastReason = refusal
                     return false
                 }
             }
@@ -214,7 +213,7 @@ extension Balancer {
     func explainGaps(_ observations: [Observation], planned: [Action]) {
         let target = settings.config.balancing.localityTarget
         for observation in observations {
-            guard let entry = tracked[observation.identity.pid], entry.identity == observation.identity else { continue }
+            guard let entry = processes.tracked[observation.identity.pid], entry.identity == observation.identity else { continue }
             let spread = (observation.cpuShares ?? [:]).filter { $0.value > 0.15 }.count > 1
             if let locality = observation.locality, locality < target, spread, environment.mode == .standalone {
                 entry.note = "threads run on \((observation.cpuShares ?? [:]).filter { $0.value > 0.15 }.count) nodes; "
@@ -232,15 +231,15 @@ extension Balancer {
     func nodeBusy(now: Double) -> [NodeID: Int] {
         guard let times = try? TopologyReader().cpuTimes() else { return [:] }
         let threads = ThreadCPUSampler(procfs: ProcFS())
-        let own = (try? threads.read(pid: selfPID, affinities: false)) ?? [:]
-        defer { cpuTimesAtLastPlan = times; ownThreadsAtLastPlan = own; lastPlanAt = now }
-        guard !cpuTimesAtLastPlan.isEmpty, now > lastPlanAt else { return [:] }
-        let busy = Self.busyMilliCPUs(TopologyReader.utilization(topology: topology, before: cpuTimesAtLastPlan,
-                                                                 after: times), topology: topology)
+        let own = (try? threads.read(pid: tools.selfPID, affinities: false)) ?? [:]
+        defer { machine.cpuTimesAtLastPlan = times; machine.ownThreadsAtLastPlan = own; machine.lastPlanAt = now }
+        guard !machine.cpuTimesAtLastPlan.isEmpty, now > machine.lastPlanAt else { return [:] }
+        let busy = Self.busyMilliCPUs(TopologyReader.utilization(topology: machine.topology, before: machine.cpuTimesAtLastPlan,
+                                                                 after: times), topology: machine.topology)
         var ownMillis: [NodeID: Int] = [:]
-        for thread in threads.activity(before: ownThreadsAtLastPlan, after: own, topology: topology) {
+        for thread in threads.activity(before: machine.ownThreadsAtLastPlan, after: own, topology: machine.topology) {
             guard let node = thread.node else { continue }
-            ownMillis[node, default: 0] += Int(thread.cpuSeconds / (now - lastPlanAt) * 1000 + 0.5)
+            ownMillis[node, default: 0] += Int(thread.cpuSeconds / (now - machine.lastPlanAt) * 1000 + 0.5)
         }
         return Self.otherLoad(busy: busy, own: ownMillis)
     }
@@ -260,9 +259,9 @@ extension Balancer {
     }
 
     func refreshTopology(now: Double) {
-        guard now - topologyReadAt >= 5 else { return }
-        topologyReadAt = now
-        if let fresh = try? TopologyReader().read() { topology = Self.refreshed(topology, with: fresh) }
+        guard now - machine.topologyReadAt >= 5 else { return }
+        machine.topologyReadAt = now
+        if let fresh = try? TopologyReader().read() { machine.topology = Self.refreshed(machine.topology, with: fresh) }
     }
 
     /// Free memory and watermarks (so the reserve) as read now. A node list

@@ -15,22 +15,22 @@ extension Balancer {
     /// the samples-per-second budget (a one-second bucket).
     func submitDue(now: Double) {
         let rate = Double(settings.config.sampling.maxSamplesPerSecond)
-        sampleTokens = min(rate, sampleTokens + (now - sampleTokensAt) * rate)
-        sampleTokensAt = now
+        clock.sampleTokens = min(rate, clock.sampleTokens + (now - clock.sampleTokensAt) * rate)
+        clock.sampleTokensAt = now
         // A process due within a tenth of a second joins this round.
-        let due = withGroupPartners(tracked.values.filter {
-            $0.standing == .balanced && !inFlight.contains($0.identity.pid) && $0.nextLook <= now + 0.1
+        let due = withGroupPartners(processes.tracked.values.filter {
+            $0.standing == .balanced && !processes.inFlight.contains($0.identity.pid) && $0.nextLook <= now + 0.1
         }).sorted { $0.nextLook < $1.nextLook }
-        let idle = inFlight.isEmpty
+        let idle = processes.inFlight.isEmpty
         for process in due {
             let cost = Double(process.lastSamples)
             // Always let one through when idle, so a budget smaller than one
             // round slows sampling down instead of stopping it.
-            guard sampleTokens >= cost || (idle && process.identity == due.first?.identity) else { break }
-            sampleTokens -= cost
-            inFlight.insert(process.identity.pid)
-            pool.submit(pid: process.identity.pid, options: samplingOptions(for: process.policy)) { [weak self] outcome in
-                self?.inbox.withLock { $0.append(outcome) }
+            guard clock.sampleTokens >= cost || (idle && process.identity == due.first?.identity) else { break }
+            clock.sampleTokens -= cost
+            processes.inFlight.insert(process.identity.pid)
+            tools.pool.submit(pid: process.identity.pid, options: samplingOptions(for: process.policy)) { [weak self] outcome in
+                self?.tools.inbox.withLock { $0.append(outcome) }
             }
         }
     }
@@ -46,8 +46,8 @@ extension Balancer {
         let wanted = Set(due.flatMap(keys))
         guard !wanted.isEmpty else { return due }
         let chosen = Set(due.map(\.identity.pid))
-        let partners = tracked.values.filter { p in
-            p.standing == .balanced && !inFlight.contains(p.identity.pid) && !chosen.contains(p.identity.pid)
+        let partners = processes.tracked.values.filter { p in
+            p.standing == .balanced && !processes.inFlight.contains(p.identity.pid) && !chosen.contains(p.identity.pid)
                 && keys(p).contains(where: wanted.contains)
         }
         return due + partners

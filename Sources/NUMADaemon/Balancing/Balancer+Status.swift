@@ -6,6 +6,7 @@ import NUMAPlacement
 import NUMAPolicy
 import NUMAProc
 import NUMASampling
+import NUMASystem
 import NUMATopology
 import Synchronization
 
@@ -21,14 +22,14 @@ extension Balancer {
         report.policyGeneration = settings.generation
         report.policyFiles = settings.policies.files
         report.capabilities = environment.capabilitiesKept
-        report.uptimeSeconds = now - startedAt
-        report.pid = selfPID
-        var totals = self.totals
-        totals.processesTracked = tracked.count
-        totals.processesBalanced = tracked.values.filter { $0.standing == .balanced }.count
-        totals.daemonCPUSeconds = Self.ownCPUSeconds()
-        report.totals = totals
-        report.processes = tracked.values.filter { $0.standing != .small || $0.lastAction != nil }
+        report.uptimeSeconds = now - clock.startedAt
+        report.pid = tools.selfPID
+        var counts = acts.totals
+        counts.processesTracked = processes.tracked.count
+        counts.processesBalanced = processes.tracked.values.filter { $0.standing == .balanced }.count
+        counts.daemonCPUSeconds = Clock.processCPUSeconds()
+        report.totals = counts
+        report.processes = processes.tracked.values.filter { $0.standing != .small || $0.lastAction != nil }
             .sorted { $0.identity.pid < $1.identity.pid }
             .map { entry in processStatus(entry, now: now) }
         environment.metrics.update(report)
@@ -45,7 +46,7 @@ extension Balancer {
             p.group = o.groupHint ?? o.sharedObjects.first?.key
         }
         if let state = engine.state.state(of: entry.identity) {
-            p.preferredNode = state.preferred.flatMap { $0 < topology.nodes.count ? topology.nodes[$0].id.rawValue : nil }
+            p.preferredNode = state.preferred.flatMap { $0 < machine.topology.nodes.count ? machine.topology.nodes[$0].id.rawValue : nil }
             p.scanPeriodSeconds = state.scanPeriod
         }
         p.nextScanSeconds = entry.standing == .balanced ? max(0, entry.nextLook - now) : nil
@@ -53,13 +54,6 @@ extension Balancer {
         p.lastReason = entry.lastReason
         p.note = entry.note
         return p
-    }
-
-    static func ownCPUSeconds() -> Double {
-        var usage = rusage()
-        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
-            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
     }
 
     static func percent(_ value: Double) -> String { "\(Int((value * 100).rounded())) %" }

@@ -26,57 +26,36 @@ final class Balancer: @unchecked Sendable {
     }
 
     let shared: Mutex<Shared>
-    let stop = StopSignal()
     let environment: DaemonEnvironment
     let logger: Logger
-    let pool: SamplerPool
-    let kernel = LinuxKernel()
-    let procfs = ProcFS()
-    let factsReader = ProcessFactsReader()
-    /// Policy sets with cmdline regexes are matched there, not on this thread.
-    let matchThread = PolicyMatchThread()
-    /// Processes handed to the match thread, until their answer is back.
-    var awaitingMatch: [Int32: ProcessIdentity] = [:]
-    let journal: Journal
-    let selfPID = Host.pid
-
+    /// The sampler threads, the kernel, the journal: what the loop works with.
+    let tools: LoopTools
     var settings: Settings
     var engine: PlacementEngine
-    var topology: Topology
-    var topologyReadAt = 0.0
-    /// /proc/stat's per-CPU times at the last plan: each node's busy time
-    /// since then is load the engine must count (NodeBusy).
-    var cpuTimesAtLastPlan: [CPUTimes] = []
-    /// The daemon's own threads then: its own CPU time is not a workload's.
-    var ownThreadsAtLastPlan: [Int32: ThreadReading] = [:]
-    var lastPlanAt = 0.0
-    var tracked: [Int32: TrackedProcess] = [:]
-    /// Pids handed to a sampler thread whose outcome has not come back: a
-    /// set, so the loop's "round complete?" never walks every process.
-    var inFlight = Set<Int32>()
-    /// Kernel threads seen in the listing, with when to check the pid again
-    /// (a server has hundreds; reading each one's stat every second is waste).
-    var kernelThreads: [Int32: Double] = [:]
-    var lastListing = 0.0
-    var sampleTokens: Double
-    var sampleTokensAt = 0.0
-    let inbox = Mutex<[SamplingOutcome]>([])
-    var failedLastRound = Set<ProcessIdentity>()
-    var totals = StatusReport.Totals()
-    var lastWatchdog = 0.0
-    var lastPublished = 0.0
-    var startedAt = Clock.monotonicSeconds()
+    /// The processes known: tracked, awaiting a match, at a sampler.
+    var processes = ProcessTable()
+    /// Rounds, the sampling budget, the watchdog and status times.
+    var clock: LoopClock
+    /// The topology and each node's busy time as last read.
+    var machine: MachineView
+    /// What acting left: releases due, budgets, own pins, cool-downs, totals.
+    var acts = ActingMemory()
+
+    /// Asked by the service on SIGTERM: the batch in flight ends, then the loop.
+    var stop: StopSignal { tools.stop }
 
     init(environment: DaemonEnvironment, settings: Settings, topology: Topology, logger: Logger) throws {
         self.environment = environment
         self.settings = settings
-        self.topology = topology
         self.logger = logger
-        journal = Journal.inDirectory(settings.config.stateDirectory)
+        machine = MachineView(topology: topology)
         engine = PlacementEngine(config: Self.placementConfig(settings.config, mode: environment.mode))
-        sampleTokens = Double(settings.config.sampling.maxSamplesPerSecond)
+        clock = LoopClock(sampleTokens: Double(settings.config.sampling.maxSamplesPerSecond))
         shared = Mutex(Shared(settings: settings))
-        do { pool = try SamplerPool(sampler: ProcessSampler(topology: topology)) } catch {
+        do {
+            tools = LoopTools(pool: try SamplerPool(sampler: ProcessSampler(topology: topology)),
+                              journal: Journal.inDirectory(settings.config.stateDirectory))
+        } catch {
             throw DaemonError("cannot start the sampler threads: \(error)")
         }
         resumeFromJournal()
@@ -94,21 +73,6 @@ final class Balancer: @unchecked Sendable {
             budgetBytesPerSecond: config.migration.maxRateMBps * 1_048_576)
     }
 
-    var round: Double?
-    /// The start of the round being planned: scans are put on its grid.
-    var roundStart = 0.0
-    var nextRoundAt = 0.0
-    var collected: [SamplingOutcome] = []
-    /// Affinity that children inherited from numabalance's pin of their parent.
-    var releases: [Action] = []
-    let ticksPerSecond = Double(Host.clockTicksPerSecond)
-    /// Token buckets that live across rounds: the daemon's (key "") and one
-    /// per policy with its own `memory.maxRateMBps` (never above the daemon's).
-    var buckets: [String: TokenBucket] = [:]
-    /// Cool-downs and numabalance's own pins, read back from the journal.
-    var ownAffinities: [ProcessIdentity: CPUSet] = [:]
-    var actedAtWall: [ProcessIdentity: Double] = [:]
-
     // MARK: the loop
 
     /// Runs until `stop` is requested; the batch in flight finishes first.
@@ -123,39 +87,39 @@ final class Balancer: @unchecked Sendable {
         while !stop.isRequested {
             let now = Clock.monotonicSeconds()
             takePendingSettings(now: now)
-            if now - lastListing >= 1 { discover(now: now) }
-            for answer in matchThread.takeAnswers() { matched(answer, now: now) }
-            if !releases.isEmpty {
-                let pending = releases
-                releases = []
+            if now - processes.lastListing >= 1 { discover(now: now) }
+            for answer in tools.matchThread.takeAnswers() { matched(answer, now: now) }
+            if !acts.releases.isEmpty {
+                let pending = acts.releases
+                acts.releases = []
                 act(pending, now: now)
-                lastPublished = 0
+                clock.lastPublished = 0
             }
-            if round == nil, now >= nextRoundAt { openRound(now: now) }
-            let arrived = inbox.withLock { box in defer { box = [] }; return box }
-            for outcome in arrived { inFlight.remove(outcome.pid) }
-            collected += arrived
-            if let started = round, inFlight.isEmpty || now - started > Self.roundWait {
-                round = nil
-                nextRoundAt = started + engine.config.scanPeriodMin
-                let outcomes = collected
-                collected = []
-                roundStart = started
+            if clock.round == nil, now >= clock.nextRoundAt { openRound(now: now) }
+            let arrived = tools.inbox.withLock { box in defer { box = [] }; return box }
+            for outcome in arrived { processes.inFlight.remove(outcome.pid) }
+            clock.collected += arrived
+            if let started = clock.round, processes.inFlight.isEmpty || now - started > Self.roundWait {
+                clock.round = nil
+                clock.nextRoundAt = started + engine.config.scanPeriodMin
+                let outcomes = clock.collected
+                clock.collected = []
+                clock.roundStart = started
                 if !outcomes.isEmpty { balance(outcomes, now: Clock.monotonicSeconds()) }
-                lastPublished = 0   // a round ended: show it now
+                clock.lastPublished = 0   // a round ended: show it now
             }
             // The status of every tracked process is rebuilt after a round or
             // an act, else once a second: not at every tenth-of-a-second tick.
-            if Clock.monotonicSeconds() - lastPublished >= 1 {
+            if Clock.monotonicSeconds() - clock.lastPublished >= 1 {
                 publish(now: Clock.monotonicSeconds())
-                lastPublished = Clock.monotonicSeconds()
+                clock.lastPublished = Clock.monotonicSeconds()
             }
             pingWatchdog(now: Clock.monotonicSeconds())
             let spent = Clock.monotonicSeconds() - now
             if spent < tick { Clock.sleep(seconds: tick - spent) }
         }
-        pool.stop()
-        matchThread.stop()
+        tools.pool.stop()
+        tools.matchThread.stop()
         publish(now: Clock.monotonicSeconds())
     }
 
@@ -166,15 +130,15 @@ final class Balancer: @unchecked Sendable {
     static let objectWindowBytes: UInt64 = 16 << 20
 
     func openRound(now: Double) {
-        round = now
+        clock.round = now
         submitDue(now: now)
     }
 
     func pingWatchdog(now: Double) {
         guard settings.config.watchdog, let interval = environment.notifier.watchdogInterval else { return }
-        if now - lastWatchdog >= interval.inSeconds / 2 {
+        if now - clock.lastWatchdog >= interval.inSeconds / 2 {
             try? environment.notifier.watchdog()
-            lastWatchdog = now
+            clock.lastWatchdog = now
         }
     }
 
@@ -191,10 +155,10 @@ final class Balancer: @unchecked Sendable {
         engine.config = Self.placementConfig(next.config, mode: environment.mode)
         // A changed policy is re-evaluated at once, not at the next scan.
         if policiesChanged {
-            for pid in Array(tracked.keys) { tracked[pid]?.nextLook = now }
-            lastListing = 0
+            for pid in Array(processes.tracked.keys) { processes.tracked[pid]?.nextLook = now }
+            processes.lastListing = 0
         }
-        lastPublished = 0   // the new generation shows at once
+        clock.lastPublished = 0   // the new generation shows at once
         logger.notice("reloaded", metadata: ["generation": "\(next.generation)",
                                              "policyFiles": "\(next.policies.files.count)"])
     }

@@ -84,8 +84,11 @@ final class MetricsHTTPServer: Sendable {
         StreamSocket.sendAll(client, Array((head + content).utf8), until: Clock.monotonicSeconds() + requestSeconds)
     }
 
+    /// Stops once: a second call (the service's stop, then the start-up's
+    /// defer) must not close the descriptor again, which may be another's by then.
     func stop() {
-        stopping.store(true, ordering: .releasing)
+        guard stopping.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+        else { return }
         StreamSocket.shutdown(fd)
         FileIO.close(fd)
         _ = done.wait(timeout: .now() + 2)

@@ -66,16 +66,20 @@ public enum Daemon {
             let balancer = try Balancer(environment: environment, settings: settings, topology: topology, logger: logger)
             let reloader = Reloader(source: source, balancer: balancer, topology: topology, notifier: notifier,
                                     logger: logger, logLevel: logLevel)
+            // Both stop as services of the group; the defers cover a start
+            // that fails before the group runs (a second stop is nothing).
             let server = try startControlServer(config: config, balancer: balancer, reloader: reloader,
                                                 metrics: environment.metrics)
             defer { server.stop() }
             let metricsServer = try startMetricsServer(config: config, metrics: environment.metrics, logger: logger)
             defer { metricsServer?.stop() }
+            var servers = [ServerService(stop: { server.stop() })]
+            if let metricsServer { servers.append(ServerService(stop: { metricsServer.stop() })) }
             let summary = "\(mode.rawValue) mode, \(topology.nodes.count) nodes, policy generation \(settings.generation)"
                 + (config.dryRun ? ", dry run" : "")
             logStarted(settings: settings, mode: mode, topology: topology, socket: server.socketPath, logger: logger)
-            return runServices(balancer: balancer, reloader: reloader, notifier: notifier, readyStatus: summary,
-                               logger: logger)
+            return runServices(servers: servers, balancer: balancer, reloader: reloader, notifier: notifier,
+                               readyStatus: summary, logger: logger)
         } catch {
             logger.error("not starting: \(error)")
             return 1
@@ -168,13 +172,15 @@ public enum Daemon {
         }
     }
 
-    /// The services until SIGTERM or SIGINT: the balancing loop and reload.
-    /// The synchronous caller waits on a semaphore (capabilities were
-    /// dropped before any thread existed; see NumaBalanceCommand).
-    static func runServices(balancer: Balancer, reloader: Reloader, notifier: SystemdNotifier, readyStatus: String,
-                            logger: Logger) -> Int32 {
+    /// The services until SIGTERM or SIGINT: the servers, the balancing
+    /// loop and reload; a graceful shutdown stops them in reverse order
+    /// (reload, the loop's batch in flight, then the servers). The
+    /// synchronous caller waits on a semaphore (capabilities were dropped
+    /// before any thread existed; see NumaBalanceCommand).
+    static func runServices(servers: [ServerService], balancer: Balancer, reloader: Reloader,
+                            notifier: SystemdNotifier, readyStatus: String, logger: Logger) -> Int32 {
         let group = ServiceGroup(configuration: .init(
-            services: [
+            services: servers.map { .init(service: $0) } + [
                 .init(service: BalancingService(balancer: balancer, notifier: notifier, readyStatus: readyStatus)),
                 .init(service: ReloadService(reloader: reloader)),
             ],

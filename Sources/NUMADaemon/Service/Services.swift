@@ -38,3 +38,15 @@ struct ReloadService: Service {
         }
     }
 }
+
+/// A server started before READY=1 (so `status` answers from then on), kept
+/// in the service group so its stop comes in the group's order: after the
+/// balancing loop and reload, the control socket last.
+struct ServerService: Service {
+    let stop: @Sendable () -> Void
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        stop()
+    }
+}

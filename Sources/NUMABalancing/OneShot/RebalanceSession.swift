@@ -14,16 +14,31 @@ import NUMATopology
 /// only when the filter still holds back a good part of the memory. Each
 /// step's capabilities are checked before it acts, through the journal;
 /// then a fresh round measures the locality after. `--to` skips the engine.
-struct RebalanceSession {
-    var pid: Int32
-    var dryRun: Bool
-    var toNode: NodeID?
-    var bytesPerSecond: Double
-    var interval: Double
-    var journalDirectory: String
-    var showProgress: Bool
+public struct RebalanceSession: Sendable {
+    public var pid: Int32
+    public var dryRun: Bool
+    public var toNode: NodeID?
+    public var bytesPerSecond: Double
+    public var interval: Double
+    public var journalDirectory: String
+    /// A fresh progress display for each act (a terminal's line), if any.
+    public var makeProgress: (@Sendable () -> any MoveProgressSink)?
+    /// Asked to stop (SIGINT, SIGTERM): the move ends between batches.
+    public var stop: StopSignal
 
-    func run() async throws -> RebalanceReport {
+    public init(pid: Int32, dryRun: Bool, toNode: NodeID?, bytesPerSecond: Double, interval: Double,
+                journalDirectory: String, makeProgress: (@Sendable () -> any MoveProgressSink)?, stop: StopSignal) {
+        self.pid = pid
+        self.dryRun = dryRun
+        self.toNode = toNode
+        self.bytesPerSecond = bytesPerSecond
+        self.interval = interval
+        self.journalDirectory = journalDirectory
+        self.makeProgress = makeProgress
+        self.stop = stop
+    }
+
+    public func run() async throws -> RebalanceReport {
         let started = Clock.monotonicSeconds()
         let kernel = LinuxKernel()
         let selfPID = Host.pid
@@ -127,17 +142,14 @@ struct RebalanceSession {
 
     fileprivate func act(_ actions: [Action], kernel: LinuxKernel, journal: Journal, selfPID: Int32) -> [ActionRecord] {
         guard !actions.isEmpty else { return [] }
-        let progress: ProgressLine? = showProgress ? ProgressLine() : nil
+        let progress = makeProgress?()
         var report: (@Sendable (MoveProgress) -> Void)?
         if let progress { report = { progress.show($0) } }
         let options = ActuationOptions(
-            budget: TokenBucket(bytesPerSecond: bytesPerSecond, clock: kernel),
-            stop: InterruptStop.shared.install(), progress: report, selfPID: selfPID)
-        let actuator: any Actuator = dryRun
-            ? DryRunActuator(kernel: kernel, options: options) : LinuxActuator(kernel: kernel, options: options)
-        let runner = PlanRunner(actuator: actuator, journal: dryRun ? nil : journal,
-                                by: "numabalance rebalance (pid \(selfPID))", stop: options.stop)
-        let records = runner.run(actions)
+            budget: TokenBucket(bytesPerSecond: bytesPerSecond, clock: kernel), stop: stop, progress: report,
+            selfPID: selfPID)
+        let records = Acting.run(actions, kernel: kernel, options: options, journal: journal, dryRun: dryRun,
+                                 by: "numabalance rebalance (pid \(selfPID))")
         progress?.finish()
         return records
     }
@@ -150,78 +162,15 @@ struct RebalanceSession {
 
     /// Whether the two-stage filter holds back a good part of the process's
     /// memory (≥ 5 % of it and ≥ 1 MiB): worth one more round.
-    static func waitsForSecondLook(_ deferred: [Deferral], observation: Observation) -> Bool {
+    public static func waitsForSecondLook(_ deferred: [Deferral], observation: Observation) -> Bool {
         let waiting = deferred.filter { $0.reason.rule == .twoStageFilter }.reduce(UInt64(0)) { $0 + $1.reason.bytes }
         let resident = observation.residentBytes
         return waiting >= 1 << 20 && Double(waiting) >= 0.05 * Double(max(resident, 1))
     }
 
     /// The mode kernel.numa_balancing gives (PlacementMode(numaBalancing:)).
-    static func kernelMode(procRoot: String = "/proc") -> PlacementMode {
+    public static func kernelMode(procRoot: String = "/proc") -> PlacementMode {
         let value = (try? ProcFS(root: procRoot).readSystem("sys/kernel/numa_balancing"))?.trimmingWhitespace()
         return PlacementMode(numaBalancing: value.flatMap { Int($0) })
-    }
-}
-
-/// The sampling rounds of a rebalance, through one sampler pool so that the
-/// second round measures CPU time since the first.
-struct RebalanceSampling {
-    var topology: Topology
-    var kernel: LinuxKernel
-    var journal: Journal
-    let pool: SamplerPool
-
-    init(topology: Topology, kernel: LinuxKernel, journal: Journal) throws {
-        self.topology = topology
-        self.kernel = kernel
-        self.journal = journal
-        // A pinned sampler thread may take long to start on CPUs the target
-        // keeps busy (seen under emulation): one more try before giving up.
-        do { pool = try SamplerPool(sampler: ProcessSampler(topology: topology)) } catch {
-            do { pool = try SamplerPool(sampler: ProcessSampler(topology: topology)) } catch {
-                throw RebalanceFailure(error.description)
-            }
-        }
-    }
-
-    func stop() { pool.stop() }
-
-    var options: SamplingOptions {
-        var options = SamplingOptions()
-        // A one-shot can afford more than the daemon's per-round budget.
-        options.budgetSeconds = 0.25
-        options.cpuInterval = .milliseconds(500)
-        return options
-    }
-
-    /// One round; the process must still be the one identified.
-    func round(pid: Int32, identity: ProcessIdentity, seed: UInt64) async throws -> Observation {
-        var options = self.options
-        options.seed &+= seed
-        switch await pool.observe(pid: pid, options: options) {
-        case .observed(let report, _):
-            guard report.observation.identity == identity else {
-                throw RebalanceFailure("pid \(pid) exited and its pid was reused during sampling")
-            }
-            return annotate(report.observation)
-        case .failed(_, let error, _):
-            throw RebalanceFailure(error.description)
-        }
-    }
-
-    /// After acting: a fresh round, its CPU time measured over its own interval.
-    func afterRound(pid: Int32) -> Observation? {
-        var options = self.options
-        options.seed &+= 7
-        return try? ProcessSampler(topology: topology).observe(pid: pid, options: options).observation
-    }
-
-    /// What the sampler cannot know: the cgroup's limit and who set the affinity.
-    private func annotate(_ observation: Observation) -> Observation {
-        var o = observation
-        o.cpusetCPUs = kernel.cpuset(observation.identity.pid)?.cpus
-        o.affinityOwner = PinOwnership.owner(affinities: o.affinities, cpuset: o.cpusetCPUs,
-                                             own: journal.ownAffinity(of: o.identity), topology: topology)
-        return o
     }
 }

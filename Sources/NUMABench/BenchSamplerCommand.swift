@@ -8,8 +8,8 @@ import NUMATopology
 
 /// `numabalance bench-sampler`: the cost of a sampling round that meets
 /// ±2 pp, beside the cost of one full numa_maps read, measured in the same run.
-struct BenchSamplerCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct BenchSamplerCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "bench-sampler",
         abstract: "Benchmark a sampling round against a full numa_maps read (run a release build).",
         discussion: """
@@ -22,7 +22,8 @@ struct BenchSamplerCommand: AsyncParsableCommand {
             per-node sampler threads and reports the CPU it took. On a machine with one \
             node every page is on it: the round stops at its pilot and its error is 0 \
             whatever the sampler answers, so only the costs are printed there.
-            """
+            """,
+        shouldDisplay: false
     )
 
     @Option(parsing: .upToNextOption, help: "Workload sizes in GiB.")
@@ -44,7 +45,7 @@ struct BenchSamplerCommand: AsyncParsableCommand {
     @Option(help: "With --memory-rounds: processes started and ended over the run.")
     var churn = 1000
 
-    func validate() throws {
+    public func validate() throws {
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
         guard memoryRounds >= 0, steady >= 0, churn >= 0 else {
             throw ValidationError("--memory-rounds, --steady and --churn are counts (0 or more)")
@@ -52,7 +53,9 @@ struct BenchSamplerCommand: AsyncParsableCommand {
         guard sizes.allSatisfy({ $0 > 0 && $0 <= 1024 }) else { throw ValidationError("sizes are 0–1024 GiB") }
     }
 
-    func run() async throws {
+    public init() {}
+
+    public func run() async throws {
         let topology = try TopologyReader().read()
         let sampler = ProcessSampler(topology: topology)
         if memoryRounds > 0 {
@@ -109,7 +112,7 @@ struct BenchSamplerCommand: AsyncParsableCommand {
             // The next round knows this one's design effect, as the daemon's would.
             options.previousDesignEffect = report.observation.pages.designEffect
         }
-        guard let best else { throw CommandError("no sampling round completed") }
+        guard let best else { throw BenchError("no sampling round completed") }
         let total = Double(truth.values.reduce(0, +))
         let pages = best.observation.pages
         let error = topology.nodeIDs.map { abs((pages.share(of: $0) ?? 0) - Double(truth[$0] ?? 0) / max(total, 1)) }.max() ?? 0
@@ -132,25 +135,16 @@ struct BenchSamplerCommand: AsyncParsableCommand {
         var roundOptions = SamplingOptions()
         roundOptions.cpuInterval = .zero
         let options = roundOptions
-        let cpuStart = processCPUSeconds()
+        let cpuStart = Clock.processCPUSeconds()
         let wallStart = Clock.monotonicSeconds()
         let observed = await SamplerPool.observedCount(pool, pids: children.map(\.pid), options: options)
-        let cpu = processCPUSeconds() - cpuStart
+        let cpu = Clock.processCPUSeconds() - cpuStart
         let wall = Clock.monotonicSeconds() - wallStart
         return String(format: "\n%d small processes (sleep), one round through %d sampler threads: "
                       + "%d observed, CPU %.1f ms (%.3f ms each), wall %.1f ms",
                       processes, pool.samplers.count, observed, cpu * 1000, cpu * 1000 / Double(max(observed, 1)),
                       wall * 1000)
     }
-}
-
-/// This process's user + system CPU time.
-func processCPUSeconds() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
-    let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
-    return user + system
 }
 
 extension SamplerPool {

@@ -1,25 +1,24 @@
 import NUMAModel
-import NUMASimulation
 
 /// The timed plan carried out in full on the simulated machine it was made
 /// for: a fast plan that fixes nothing is no result, so the benchmark shows
 /// the locality it reaches beside the locality before and hard bind's.
-struct PlanEffect: Codable {
+public struct PlanEffect: Codable, Sendable {
     /// Processes built running away from their memory (the truth, not a sample).
-    var misplacedProcesses: Int
-    var localityBefore: Double
-    var localityAfter: Double
+    public var misplacedProcesses: Int
+    public var localityBefore: Double
+    public var localityAfter: Double
     /// The best static placement (every process bound beside its memory).
-    var localityHardBind: Double
-    var bytesMoved: UInt64
+    public var localityHardBind: Double
+    public var bytesMoved: UInt64
     /// Bytes that must move to reach hard bind's placement.
-    var misplacedBytes: UInt64
+    public var misplacedBytes: UInt64
     /// The plan's deferrals by rule: why a short plan is short.
-    var deferred: [String: Int]
+    public var deferred: [String: Int]
 
     /// Rebuilds many-small's misplaced round (as `EngineWorkload.manySmall`
     /// does) and applies `plan` to it: affinity at once, every page move done.
-    init(of plan: Plan, nodes: Int, seed: UInt64) {
+    public init(of plan: Plan, nodes: Int, seed: UInt64) {
         deferred = plan.deferred.reduce(into: [:]) { $0[$1.reason.rule.rawValue, default: 0] += 1 }
         let initial = Scenario.manySmall.build(nodes: nodes, seed: seed)
         var world = initial

@@ -4,70 +4,70 @@ import NUMAModel
 
 /// What `rebalance` reports; `--json` prints it with sorted keys and null
 /// (never NaN) for unknown localities.
-struct RebalanceReport: Encodable {
-    struct NodeShare: Encodable {
-        var id: Int
-        var pageShare: Double?
-        var cpuShare: Double?
+public struct RebalanceReport: Encodable, Sendable {
+    public struct NodeShare: Encodable, Sendable {
+        public var id: Int
+        public var pageShare: Double?
+        public var cpuShare: Double?
     }
 
-    struct Side: Encodable {
-        var locality: Double?
-        var nodes: [NodeShare]
+    public struct Side: Encodable, Sendable {
+        public var locality: Double?
+        public var nodes: [NodeShare]
 
         enum CodingKeys: String, CodingKey { case locality, nodes }
-        func encode(to encoder: any Encoder) throws {
+        public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(locality, forKey: .locality)
             try c.encode(nodes, forKey: .nodes)
         }
     }
 
-    struct ActionRow: Encodable {
-        var kind: String
-        var pid: Int32
-        var rule: String
+    public struct ActionRow: Encodable, Sendable {
+        public var kind: String
+        public var pid: Int32
+        public var rule: String
         /// The engine's reason, in words.
-        var reason: String
-        var status: String
-        var summary: String
-        var method: String?
-        var destination: Int?
-        var cpus: [Int]?
-        var bytesMoved: UInt64
-        var pagesMoved: Int
-        var notMoved: [PagesNotMoved]
-        var seconds: Double
-        var expectedLocality: Double?
-        var error: String?
+        public var reason: String
+        public var status: String
+        public var summary: String
+        public var method: String?
+        public var destination: Int?
+        public var cpus: [Int]?
+        public var bytesMoved: UInt64
+        public var pagesMoved: Int
+        public var notMoved: [PagesNotMoved]
+        public var seconds: Double
+        public var expectedLocality: Double?
+        public var error: String?
     }
 
-    struct DeferredRow: Encodable {
-        var rule: String
-        var reason: String
+    public struct DeferredRow: Encodable, Sendable {
+        public var rule: String
+        public var reason: String
     }
 
-    var pid: Int32
-    var comm: String
-    var mode: String
-    var dryRun: Bool
+    public var pid: Int32
+    public var comm: String
+    public var mode: String
+    public var dryRun: Bool
     /// Which placement was chosen and why, in one sentence.
-    var decision: String
-    var before: Side
-    var after: Side
-    var bytesMoved: UInt64
-    var pagesMoved: Int
-    var pagesNotMoved: Int
-    var notMoved: [PagesNotMoved]
-    var seconds: Double
-    var actions: [ActionRow]
-    var deferred: [DeferredRow]
-    var missingCapabilities: [String]
-    var journal: String?
-    var exitCode: Int32
-    var error: String?
+    public var decision: String
+    public var before: Side
+    public var after: Side
+    public var bytesMoved: UInt64
+    public var pagesMoved: Int
+    public var pagesNotMoved: Int
+    public var notMoved: [PagesNotMoved]
+    public var seconds: Double
+    public var actions: [ActionRow]
+    public var deferred: [DeferredRow]
+    public var missingCapabilities: [String]
+    public var journal: String?
+    public var exitCode: Int32
+    public var error: String?
 
-    init(pid: Int32, comm: String, mode: PlacementMode, dryRun: Bool, topology: Topology, before: Observation,
+    public init(pid: Int32, comm: String, mode: PlacementMode, dryRun: Bool, topology: Topology, before: Observation,
          after: Observation?, plan: Plan, records: [ActionRecord], missing: [String], seconds: Double,
          journal: String?) {
         self.pid = pid
@@ -92,7 +92,7 @@ struct RebalanceReport: Encodable {
     }
 
     /// A report for a rebalance that could not start (exit 1).
-    static func failure(pid: Int32, error: String, exitCode: Int32) -> RebalanceReport {
+    public static func failure(pid: Int32, error: String, exitCode: Int32) -> RebalanceReport {
         var report = RebalanceReport(
             pid: pid, comm: "", mode: .standalone, dryRun: false, topology: Topology(nodes: [], distances: []),
             before: Observation(identity: ProcessIdentity(pid: pid, startTime: 0), comm: "", time: 0,

@@ -9,8 +9,8 @@ import NUMASystem
 /// many-small machine (10,000 processes on 8 nodes, a fifth misplaced,
 /// swaps considered) against the 10 ms goal, beside a baseline measured in
 /// the same run: the same plan with swaps turned off.
-struct BenchEngineCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct BenchEngineCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "bench-engine",
         abstract: "Time the placement engine on 10,000 processes (goal: ≤ 10 ms per plan).",
         discussion: """
@@ -19,7 +19,8 @@ struct BenchEngineCommand: AsyncParsableCommand {
             which a fifth of them run away from their memory. The baseline is the same \
             plan with swaps turned off; the ratio is what considering swaps costs. Build \
             with -c release for meaningful figures.
-            """
+            """,
+        shouldDisplay: false
     )
 
     @Option(help: "Nodes of the machine.")
@@ -34,12 +35,14 @@ struct BenchEngineCommand: AsyncParsableCommand {
     @Flag(help: "Print the figures as JSON.")
     var json = false
 
-    func validate() throws {
+    public func validate() throws {
         guard (2...64).contains(nodes) else { throw ValidationError("--nodes must be 2…64") }
         guard (1...1000).contains(iterations) else { throw ValidationError("--iterations must be 1…1000") }
     }
 
-    func run() async throws {
+    public init() {}
+
+    public func run() async throws {
         let rssBefore = ResidentMemory.current()
         let workload = EngineWorkload.manySmall(nodes: nodes, seed: seed)
         let rssInputs = ResidentMemory.current()

@@ -9,7 +9,7 @@ struct SpawnedChild {
     init(_ path: String, _ arguments: [String], stdout: Int32? = nil) throws {
         switch ChildProcess.spawn(path, arguments, stdout: stdout) {
         case .success(let child): pid = child
-        case .failure(let error): throw CommandError("cannot start \(path): \(Errno.message(error.errno))")
+        case .failure(let error): throw BenchError("cannot start \(path): \(Errno.message(error.errno))")
         }
     }
 
@@ -36,12 +36,12 @@ final class WorkloadProcess {
 
     init(arguments: [String], path: String = WorkloadProcess.executable()) throws {
         guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw CommandError("\(path) not found: build it first (swift build -c release)")
+            throw BenchError("\(path) not found: build it first (swift build -c release)")
         }
         let (readEnd, writeEnd): (Int32, Int32)
         switch ChildProcess.pipe() {
         case .success(let ends): (readEnd, writeEnd) = ends
-        case .failure(let error): throw CommandError("pipe: \(Errno.message(error.errno))")
+        case .failure(let error): throw BenchError("pipe: \(Errno.message(error.errno))")
         }
         output = readEnd
         do { child = try SpawnedChild(path, arguments, stdout: writeEnd) } catch {
@@ -55,7 +55,7 @@ final class WorkloadProcess {
             guard case .success(let chunk) = FileIO.readOnce(fd: output, count: 4096, name: "numa-workload's output"),
                   !chunk.isEmpty else {
                 stop()
-                throw CommandError("numa-workload exited before it was ready")
+                throw BenchError("numa-workload exited before it was ready")
             }
             buffer.append(contentsOf: chunk)
             for line in String(decoding: buffer, as: UTF8.self).split(separator: "\n")
