@@ -90,7 +90,7 @@ let package = Package(
             name: "NUMABalancing",
             dependencies: [
                 "NUMAModel", "NUMAProc", "NUMASystem", "NUMATopology", "NUMASampling", "NUMAPrivileges",
-                "NUMAPlacement", "NUMAActuation",
+                "NUMAPlacement", "NUMAActuation", "NUMAPolicy",
             ],
             swiftSettings: strict
         ),

@@ -163,31 +163,18 @@ struct ExecCommand: ParsableCommand {
                 + "start a command with: \(chosen.ignores ? "ignore leaves a process alone" : "auto is the daemon balancing running processes"); "
                 + "exec needs pin, preferred or interleave")
         }
-        let memory = directive.memoryNodes.filter { topology.node($0)?.hasMemory == true }
-        guard !memory.isEmpty else {
-            throw CommandError("policy \(chosen.name): none of its nodes has memory on this machine")
-        }
-        let spec: MemoryPolicySpec
-        switch directive {
-        case .pin: spec = MemoryPolicySpec(mode: .bind, nodes: memory)
-        case .preferred: spec = MemoryPolicySpec(mode: memory.count > 1 ? .preferredMany : .preferred, nodes: memory)
-        case .interleave: spec = MemoryPolicySpec(mode: .interleave, nodes: memory)
-        }
-        if case .failure(let error) = OwnPolicy.setMemoryPolicy(spec) {
-            // MPOL_PREFERRED_MANY came with Linux 5.15: before, prefer the first node.
-            guard spec.mode == .preferredMany else { throw CommandError(error.description) }
-            if case .failure(let again) = OwnPolicy.setMemoryPolicy(MemoryPolicySpec(mode: .preferred, nodes: [memory[0]])) {
-                throw CommandError(again.description)
+        switch OwnPolicy.apply(directive, topology: topology) {
+        case .success(let applied):
+            if let refused = applied.preferManyRefused {
+                FileHandle.standardError.write(Data(("numabalance exec: this kernel has no MPOL_PREFERRED_MANY "
+                    + "(\(refused)); preferring node \(applied.memory.nodes[0]) only\n").utf8))
             }
-            FileHandle.standardError.write(Data("numabalance exec: this kernel has no MPOL_PREFERRED_MANY (\(error)); preferring node \(memory[0]) only\n".utf8))
-        }
-        let cpuNodes = directive.cpuNodes.filter { topology.node($0)?.hasCPUs == true }
-        let cpus = cpuNodes.compactMap(topology.node).reduce(CPUSet()) { $0.union($1.cpus) }
-        // A preferred node without CPUs (a memory tier): the threads stay where they may run.
-        guard !cpus.isEmpty else {
-            if case .preferred = directive { return }
+        case .failure(.noMemoryNode):
+            throw CommandError("policy \(chosen.name): none of its nodes has memory on this machine")
+        case .failure(.noCPUNode):
             throw CommandError("policy \(chosen.name): none of its nodes has CPUs for the threads")
+        case .failure(.kernel(let error)):
+            throw CommandError(error.description)
         }
-        if case .failure(let error) = OwnPolicy.setAffinity(cpus) { throw CommandError(error.description) }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NUMABalancing
 import NUMAModel
 import NUMAPlacement
 import NUMAPolicy
@@ -93,8 +94,8 @@ struct PolicyPlanCommand: AsyncParsableCommand {
         for row in rows {
             let policy = row.map { set.policies[$0] } ?? BuiltinPolicy.default
             let processes = (taken[row] ?? []).sorted { $0.identity.pid < $1.identity.pid }
-            let entries = await plan(processes, policy: policy, topology: topology, pool: pool,
-                                     startedAt: census.startedAt)
+            let entries = await PolicyPlanning.plan(processes, policy: policy, topology: topology, pool: pool,
+                                                    startedAt: census.startedAt, config: DaemonConfig().sampling)
             reports.append(PolicyReport(policy: policy, entries: entries))
         }
         if json {
@@ -123,52 +124,6 @@ struct PolicyPlanCommand: AsyncParsableCommand {
         }
         printError(ConfigErrorList(errors).description)
         throw ExitCode(1)
-    }
-
-    /// What would be done to each process under `policy`.
-    private func plan(_ processes: [RunningProcess], policy: Policy, topology: Topology, pool: SamplerPool?,
-                      startedAt: Double) async -> [ProcessPlan] {
-        guard let directive = policy.directive(topology: topology) else {
-            let treatment: ProcessPlan.Treatment = policy.ignores ? .ignore : .auto
-            return processes.map { ProcessPlan(process: $0, treatment: $0.identity.pid == 1 ? .neverActedOn : treatment) }
-        }
-        return await withTaskGroup(of: ProcessPlan.self) { group in
-            for process in processes {
-                group.addTask {
-                    guard process.identity.pid != 1 else { return ProcessPlan(process: process, treatment: .neverActedOn) }
-                    guard let pool else {
-                        return ProcessPlan(process: process, treatment: .notSampled, note: "no sampler thread could start")
-                    }
-                    var options = SamplingOptions()
-                    options.cpuBaseline = CPUBaseline(identity: process.identity, readings: process.baseline,
-                                                      time: startedAt)
-                    if let max = policy.sampling.maxSamplesPerRound { options.maxSamples = max }
-                    if let width = policy.sampling.halfWidth { options.halfWidth = width }
-                    if let budget = policy.sampling.roundBudget {
-                        options.budgetSeconds = budget.inSeconds
-                    }
-                    options.hugetlb = policy.sampling.hugetlb
-                    switch await pool.observe(pid: process.identity.pid, options: options) {
-                    case .failed(_, let error, _):
-                        return ProcessPlan(process: process, treatment: .notSampled, note: error.description)
-                    case .observed(let report, _):
-                        let o = report.observation
-                        guard o.identity == process.identity else {
-                            return ProcessPlan(process: process, treatment: .notSampled,
-                                               note: "the process exited (its pid was reused)")
-                        }
-                        let actions = DirectivePlanner.plan(directive, observation: o, topology: topology,
-                                                            policyName: policy.name, migrate: policy.memory.migrate,
-                                                            sharedObjects: policy.memory.sharedObjects)
-                        return ProcessPlan(process: process, treatment: .plan, locality: o.locality, actions: actions,
-                                           topology: topology)
-                    }
-                }
-            }
-            var plans: [ProcessPlan] = []
-            for await plan in group { plans.append(plan) }
-            return plans.sorted { $0.pid < $1.pid }
-        }
     }
 }
 
@@ -208,49 +163,8 @@ struct PolicyReport: Encodable {
     }
 }
 
-/// What would be done to one process.
-struct ProcessPlan: Encodable, Sendable {
-    enum Treatment: String, Encodable, Sendable {
-        case plan, auto, ignore
-        case neverActedOn = "never-acted-on"
-        case notSampled = "not-sampled"
-    }
 
-    var pid: Int32
-    var comm: String
-    var treatment: Treatment
-    var locality: Double?
-    var bytes: UInt64?
-    var actions: [Action]?
-    var note: String?
-    private var summaries: [String] = []
-
-    enum CodingKeys: String, CodingKey { case pid, comm, treatment, locality, bytes, actions, note }
-
-    init(process: RunningProcess, treatment: Treatment, note: String? = nil, locality: Double? = nil,
-         actions: [Action]? = nil, topology: Topology? = nil) {
-        pid = process.identity.pid
-        comm = process.facts.comm
-        self.treatment = treatment
-        self.note = note
-        self.locality = locality
-        self.actions = actions
-        bytes = actions.map { $0.reduce(0) { $0 + $1.bytes } }
-        summaries = (actions ?? []).map { Self.summary($0, topology: topology) }
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(pid, forKey: .pid)
-        try c.encode(comm, forKey: .comm)
-        try c.encode(treatment, forKey: .treatment)
-        // null, never NaN or absent, when the process used no CPU.
-        try c.encode(locality, forKey: .locality)
-        try c.encodeIfPresent(bytes, forKey: .bytes)
-        try c.encodeIfPresent(actions, forKey: .actions)
-        try c.encodeIfPresent(note, forKey: .note)
-    }
-
+extension ProcessPlan {
     var lines: [String] {
         let head = "  pid \(pid) \(TerminalText.escaped(comm))"
         switch treatment {
@@ -265,25 +179,6 @@ struct ProcessPlan: Encodable, Sendable {
             }
             return [head + locality + "  → " + summaries.joined(separator: "; ")]
                 + actions.map { "      why: \($0.reason.description)" }
-        }
-    }
-
-    /// "set affinity to node 0 CPUs 0-1", "move 96.0 MiB to node 0".
-    static func summary(_ action: Action, topology: Topology?) -> String {
-        switch action {
-        case .setAffinity(let a):
-            let nodes = (a.nodes.count == 1 ? "node " : "nodes ") + NodeList.format(a.nodes)
-            return "set affinity to \(nodes) CPUs \(a.cpus)"
-        case .moveRanges(let m):
-            return "move \(Output.bytes(m.bytes)) to node \(m.to)"
-        case .movePages(let m):
-            return "move \(Output.bytes(m.bytes)) to node \(m.to)"
-        case .setObjectPolicy(let p):
-            let nodes = (p.nodes.count == 1 ? "node " : "nodes ") + NodeList.format(p.nodes)
-            let mode = ["preferred": "MPOL_PREFERRED", "interleave": "MPOL_INTERLEAVE", "bind": "MPOL_BIND"][p.policy.rawValue] ?? ""
-            return "shared memory \(p.objectKey): \(mode) on \(nodes), move \(Output.bytes(p.bytes))"
-        case .swap(let s):
-            return "swap with pid \(s.b.pid)"
         }
     }
 }

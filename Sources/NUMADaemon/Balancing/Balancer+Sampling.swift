@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NUMAActuation
+import NUMABalancing
 import NUMAModel
 import NUMAPlacement
 import NUMAPolicy
@@ -54,12 +55,7 @@ extension Balancer {
     }
 
     func samplingOptions(for policy: Policy) -> SamplingOptions {
-        var options = SamplingOptions()
-        let config = settings.config.sampling
-        options.maxSamples = policy.sampling.maxSamplesPerRound ?? config.maxSamplesPerRound
-        options.halfWidth = policy.sampling.halfWidth ?? config.halfWidth
-        options.budgetSeconds = (policy.sampling.roundBudget ?? config.roundBudget).inSeconds
-        options.hugetlb = policy.sampling.hugetlb
+        var options = PolicySampling.options(for: policy, config: settings.config.sampling)
         // No sleeping on a sampler thread: the first round of a process only
         // sets its CPU baseline; the next one measures over the scan period.
         options.cpuInterval = .zero

@@ -7,22 +7,27 @@ import NUMASystem
 
 /// One running process as policy matching sees it, with the CPU readings
 /// that start its sampling interval.
-struct RunningProcess: Sendable {
-    var identity: ProcessIdentity
-    var facts: ProcessFacts
+public struct RunningProcess: Sendable {
+    public var identity: ProcessIdentity
+    public var facts: ProcessFacts
     /// Thread readings at the start of the interval: the sampler's baseline.
-    var baseline: [Int32: ThreadReading]
+    public var baseline: [Int32: ThreadReading]
 }
 
 /// Every user process of the machine, read from /proc: kernel threads,
 /// zombies and this process itself are left out. The facts are those the
 /// daemon matches on (ProcessFactsReader), and the CPU used
 /// over `interval` (so `minCPU` matches as in the daemon's second round).
-struct ProcessCensus {
-    var procfs = ProcFS()
-    var interval: Duration = .milliseconds(500)
+public struct ProcessCensus {
+    public var procfs = ProcFS()
+    public var interval: Duration = .milliseconds(500)
 
-    func take() -> (processes: [RunningProcess], startedAt: Double) {
+    public init(procfs: ProcFS = ProcFS(), interval: Duration = .milliseconds(500)) {
+        self.procfs = procfs
+        self.interval = interval
+    }
+
+    public func take() -> (processes: [RunningProcess], startedAt: Double) {
         let me = Host.pid
         let reader = ProcessFactsReader(procfs: procfs)
         let threads = ThreadCPUSampler(procfs: procfs)
