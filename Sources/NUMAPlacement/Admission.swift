@@ -23,10 +23,12 @@ public enum Admission {
         public var alone: Bool
         public var locality: Double?
         public var localityTarget: Double
+        /// It used CPU time since the last look (its observation has CPU shares).
+        public var ran: Bool
 
         public init(policyName: String, migratesMemory: Bool, cooldownSeconds: Double, policyCooldownSeconds: Double?,
                     actedAtWall: Double?, threadsMovedAt: Double?, alone: Bool, locality: Double?,
-                    localityTarget: Double) {
+                    localityTarget: Double, ran: Bool = true) {
             self.policyName = policyName
             self.migratesMemory = migratesMemory
             self.cooldownSeconds = cooldownSeconds
@@ -36,6 +38,7 @@ public enum Admission {
             self.alone = alone
             self.locality = locality
             self.localityTarget = localityTarget
+            self.ran = ran
         }
     }
 
@@ -55,6 +58,14 @@ public enum Admission {
            now - moved < own, action.reason.rule != .release {
             return "[cool-down] policy \(p.policyName): threads moved \(Int(now - moved)) s ago (cooldown \(Int(own)) s)"
         }
+        // A process that did not run since the last look gives no sign of
+        // where its threads belong (the kernel, too, moves only a task that
+        // runs): a PostgreSQL postmaster caught runnable once, counted as a
+        // whole CPU, was pinned away from its buffers' node. Its memory may
+        // still follow, and a release of an inherited pin still goes.
+        if !p.ran, action.movesThreads, action.reason.rule != .release {
+            return "[idle] no CPU time since the last look: its threads are left where they are"
+        }
         // Not for a group's member: the engine moves a group whole, and
         // dropping one member's part would split it across nodes.
         if soleProcess, p.alone, let locality = p.locality, locality >= p.localityTarget, action.reason.rule != .release {
@@ -64,4 +75,14 @@ public enum Admission {
     }
 
     static func percent(_ share: Double) -> String { "\(Int((share * 100).rounded())) %" }
+}
+
+extension Action {
+    /// Whether it changes where threads may run (an affinity or a swap).
+    var movesThreads: Bool {
+        switch self {
+        case .setAffinity, .swap: true
+        default: false
+        }
+    }
 }

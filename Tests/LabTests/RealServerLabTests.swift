@@ -152,15 +152,27 @@ extension LabTests {
         /// of the 60 (3.9 released), which the guest's vCPUs take from
         /// pgbench on the host's 2 cores (ratios 0.71–0.91 in 5 runs; 1.01
         /// with the release build).
+        ///
+        /// Judged on the paired runs: 6 pairs of 10 s, the daemon running
+        /// then stopped, alternating on one server; the median of the
+        /// pairs' ratios (one window the host stalled, 728 against 954 tps
+        /// in a pair, does not decide). Two 60 s runs minutes apart (pg1
+        /// against pgbase, still printed) gave ratios from 0.80 to 1.69 for
+        /// the same code: the host's drift, not the daemon.
         @Test("PostgreSQL: pgbench -S tps with the daemon ≥ 0.85× with no balancing")
         func postgresThroughput() async throws {
             let run = try await RealServerRuns.shared.completedRun()
             let balanced = try run.pgbenchTPS("pg1"), unbalanced = try run.pgbenchTPS("pgbase")
-            let ratio = balanced / unbalanced
             print("PostgreSQL 2x2, 2 clients: \(fmt(balanced)) tps with the daemon, \(fmt(unbalanced)) tps with no balancing: "
-                + "ratio \(String(format: "%.3f", ratio))")
+                + "ratio \(String(format: "%.3f", balanced / unbalanced)) (60 s runs, minutes apart)")
             print("with no balancing:\n" + (try ServerPhase(run, "pgbase")).timeline)
-            #expect(ratio >= 0.85, "balanced \(balanced) tps, unbalanced \(unbalanced) tps")
+            let on = try (1...6).map { try run.pgbenchTPS("pgpair-on-\($0)") }
+            let off = try (1...6).map { try run.pgbenchTPS("pgpair-off-\($0)") }
+            let ratios = zip(on, off).map { $0 / $1 }.sorted()
+            let median = (ratios[2] + ratios[3]) / 2
+            print("PostgreSQL 2x2, 2 clients, paired 10 s runs: daemon running \(on.map(fmt)) tps, stopped \(off.map(fmt)) tps: "
+                + "median ratio \(String(format: "%.3f", median)), sums \(String(format: "%.3f", on.reduce(0, +) / off.reduce(0, +)))")
+            #expect(median >= 0.85, "running \(on) tps, stopped \(off) tps")
         }
 
         /// More clients than a node has CPUs (4 backends and 4 pgbench

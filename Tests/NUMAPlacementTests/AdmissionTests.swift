@@ -10,10 +10,11 @@ struct AdmissionTests {
     static let process = ProcessIdentity(pid: 7, startTime: 1)
 
     static func facts(migrates: Bool = true, cooldown: Double = 30, own: Double? = nil, actedAtWall: Double? = nil,
-                      threadsMovedAt: Double? = nil, alone: Bool = true, locality: Double? = 0.5) -> Admission.Process {
+                      threadsMovedAt: Double? = nil, alone: Bool = true, locality: Double? = 0.5,
+                      ran: Bool = true) -> Admission.Process {
         Admission.Process(policyName: "p", migratesMemory: migrates, cooldownSeconds: cooldown,
                           policyCooldownSeconds: own, actedAtWall: actedAtWall, threadsMovedAt: threadsMovedAt,
-                          alone: alone, locality: locality, localityTarget: 0.9)
+                          alone: alone, locality: locality, localityTarget: 0.9, ran: ran)
     }
 
     static let memory = Action.movePages(MovePages(process: process, from: [0], to: 1, bytes: 1 << 20,
@@ -51,5 +52,15 @@ struct AdmissionTests {
         #expect(Self.refusal(Self.memory, Self.facts(alone: false, locality: 0.95)) == nil)
         #expect(Self.refusal(Self.memory, Self.facts(locality: 0.95), sole: false) == nil)
         #expect(Self.refusal(Self.memory, Self.facts(locality: 0.5)) == nil)
+    }
+
+    @Test("a process that did not run since the last look keeps its threads where they are (a postmaster); its memory may move; a release goes")
+    func idleThreadsStay() {
+        #expect(Self.refusal(Self.threads, Self.facts(alone: false, locality: nil, ran: false))?.hasPrefix("[idle]") == true)
+        #expect(Self.refusal(Self.memory, Self.facts(locality: nil, ran: false)) == nil)
+        let release = Action.setAffinity(SetAffinity(process: Self.process, cpus: CPUSet([0, 1, 4]), nodes: [0, 1],
+                                                     reason: Reason(rule: .release, summary: "r")))
+        #expect(Self.refusal(release, Self.facts(locality: nil, ran: false)) == nil)
+        #expect(Self.refusal(Self.threads, Self.facts(ran: true)) == nil)
     }
 }

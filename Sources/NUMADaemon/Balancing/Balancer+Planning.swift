@@ -197,7 +197,8 @@ extension Balancer {
                     threadsMovedAt: entry.threadsMovedAt,
                     alone: entry.last.map { $0.sharedObjects.isEmpty && $0.groupHint == nil } ?? true,
                     locality: entry.last?.locality,
-                    localityTarget: policy.balancing.localityTarget ?? settings.config.balancing.localityTarget)
+                    localityTarget: policy.balancing.localityTarget ?? settings.config.balancing.localityTarget,
+                    ran: entry.last?.cpuShares != nil)
                 if let refusal = Admission.refusal(action, process: facts, soleProcess: action.processes.count == 1,
                                                    now: now, wallNow: wallNow) {
                     processes.tracked[entry.identity.pid]?.lastReason = refusal

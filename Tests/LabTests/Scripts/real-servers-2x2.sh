@@ -33,6 +33,21 @@ if want pg || want pgwide; then
     # Clients that fit one node: 2 clients (2 backends, 2 pgbench threads)
     # for 60 s; the test's bound for 90 % is 45 s.
     if want pg; then pg_bench pg1 2 60 || exit 1; fi
+    # The daemon's cost, paired: 6 pairs of 10 s pgbench runs, the daemon
+    # running, then stopped (SIGSTOP: it takes no CPU and moves nothing),
+    # on the same server and placement. Runs minutes apart differ by up to
+    # 30 % under the emulator (pgbase alone: 492 and 672 tps in two full
+    # runs); alternating short runs cancel that drift.
+    if want pg; then
+        for pair in 1 2 3 4 5 6; do
+            for state in on off; do
+                [ "$state" = off ] && kill -STOP "$daemon"
+                as_pg "$pgbin/pgbench" -h "$pgsock" -n -S -c 2 -j 2 -T 10 bench > "$out/pgpair-$state-$pair-pgbench.log" 2>&1
+                echo $? > "$out/pgpair-$state-$pair-pgbench.rc"
+                [ "$state" = off ] && kill -CONT "$daemon"
+            done
+        done
+    fi
     # More clients than a node has CPUs: 4 backends and 4 pgbench threads on
     # 4 CPUs, for 45 s; the test judges the last 15 s.
     if want pgwide; then pg_bench pgwide 4 45 || exit 1; fi
