@@ -1,4 +1,5 @@
 import Foundation
+import NUMABalancing
 import NUMAModel
 
 /// Printing helpers shared by the subcommands.
@@ -16,10 +17,7 @@ enum Output {
     static func bytes(_ value: UInt64) -> String { ByteCount.text(value) }
 
     /// "99.9%" for a share, "-" when unknown.
-    static func percent(_ share: Double?, digits: Int = 1) -> String {
-        guard let share else { return "-" }
-        return String(format: "%.\(digits)f%%", share * 100)
-    }
+    static func percent(_ share: Double?, digits: Int = 1) -> String { Percent.text(share, digits: digits) }
 
     /// Left-aligned columns, two spaces apart.
     static func table(_ rows: [[String]]) -> String {
