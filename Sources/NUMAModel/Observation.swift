@@ -254,6 +254,12 @@ public struct Observation: Hashable, Sendable, Codable {
         return result
     }
 
+    /// CPU seconds per second of the interval, over every thread (1 = one CPU).
+    public var cpuRate: Double {
+        guard intervalSeconds > 0 else { return 0 }
+        return threads.reduce(0) { $0 + max($1.cpuSeconds, 0) } / intervalSeconds
+    }
+
     /// Each node's share of the interval's CPU time; nil when no CPU was used.
     public var cpuShares: [NodeID: Double]? {
         let byNode = cpuSecondsByNode

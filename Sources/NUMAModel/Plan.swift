@@ -108,13 +108,12 @@ public struct Reason: Hashable, Sendable, Codable, CustomStringConvertible {
         }
         if !comparisons.isEmpty { text += " (" + comparisons.map(\.description).joined(separator: ", ") + ")" }
         if let before = localityBefore, let after = expectedLocality {
-            text += "; locality \(percentText(before)) → \(percentText(after))"
+            text += "; locality \(Percent.whole(before)) → \(Percent.whole(after))"
         }
         return text
     }
 }
 
-private func percentText(_ value: Double) -> String { "\(Int((value * 100).rounded())) %" }
 
 /// Something the engine wanted to do and did not, and why (budget, reserve,
 /// the first stage of the filter): the other half of "explainable".

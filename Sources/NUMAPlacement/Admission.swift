@@ -23,12 +23,13 @@ public enum Admission {
         public var alone: Bool
         public var locality: Double?
         public var localityTarget: Double
-        /// It used CPU time since the last look (its observation has CPU shares).
-        public var ran: Bool
+        /// CPU seconds per second of wall time since the last look (1 = one
+        /// whole CPU), summed over its threads.
+        public var cpuRate: Double
 
         public init(policyName: String, migratesMemory: Bool, cooldownSeconds: Double, policyCooldownSeconds: Double?,
                     actedAtWall: Double?, threadsMovedAt: Double?, alone: Bool, locality: Double?,
-                    localityTarget: Double, ran: Bool = true) {
+                    localityTarget: Double, cpuRate: Double = 1) {
             self.policyName = policyName
             self.migratesMemory = migratesMemory
             self.cooldownSeconds = cooldownSeconds
@@ -38,7 +39,7 @@ public enum Admission {
             self.alone = alone
             self.locality = locality
             self.localityTarget = localityTarget
-            self.ran = ran
+            self.cpuRate = cpuRate
         }
     }
 
@@ -58,23 +59,29 @@ public enum Admission {
            now - moved < own, action.reason.rule != .release {
             return "[cool-down] policy \(p.policyName): threads moved \(Int(now - moved)) s ago (cooldown \(Int(own)) s)"
         }
-        // A process that did not run since the last look gives no sign of
-        // where its threads belong (the kernel, too, moves only a task that
-        // runs): a PostgreSQL postmaster caught runnable once, counted as a
-        // whole CPU, was pinned away from its buffers' node. Its memory may
+        // A process that barely ran since the last look gives no sign of
+        // where its threads belong: one clock tick of a supervisor waking to
+        // reap its children reads as "100 % of its CPU on node 1". The kernel
+        // scans a task only once it has run a whole scan period of CPU time
+        // (task_tick_numa; 1 s at least), which such a process takes minutes
+        // to gather. A PostgreSQL postmaster and an idle supervisor were both
+        // pinned away from their segments' node this way. Its memory may
         // still follow, and a release of an inherited pin still goes.
-        if !p.ran, action.movesThreads, action.reason.rule != .release {
-            return "[idle] no CPU time since the last look: its threads are left where they are"
+        if p.cpuRate < minimumCPURate, action.movesThreads, action.reason.rule != .release {
+            return "[idle] used \(Percent.text(p.cpuRate)) of a CPU since the last look "
+                + "(under \(Percent.text(minimumCPURate, digits: 0))): "
+                + "its threads are left where they are"
         }
         // Not for a group's member: the engine moves a group whole, and
         // dropping one member's part would split it across nodes.
         if soleProcess, p.alone, let locality = p.locality, locality >= p.localityTarget, action.reason.rule != .release {
-            return "locality \(percent(locality)) is at its target: left alone"
+            return "locality \(Percent.whole(locality)) is at its target: left alone"
         }
         return nil
     }
 
-    static func percent(_ share: Double) -> String { "\(Int((share * 100).rounded())) %" }
+    /// Below this CPU rate a process's threads are not moved (2 % of one CPU).
+    public static let minimumCPURate = 0.02
 }
 
 extension Action {

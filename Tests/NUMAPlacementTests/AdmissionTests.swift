@@ -11,10 +11,10 @@ struct AdmissionTests {
 
     static func facts(migrates: Bool = true, cooldown: Double = 30, own: Double? = nil, actedAtWall: Double? = nil,
                       threadsMovedAt: Double? = nil, alone: Bool = true, locality: Double? = 0.5,
-                      ran: Bool = true) -> Admission.Process {
+                      cpuRate: Double = 1) -> Admission.Process {
         Admission.Process(policyName: "p", migratesMemory: migrates, cooldownSeconds: cooldown,
                           policyCooldownSeconds: own, actedAtWall: actedAtWall, threadsMovedAt: threadsMovedAt,
-                          alone: alone, locality: locality, localityTarget: 0.9, ran: ran)
+                          alone: alone, locality: locality, localityTarget: 0.9, cpuRate: cpuRate)
     }
 
     static let memory = Action.movePages(MovePages(process: process, from: [0], to: 1, bytes: 1 << 20,
@@ -54,13 +54,17 @@ struct AdmissionTests {
         #expect(Self.refusal(Self.memory, Self.facts(locality: 0.5)) == nil)
     }
 
-    @Test("a process that did not run since the last look keeps its threads where they are (a postmaster); its memory may move; a release goes")
+    @Test("a process that barely ran since the last look keeps its threads where they are (a postmaster, a supervisor reaping its workers); its memory may move; a release goes")
     func idleThreadsStay() {
-        #expect(Self.refusal(Self.threads, Self.facts(alone: false, locality: nil, ran: false))?.hasPrefix("[idle]") == true)
-        #expect(Self.refusal(Self.memory, Self.facts(locality: nil, ran: false)) == nil)
+        // One 10 ms clock tick in a 3 s interval: 0.3 % of a CPU.
+        let refusal = Self.refusal(Self.threads, Self.facts(alone: false, locality: nil, cpuRate: 0.0033))
+        #expect(refusal == "[idle] used 0.3% of a CPU since the last look (under 2%): its threads are left where they are")
+        #expect(Self.refusal(Self.threads, Self.facts(alone: false, locality: nil, cpuRate: 0))?.hasPrefix("[idle]") == true)
+        #expect(Self.refusal(Self.memory, Self.facts(locality: nil, cpuRate: 0)) == nil)
         let release = Action.setAffinity(SetAffinity(process: Self.process, cpus: CPUSet([0, 1, 4]), nodes: [0, 1],
                                                      reason: Reason(rule: .release, summary: "r")))
-        #expect(Self.refusal(release, Self.facts(locality: nil, ran: false)) == nil)
-        #expect(Self.refusal(Self.threads, Self.facts(ran: true)) == nil)
+        #expect(Self.refusal(release, Self.facts(locality: nil, cpuRate: 0)) == nil)
+        #expect(Self.refusal(Self.threads, Self.facts(cpuRate: Admission.minimumCPURate)) == nil)
+        #expect(Self.refusal(Self.threads, Self.facts(cpuRate: 0.25)) == nil)
     }
 }

@@ -98,6 +98,32 @@ struct EstimatorTests {
         #expect(Locality.of(pageShares: [:], cpuShares: [0: 1]) == nil)
     }
 
+    @Test("CPU rate: the threads' CPU seconds over the interval (a clock tick in 3 s is 0.3 % of a CPU); 0 for no interval")
+    func cpuRate() {
+        func observation(_ seconds: [Double], interval: Double) -> Observation {
+            Observation(identity: ProcessIdentity(pid: 7, startTime: 1), comm: "p", time: 1, intervalSeconds: interval,
+                        pages: .empty,
+                        threads: seconds.enumerated().map { ThreadActivity(tid: Int32($0.offset), cpuSeconds: $0.element,
+                                                                           lastCPU: 0, node: 0, state: "S") },
+                        allowedCPUs: CPUSet([0]), allowedNodes: [0], rssBytes: 0, eligibleBytes: 0)
+        }
+        #expect(abs(observation([0.01], interval: 3).cpuRate - 0.0033) < 0.0001)
+        #expect(observation([1, 0.5], interval: 1.5).cpuRate == 1)
+        #expect(observation([1], interval: 0).cpuRate == 0)
+    }
+
+    @Test("percent texts: \"99.9%\" in reports, \"12 %\" in reasons, \"-\" for unknown or not a number")
+    func percentTexts() {
+        #expect(Percent.text(0.9994) == "99.9%")
+        #expect(Percent.text(0.0033) == "0.3%")
+        #expect(Percent.text(1, digits: 0) == "100%")
+        #expect(Percent.text(0.12345, digits: 2) == "12.35%")
+        #expect(Percent.text(0.0005, digits: 2) == "0.05%")
+        #expect(Percent.text(-0.5) == "-50.0%")
+        #expect(Percent.text(nil) == "-" && Percent.text(.nan) == "-")
+        #expect(Percent.whole(0.124) == "12 %" && Percent.whole(1) == "100 %")
+    }
+
     @Test("per-range counts: regions in any order of samples, not-resident apart, a range with no resident sample left out")
     func perRange() {
         let sampler = AddressSampler(regions: [

@@ -149,11 +149,11 @@ extension Balancer {
 
     func logPlan(_ plan: Plan, observations: [Observation], now: Double) {
         for o in observations {
-            let shares = o.pages.shares.sorted { $0.key < $1.key }.map { "\($0.key):\(Self.percent($0.value))" }
-            let cpu = (o.cpuShares ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key):\(Self.percent($0.value))" }
+            let shares = o.pages.shares.sorted { $0.key < $1.key }.map { "\($0.key):\(Percent.whole($0.value))" }
+            let cpu = (o.cpuShares ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key):\(Percent.whole($0.value))" }
             logger.debug("observed", metadata: [
                 "pid": "\(o.identity.pid)", "comm": "\(o.comm)", "pages": "\(shares.joined(separator: ","))",
-                "cpu": "\(cpu.joined(separator: ","))", "locality": "\(o.locality.map(Self.percent) ?? "-")",
+                "cpu": "\(cpu.joined(separator: ","))", "locality": "\(o.locality.map(Percent.whole) ?? "-")",
                 "nextScan": "\(processes.tracked[o.identity.pid].map { Int(($0.nextLook - now) * 10) } ?? 0)ds"])
         }
         for deferral in plan.deferred {
@@ -198,7 +198,7 @@ extension Balancer {
                     alone: entry.last.map { $0.sharedObjects.isEmpty && $0.groupHint == nil } ?? true,
                     locality: entry.last?.locality,
                     localityTarget: policy.balancing.localityTarget ?? settings.config.balancing.localityTarget,
-                    ran: entry.last?.cpuShares != nil)
+                    cpuRate: entry.last?.cpuRate ?? 0)
                 if let refusal = Admission.refusal(action, process: facts, soleProcess: action.processes.count == 1,
                                                    now: now, wallNow: wallNow) {
                     processes.tracked[entry.identity.pid]?.lastReason = refusal

@@ -55,6 +55,4 @@ extension Balancer {
         p.note = entry.note
         return p
     }
-
-    static func percent(_ value: Double) -> String { "\(Int((value * 100).rounded())) %" }
 }
