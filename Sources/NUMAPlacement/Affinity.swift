@@ -5,20 +5,17 @@ import NUMAModel
 /// own pins that no longer fit.
 extension PlacementRound {
     mutating func emitThreadActions() {
-        var emittedSwap = Set<Int>()
-        for u in assignments where target[u] >= 0 {
-            guard let reason = threadReason[u] else { continue }
-            let v = partner[u]
-            if v >= 0, !units.isGroup(u), !units.isGroup(v) {
+        var emittedSwap = Set<UnitIndex>()
+        for u in assignments {
+            guard let k = target[u], let reason = threadReason[u] else { continue }
+            if let v = partner[u], let kv = target[v], !units.isGroup(u), !units.isGroup(v) {
                 guard !emittedSwap.contains(u) else { continue }
                 emittedSwap.insert(u)
                 emittedSwap.insert(v)
-                emitSwap(u, v, reason: reason)
+                emitSwap(u, to: k, v, to: kv, reason: reason)
                 continue
             }
-            for i in units.memberRange(u) {
-                let p = units.members[i]
-                let k = target[u]
+            for p in units.members(of: u) {
                 let cpus = nodes.cpus(ofNode: k, within: input.limit(p, nodes))
                 remember(p, cpus: cpus, node: k, expected: localityOn(u, k))
                 guard cpus != input.allowedCPUs(p) else { continue }
@@ -30,18 +27,18 @@ extension PlacementRound {
         releaseStalePins()
     }
 
-    private mutating func emitSwap(_ u: Int, _ v: Int, reason: Reason) {
+    private mutating func emitSwap(_ u: UnitIndex, to ku: NodeIndex, _ v: UnitIndex, to kv: NodeIndex, reason: Reason) {
         let a = units.leader(u), b = units.leader(v)
-        let cpusA = nodes.cpus(ofNode: target[u], within: input.limit(a, nodes))
-        let cpusB = nodes.cpus(ofNode: target[v], within: input.limit(b, nodes))
-        remember(a, cpus: cpusA, node: target[u], expected: localityOn(u, target[u]))
-        remember(b, cpus: cpusB, node: target[v], expected: localityOn(v, target[v]))
-        actions.append(.swap(SwapProcesses(a: identity(a), aCPUs: cpusA, aNode: nodes.ids[target[u]],
-                                           b: identity(b), bCPUs: cpusB, bNode: nodes.ids[target[v]],
+        let cpusA = nodes.cpus(ofNode: ku, within: input.limit(a, nodes))
+        let cpusB = nodes.cpus(ofNode: kv, within: input.limit(b, nodes))
+        remember(a, cpus: cpusA, node: ku, expected: localityOn(u, ku))
+        remember(b, cpus: cpusB, node: kv, expected: localityOn(v, kv))
+        actions.append(.swap(SwapProcesses(a: identity(a), aCPUs: cpusA, aNode: nodes.ids[ku],
+                                           b: identity(b), bCPUs: cpusB, bNode: nodes.ids[kv],
                                            reason: reason)))
     }
 
-    private mutating func remember(_ p: Int, cpus: CPUSet, node: Int, expected: Double) {
+    private mutating func remember(_ p: ProcessIndex, cpus: CPUSet, node: NodeIndex, expected: Double) {
         state[slot[p]].engineAffinity = cpus
         state[slot[p]].placedNode = node
         state[slot[p]].placedNodes = nil
@@ -57,8 +54,8 @@ extension PlacementRound {
     /// the node, only after it.
     private mutating func releaseStalePins() {
         releaseOutgrownSets()
-        for u in 0..<units.count where target[u] < 0 && units.totalLoad[u] > 0 {
-            guard let placed = units.memberRange(u).compactMap({ ownPin(units.members[$0]) }).first else { continue }
+        for u in units.all where target[u] == nil && units.totalLoad[u] > 0 {
+            guard let placed = units.members(of: u).compactMap({ ownPin($0) }).first else { continue }
             // A quarter over the node's CPUs, not a passing burst of a thread.
             let tooSmall = units.totalLoad[u] > nodes.capacity[placed] + nodes.capacity[placed] / 4
             guard tooSmall || (!cooling[u] && !units.threadNodes[u].contains(placed)) else { continue }
@@ -75,7 +72,7 @@ extension PlacementRound {
     /// quarter over the set's CPUs), as a one-node pin is: the pin, not the
     /// work, would then hold its threads on too few CPUs.
     private mutating func releaseOutgrownSets() {
-        for u in 0..<units.count where targetNodes[u] == nil && target[u] < 0 {
+        for u in units.all where targetNodes[u] == nil && target[u] == nil {
             guard let set = ownNodes(u) else { continue }
             let list = set.indices(upTo: nodes.count)
             let capacity = list.reduce(0) { $0 + nodes.capacity[$1] }
@@ -86,8 +83,7 @@ extension PlacementRound {
                 comparisons: [Comparison("load(unit)", Double(units.totalLoad[u])),
                               Comparison("capacity(set)", Double(capacity))],
                 localityBefore: units.locality[u])
-            for i in units.memberRange(u) {
-                let p = units.members[i]
+            for p in units.members(of: u) {
                 let cpus = nodes.cpus(of: nodes.cpuNodes, within: input.limit(p, nodes))
                 state[slot[p]].engineAffinity = nil
                 state[slot[p]].placedNodes = nil
@@ -102,11 +98,10 @@ extension PlacementRound {
 
     /// Gives the unit's members pinned by numabalance their cpuset back (every
     /// node with CPUs); the scheduler spreads them, so their load leaves the node.
-    mutating func release(_ u: Int, from k: Int, reason: Reason) {
+    mutating func release(_ u: UnitIndex, from k: NodeIndex, reason: Reason) {
         nodeLoad[k] -= units.load(u, k)
         threadReason[u] = reason
-        for i in units.memberRange(u) {
-            let p = units.members[i]
+        for p in units.members(of: u) {
             guard ownPin(p) != nil else { continue }
             let all = NodeMask(all: nodes.count).intersection(nodes.cpuNodes)
             let cpus = nodes.cpus(of: all, within: input.limit(p, nodes))

@@ -51,10 +51,10 @@ public struct PlacementEngine: Sendable {
                                   scanPeriod: config.scanPeriodMin, now: now)
         // The decayed statistics of this round's processes, as flat rows for the units.
         var decayed = DecayedRows(processes: input.count, nodes: nodes.count)
-        for p in 0..<input.count {
-            working.update(slot: slots[p], from: input, process: p, now: now, decayed: &decayed)
+        for p in input.processes {
+            working.update(slot: slots[p.row], from: input, process: p, now: now, decayed: &decayed)
         }
-        var round = PlacementRound(config: config, nodes: nodes, input: input, state: consume working, slot: slots,
+        var round = PlacementRound(config: config, nodes: nodes, input: input, state: consume working, slot: Rows(slots),
                                    decayed: decayed, now: now, nodeBusy: nodeBusy)
         round.placeTasks()
         round.emitThreadActions()
@@ -69,18 +69,21 @@ public struct PlacementEngine: Sendable {
 /// Decayed memory and CPU faults of the round's processes, in flat rows.
 struct DecayedRows {
     let nodeCount: Int
-    private(set) var mem: [Int]
-    private(set) var cpu: [Int]
+    private(set) var mem: NodeRows<ProcessIndex, Int>
+    private(set) var cpu: NodeRows<ProcessIndex, Int>
 
     init(processes: Int, nodes: Int) {
         nodeCount = nodes
-        mem = Array(repeating: 0, count: processes * nodes)
-        cpu = Array(repeating: 0, count: mem.count)
+        mem = NodeRows(repeating: 0, rows: processes, nodeCount: nodes)
+        cpu = mem
     }
 
-    mutating func copy(_ stats: FaultStats, into p: Int) {
+    mutating func copy(_ stats: FaultStats, into p: ProcessIndex) {
         guard stats.nodeCount == nodeCount else { return }
-        stats.copyMemAndCPU(into: &mem, &cpu, at: p * nodeCount)
+        for k in mem.nodes {
+            mem[p, k] = stats.mem(k.row)
+            cpu[p, k] = stats.cpu(k.row)
+        }
     }
 }
 
@@ -95,15 +98,16 @@ extension PlacementRound {
     mutating func updateScanPeriods(failed: Set<ProcessIdentity>) -> [ScanSchedule] {
         var scans: [ScanSchedule] = []
         scans.reserveCapacity(input.count)
-        for p in 0..<input.count {
+        for p in input.processes {
             let u = units.unitOf[p]
             let group = units.isGroup(u)
             let (local, samples, shared) = scanFaults(p, unit: u, group: group)
             let signal = ScanPeriod.Signal(local: local, remote: samples - local,
                                            privateFaults: max(0, samples - shared), sharedFaults: shared,
                                            migrationFailed: !failed.isEmpty && failed.contains(identity(p)))
-            let node = Int32(processNode(p) ?? -1)
-            let moved = node >= 0 && state.processes[slot[p]].scannedOn >= 0 && node != state.processes[slot[p]].scannedOn
+            let node = processNode(p)
+            let before = state.processes[slot[p]].scannedOn
+            let moved = node != nil && before != nil && node != before
             state[slot[p]].scannedOn = node
             let period = moved ? config.scanPeriodMin
                 : ScanPeriod.next(period: state[slot[p]].scanPeriod, signal: signal,
@@ -117,25 +121,23 @@ extension PlacementRound {
     }
 
     /// Local, all and shared sampled faults of p for its scan period.
-    private func scanFaults(_ p: Int, unit u: Int, group: Bool) -> (local: Double, all: Double, shared: Double) {
-        let n = nodes.count
+    private func scanFaults(_ p: ProcessIndex, unit u: UnitIndex, group: Bool) -> (local: Double, all: Double, shared: Double) {
         if input.usesKernelFaults[p] {
             // The kernel's own counts: locality as the sampler measured it.
             let samples = Double(input.samples[p])
             let local = (input.locality[p] ?? 0) * samples
             return (local, samples, group ? Double(input.sharedSamples[p]) : 0)
         }
-        var cpuTotal = 0
-        for k in 0..<n { cpuTotal += input.threadMillis[p * n + k] }
+        let cpuTotal = input.threadMillis.total(p)
         var active = NodeMask()
-        if group { for k in ActiveNodes.of(cpuFaults: units.cpuRow(u)) { active.insert(k) } }
+        if group { for k in ActiveNodes.of(cpuFaults: units.cpuRow(u)) { active.insert(NodeIndex(k)) } }
         var local = 0.0, all = 0.0, shared = 0.0
-        for k in 0..<n {
-            let pages = Double(input.pages[p * n + k])
+        for k in nodes.all {
+            let pages = Double(input.pages[p, k])
             let sharedHere = group ? Double(input.sharedPages(p, k)) : 0
             all += pages
             shared += sharedHere
-            let cpuShare = cpuTotal > 0 ? Double(input.threadMillis[p * n + k]) / Double(cpuTotal) : 0
+            let cpuShare = cpuTotal > 0 ? Double(input.threadMillis[p, k]) / Double(cpuTotal) : 0
             local += (pages - sharedHere) * cpuShare
             // A shared page on a node the group actively uses is local (task_numa_fault).
             local += active.count > 1 && active.contains(k) ? sharedHere : sharedHere * cpuShare
@@ -144,15 +146,14 @@ extension PlacementRound {
     }
 
     /// The node p's threads ran on this round (carrying settledLoadShare of its load), if one.
-    func processNode(_ p: Int) -> Int? {
-        let n = nodes.count
-        var best = -1, bestLoad = 0, total = 0
-        for k in 0..<n {
-            let load = input.load[p * n + k]
+    func processNode(_ p: ProcessIndex) -> NodeIndex? {
+        var best: NodeIndex?, bestLoad = 0, total = 0
+        for k in nodes.all {
+            let load = input.load[p, k]
             total += load
             if load > bestLoad { best = k; bestLoad = load }
         }
-        guard best >= 0, Double(bestLoad) >= Double(total) * config.settledLoadShare else { return nil }
+        guard Double(bestLoad) >= Double(total) * config.settledLoadShare else { return nil }
         return best
     }
 }

@@ -5,8 +5,8 @@ import NUMAModel
 public struct RangeMemory: Hashable, Sendable, Codable {
     public var start: UInt64
     /// The destination the range was last seen remote for, with accesses
-    /// from it (-1: none), and in which observation of the process.
-    public var candidate: Int
+    /// from it (nil: none), and in which observation of the process.
+    public var candidate: RangeDestination?
     public var seenInObservation: UInt32
     /// When the engine last planned to move it (no range moves twice within
     /// the cool-down).
@@ -14,7 +14,6 @@ public struct RangeMemory: Hashable, Sendable, Codable {
 
     init(start: UInt64) {
         self.start = start
-        candidate = -1
         seenInObservation = 0
     }
 }
@@ -23,8 +22,7 @@ public struct RangeMemory: Hashable, Sendable, Codable {
 public struct ProcessState: Hashable, Sendable, Codable {
     public var identity: ProcessIdentity
     public var stats: FaultStats
-    /// Preferred node, as a topology position.
-    public var preferred: Int?
+    public var preferred: NodeIndex?
     public var scanPeriod: Double
     public var nextScan: Double
     public var lastSeen: Double
@@ -34,14 +32,14 @@ public struct ProcessState: Hashable, Sendable, Codable {
     /// Runnable load at the last observation (milli-CPUs), so nodes are
     /// charged for processes not sampled this round: the node and total when
     /// it all ran on one node (nearly always), else per node.
-    public private(set) var loadNode: Int = -1
+    public private(set) var loadNode: NodeIndex?
     public private(set) var loadTotal: Int = 0
     public private(set) var loadByNode: [Int]?
     /// The affinity the engine set, and the node it placed the process on.
     public var engineAffinity: CPUSet?
-    public var placedNode: Int?
-    /// The nodes (positions) it was placed on when too big for one.
-    public var placedNodes: [Int]?
+    public var placedNode: NodeIndex?
+    /// The nodes it was placed on when too big for one.
+    public var placedNodes: [NodeIndex]?
     /// Someone else changed the affinity the engine set since its last action.
     public var affinityOverridden = false
     /// The last action on it: when, and the locality it expected right after.
@@ -49,9 +47,9 @@ public struct ProcessState: Hashable, Sendable, Codable {
     public var expectedLocality: Double?
     /// Page ranges, sorted by start.
     public var ranges: [RangeMemory]
-    /// The node its threads ran on at the last scan (-1: none, or spread):
+    /// The node its threads ran on at the last scan (nil: none, or spread):
     /// a task that changes node starts its scan period again.
-    public var scannedOn: Int32 = -1
+    public var scannedOn: NodeIndex?
 
     init(identity: ProcessIdentity, nodeCount: Int, scanPeriod: Double, now: Double) {
         self.identity = identity
@@ -63,21 +61,21 @@ public struct ProcessState: Hashable, Sendable, Codable {
         ranges = []
     }
 
-    mutating func recordLoad(_ load: [Int], base: Int, count: Int, total: Int) {
+    mutating func recordLoad(_ load: ArraySlice<Int>, total: Int) {
         loadTotal = total
-        loadNode = -1
+        loadNode = nil
         if loadByNode != nil { loadByNode = nil }
         guard total > 0 else { return }
-        for k in 0..<count where load[base + k] == total {
-            loadNode = k
+        for (k, value) in load.enumerated() where value == total {
+            loadNode = NodeIndex(k)
             return
         }
-        loadByNode = Array(load[base..<(base + count)])
+        loadByNode = Array(load)
     }
 
     /// Its threads were just sent to node k: their load counts there from
     /// now on, for the plans that do not observe it again first.
-    mutating func moveLoad(to k: Int) {
+    mutating func moveLoad(to k: NodeIndex) {
         guard loadTotal > 0 else { return }
         loadNode = k
         loadByNode = nil
@@ -87,14 +85,16 @@ public struct ProcessState: Hashable, Sendable, Codable {
     /// node position) count there from now on.
     mutating func moveLoad(shares: [Int]) {
         guard loadTotal > 0 else { return }
-        loadNode = -1
+        loadNode = nil
         loadByNode = shares
     }
 
     /// Adds its last known load to per-node totals.
-    func addLoad(to totals: inout [Int]) {
-        if loadNode >= 0, loadNode < totals.count { totals[loadNode] += loadTotal }
-        if let spread = loadByNode { for k in 0..<min(spread.count, totals.count) { totals[k] += spread[k] } }
+    func addLoad(to totals: inout Rows<NodeIndex, Int>) {
+        if let node = loadNode, node.row < totals.count { totals[node] += loadTotal }
+        if let spread = loadByNode {
+            for k in totals.indices where k.row < spread.count { totals[k] += spread[k.row] }
+        }
     }
 
     /// Index of the range starting at `start`, inserting it if new.
@@ -158,7 +158,7 @@ public struct EngineState: Hashable, Sendable, Codable {
     public private(set) var processes: [ProcessState] = []
     private var index: [ProcessIdentity: Int] = [:]
     /// Preferred node of each group, by the identity of its leader.
-    public var groupPreferred: [ProcessIdentity: Int] = [:]
+    public var groupPreferred: [ProcessIdentity: NodeIndex] = [:]
     public var objects: [String: ObjectMemory] = [:]
     public var budget: MigrationBudget
     public var round: UInt32 = 0
@@ -266,21 +266,20 @@ public struct EngineState: Hashable, Sendable, Codable {
 extension EngineState {
     /// Folds one observation into its process's state, in place, and writes
     /// the decayed rows the units are built from.
-    mutating func update(slot: Int, from input: RoundInput, process p: Int, now: Double,
+    mutating func update(slot: Int, from input: RoundInput, process p: ProcessIndex, now: Double,
                          decayed: inout DecayedRows) {
         let n = input.nodeCount
-        let base = p * n
         if input.usesKernelFaults[p] {
-            processes[slot].stats.replace(mem: input.row(input.pages, p), cpu: input.row(input.cpuMillis, p),
-                                          sharedMem: input.sharedPages.isEmpty
-                                              ? ArraySlice(repeating: 0, count: n) : input.row(input.sharedPages, p))
+            processes[slot].stats.replace(mem: input.pages.row(p), cpu: input.cpuMillis.row(p),
+                                          sharedMem: input.sharedPages.values.isEmpty
+                                              ? ArraySlice(repeating: 0, count: n) : input.sharedPages.row(p))
         } else {
-            processes[slot].stats.accumulate(mem: input.pages, cpu: input.cpuMillis, sharedMem: input.sharedPages,
-                                             base: base, count: n)
+            processes[slot].stats.accumulate(mem: input.pages.values, cpu: input.cpuMillis.values,
+                                             sharedMem: input.sharedPages.values, base: input.pages.base(p), count: n)
         }
         processes[slot].observations &+= 1
         processes[slot].lastSeen = now
-        processes[slot].recordLoad(input.load, base: base, count: n, total: input.totalLoad[p])
+        processes[slot].recordLoad(input.load.row(p), total: input.totalLoad[p])
         // Someone else changed the affinity numabalance set: it is no longer ours.
         if processes[slot].engineAffinity != nil, processes[slot].engineAffinity != input.allowedCPUs(p) {
             processes[slot].engineAffinity = nil

@@ -3,7 +3,7 @@ import NUMAModel
 extension PlacementRound {
     /// Why a unit's threads go to node k. Static text and numbers: no
     /// string is built per action while planning.
-    func moveReason(_ u: Int, to k: Int, preferred p: Int, rule: PlacementRule) -> Reason {
+    func moveReason(_ u: UnitIndex, to k: NodeIndex, preferred p: NodeIndex, rule: PlacementRule) -> Reason {
         let group = units.isGroup(u)
         let summary: String
         switch rule {
@@ -27,7 +27,7 @@ extension PlacementRound {
     }
 
     /// One deferral per process and rule, counting what was held back.
-    mutating func postpone(_ p: Int, rule: PlacementRule, summary: String, destination: Int? = nil,
+    mutating func postpone(_ p: ProcessIndex, rule: PlacementRule, summary: String, destination: NodeIndex? = nil,
                            bytes: UInt64 = 0, comparisons: [Comparison] = []) {
         deferred.append(Deferral(process: identity(p), reason: Reason(
             rule: rule, summary: summary, destination: destination.map { nodes.ids[$0] },

@@ -34,14 +34,6 @@ public struct FaultStats: Hashable, Sendable, Codable {
         (old + 1) / 2 + fresh
     }
 
-    /// Writes mem and cpu into flat rows at `base` (the round's decayed rows).
-    func copyMemAndCPU(into mem: inout [Int], _ cpu: inout [Int], at base: Int) {
-        for node in 0..<nodeCount {
-            mem[base + node] = values[node]
-            cpu[base + node] = values[nodeCount + node]
-        }
-    }
-
     /// Folds one round's counts in from flat rows at `base`, decaying the old ones.
     /// (`sharedMem` may be empty: no shared page this round.)
     mutating func accumulate(mem: [Int], cpu: [Int], sharedMem: [Int], base: Int, count n: Int) {

@@ -34,88 +34,98 @@ struct UnionFind {
 }
 
 /// Placement units: a group, or a process on its own. Everything the task
-/// placement needs per unit, in flat per-node rows (unit u, node k at
-/// `u * nodeCount + k`).
+/// placement needs per unit, in flat per-node rows.
 struct UnitTable {
     let nodeCount: Int
-    private(set) var unitOf: [Int] = []
+    private(set) var unitOf: Rows<ProcessIndex, UnitIndex> = Rows([])
     /// Members of unit u: `members[memberStart[u]..<memberStart[u + 1]]`.
-    private(set) var memberStart: [Int] = [0]
-    private(set) var members: [Int] = []
+    private var memberStart: [Int] = [0]
+    private var members: [ProcessIndex] = []
     /// The root of each unit's union: the member the larger part joined under.
-    private(set) var leaders: [Int] = []
+    private var leaders: Rows<UnitIndex, ProcessIndex> = Rows([])
     /// Decayed memory and CPU faults (the group's sums for a group).
-    private(set) var mem: [Int] = []
-    private(set) var cpu: [Int] = []
-    private(set) var load: [Int] = []
-    private(set) var bytes: [UInt64] = []
-    private(set) var totalLoad: [Int] = []
-    private(set) var locality: [Double?] = []
-    private(set) var threadNodes: [NodeMask] = []
-    private(set) var memoryNodes: [NodeMask] = []
+    private(set) var mem: NodeRows<UnitIndex, Int>
+    private(set) var cpu: NodeRows<UnitIndex, Int>
+    private(set) var load: NodeRows<UnitIndex, Int>
+    private(set) var bytes: NodeRows<UnitIndex, UInt64>
+    private(set) var totalLoad: Rows<UnitIndex, Int> = Rows([])
+    private(set) var locality: Rows<UnitIndex, Double?> = Rows([])
+    private(set) var threadNodes: Rows<UnitIndex, NodeMask> = Rows([])
+    private(set) var memoryNodes: Rows<UnitIndex, NodeMask> = Rows([])
     /// Nodes of the user's pins of its members (empty: no pin).
-    private(set) var pinnedNodes: [NodeMask] = []
+    private(set) var pinnedNodes: Rows<UnitIndex, NodeMask> = Rows([])
     /// Keys of the shared objects the unit's members map, for groups.
-    private(set) var objectKeys: [Int: [String]] = [:] {
+    private(set) var objectKeys: [UnitIndex: [String]] = [:] {
         didSet { groupObjects = Set(objectKeys.values.joined()) }
     }
     /// Every group's objects: placed by their group, never as one process's pages.
     private(set) var groupObjects: Set<String> = []
 
     var count: Int { memberStart.count - 1 }
+    var all: IndexRange<UnitIndex> { IndexRange(count: count) }
 
     init(input: RoundInput, decayed: DecayedRows) {
-        nodeCount = input.nodeCount
+        let n = input.nodeCount
+        nodeCount = n
         if input.groupable.isEmpty {
             // Nothing ties any two processes: every process is its own unit,
             // and the units' rows are the processes' rows, shared, not copied.
-            unitOf = Array(0..<input.count)
-            members = unitOf
-            leaders = unitOf
+            let rows = Array(input.processes)
+            unitOf = Rows(rows.map { UnitIndex($0.row) })
+            members = rows
+            leaders = Rows(rows)
             memberStart = Array(0...input.count)
-            mem = decayed.mem
-            cpu = decayed.cpu
-            load = input.load
-            bytes = input.bytes
-            totalLoad = input.totalLoad
-            locality = input.locality
-            threadNodes = input.threadNodes
-            memoryNodes = input.memoryNodes
-            pinnedNodes = zip(input.userPinned, input.affinityNodes).map { $0 ? $1 : NodeMask() }
+            mem = NodeRows(flat: decayed.mem.values, nodeCount: n)
+            cpu = NodeRows(flat: decayed.cpu.values, nodeCount: n)
+            load = NodeRows(flat: input.load.values, nodeCount: n)
+            bytes = NodeRows(flat: input.bytes.values, nodeCount: n)
+            totalLoad = Rows(input.totalLoad.values)
+            locality = Rows(input.locality.values)
+            threadNodes = Rows(input.threadNodes.values)
+            memoryNodes = Rows(input.memoryNodes.values)
+            pinnedNodes = Rows(zip(input.userPinned.values, input.affinityNodes.values).map { $0 ? $1 : NodeMask() })
             return
         }
         var forest = UnionFind(count: input.count)
         Self.join(input: input, forest: &forest)
-        var unitOfRoot = Array(repeating: -1, count: input.count)
+        var unitOfRoot: [UnitIndex?] = Array(repeating: nil, count: input.count)
         var units = 0
-        unitOf = Array(repeating: 0, count: input.count)
-        for p in 0..<input.count {
-            let root = forest.find(p)
-            if unitOfRoot[root] < 0 {
-                unitOfRoot[root] = units
-                leaders.append(root)
+        var unitOf = Rows<ProcessIndex, UnitIndex>(repeating: UnitIndex(0), count: input.count)
+        var leaders: [ProcessIndex] = []
+        for p in input.processes {
+            let root = forest.find(p.row)
+            let unit = unitOfRoot[root] ?? UnitIndex(units)
+            if unitOfRoot[root] == nil {
+                unitOfRoot[root] = unit
+                leaders.append(ProcessIndex(root))
                 units += 1
             }
-            unitOf[p] = unitOfRoot[root]
+            unitOf[p] = unit
         }
+        self.unitOf = unitOf
+        self.leaders = Rows(leaders)
         // Members grouped by unit, each unit's members in identity order.
         var counts = Array(repeating: 0, count: units)
-        for u in unitOf { counts[u] += 1 }
+        for u in unitOf.values { counts[u.row] += 1 }
         memberStart = [0]
         for c in counts { memberStart.append((memberStart.last ?? 0) + c) }
         var cursor = Array(memberStart.dropLast())
-        members = Array(repeating: 0, count: input.count)
-        for p in 0..<input.count {
-            members[cursor[unitOf[p]]] = p
-            cursor[unitOf[p]] += 1
+        members = Array(repeating: ProcessIndex(0), count: input.count)
+        for p in input.processes {
+            members[cursor[unitOf[p].row]] = p
+            cursor[unitOf[p].row] += 1
         }
+        mem = NodeRows(repeating: 0, rows: units, nodeCount: n)
+        cpu = mem
+        load = mem
+        bytes = NodeRows(repeating: 0, rows: units, nodeCount: n)
         aggregate(input: input, decayed: decayed)
     }
 
     private static func join(input: RoundInput, forest: inout UnionFind) {
-        var byObject: [String: Int] = [:]
-        var byHint: [String: Int] = [:]
-        var byKernelGroup: [UInt64: Int] = [:]
+        var byObject: [String: ProcessIndex] = [:]
+        var byHint: [String: ProcessIndex] = [:]
+        var byKernelGroup: [UInt64: ProcessIndex] = [:]
         let all = input.observations
         for p in input.groupable {
             let index = input.order[p]
@@ -142,30 +152,26 @@ struct UnitTable {
     /// members that each work on their own part of a segment, or that the
     /// kernel already grouped, fault privately (in the lab's hybrid guest
     /// such a group never formed and its segment stayed remote).
-    static func accessesObjects(_ p: Int, input: RoundInput) -> Bool {
+    static func accessesObjects(_ p: ProcessIndex, input: RoundInput) -> Bool {
         Capacity.sharesObjects(load: input.totalLoad[p])
     }
 
-    private static func link<K: Hashable>(_ key: K, _ p: Int, _ seen: inout [K: Int], _ forest: inout UnionFind) {
-        if let first = seen[key] { forest.union(first, p) } else { seen[key] = p }
+    private static func link<K: Hashable>(_ key: K, _ p: ProcessIndex, _ seen: inout [K: ProcessIndex],
+                                          _ forest: inout UnionFind) {
+        if let first = seen[key] { forest.union(first.row, p.row) } else { seen[key] = p }
     }
 
     private mutating func aggregate(input: RoundInput, decayed: DecayedRows) {
         let n = nodeCount
-        let size = count * n
-        mem = Array(repeating: 0, count: size)
-        cpu = Array(repeating: 0, count: mem.count)
-        load = mem
-        bytes = Array(repeating: 0, count: size)
         totalLoad.reserveCapacity(count)
         locality.reserveCapacity(count)
         threadNodes.reserveCapacity(count)
         memoryNodes.reserveCapacity(count)
         pinnedNodes.reserveCapacity(count)
-        for u in 0..<count {
-            let range = memberRange(u)
-            if range.count == 1 {
-                aggregateSingle(u, p: members[range.lowerBound], input: input, decayed: decayed)
+        for u in all {
+            let unitMembers = members(of: u)
+            if unitMembers.count == 1, let p = unitMembers.first {
+                aggregateSingle(u, p: p, input: input, decayed: decayed)
                 continue
             }
             var threads = NodeMask(all: n)
@@ -174,21 +180,17 @@ struct UnitTable {
             var unitLoad = 0
             var weighted = 0.0, weight = 0.0
             var keys: [String] = []
-            for i in range {
-                let p = members[i]
-                for k in 0..<n {
-                    mem[u * n + k] += decayed.mem[p * n + k]
-                    cpu[u * n + k] += decayed.cpu[p * n + k]
-                    load[u * n + k] += input.load[p * n + k]
-                    bytes[u * n + k] += input.bytes[p * n + k]
+            for p in unitMembers {
+                for k in mem.nodes {
+                    mem[u, k] += decayed.mem[p, k]
+                    cpu[u, k] += decayed.cpu[p, k]
+                    load[u, k] += input.load[p, k]
+                    bytes[u, k] += input.bytes[p, k]
                 }
                 unitLoad += input.totalLoad[p]
                 threads = threads.intersection(input.threadNodes[p])
                 memory = memory.intersection(input.memoryNodes[p])
-                if input.userPinned[p] {
-                    pins.low |= input.affinityNodes[p].low
-                    pins.high |= input.affinityNodes[p].high
-                }
+                if input.userPinned[p] { pins.formUnion(input.affinityNodes[p]) }
                 if let l = input.locality[p] {
                     let w = Double(max(1, input.totalLoad[p]))
                     weighted += l * w
@@ -227,13 +229,12 @@ struct UnitTable {
     }
 
     /// A process on its own: its rows as they are.
-    private mutating func aggregateSingle(_ u: Int, p: Int, input: RoundInput, decayed: DecayedRows) {
-        let n = nodeCount
-        for k in 0..<n {
-            mem[u * n + k] = decayed.mem[p * n + k]
-            cpu[u * n + k] = decayed.cpu[p * n + k]
-            load[u * n + k] = input.load[p * n + k]
-            bytes[u * n + k] = input.bytes[p * n + k]
+    private mutating func aggregateSingle(_ u: UnitIndex, p: ProcessIndex, input: RoundInput, decayed: DecayedRows) {
+        for k in mem.nodes {
+            mem[u, k] = decayed.mem[p, k]
+            cpu[u, k] = decayed.cpu[p, k]
+            load[u, k] = input.load[p, k]
+            bytes[u, k] = input.bytes[p, k]
         }
         totalLoad.append(input.totalLoad[p])
         locality.append(input.locality[p])
@@ -242,37 +243,33 @@ struct UnitTable {
         pinnedNodes.append(input.userPinned[p] ? input.affinityNodes[p] : NodeMask())
     }
 
-    func memberRange(_ u: Int) -> Range<Int> { memberStart[u]..<memberStart[u + 1] }
-    func isGroup(_ u: Int) -> Bool { memberRange(u).count > 1 }
-    func leader(_ u: Int) -> Int { leaders[u] }
-    func isPinned(_ u: Int) -> Bool { !pinnedNodes[u].isEmpty }
+    /// The unit's processes, in identity order.
+    func members(of u: UnitIndex) -> ArraySlice<ProcessIndex> { members[memberStart[u.row]..<memberStart[u.row + 1]] }
+    func isGroup(_ u: UnitIndex) -> Bool { memberStart[u.row + 1] - memberStart[u.row] > 1 }
+    func leader(_ u: UnitIndex) -> ProcessIndex { leaders[u] }
+    func isPinned(_ u: UnitIndex) -> Bool { !pinnedNodes[u].isEmpty }
 
-    func cpuRow(_ u: Int) -> [Int] { Array(cpu[(u * nodeCount)..<((u + 1) * nodeCount)]) }
-    func load(_ u: Int, _ k: Int) -> Int { load[u * nodeCount + k] }
-    func bytes(_ u: Int, _ k: Int) -> UInt64 { bytes[u * nodeCount + k] }
-    func mem(_ u: Int, _ k: Int) -> Int { mem[u * nodeCount + k] }
-    func cpu(_ u: Int, _ k: Int) -> Int { cpu[u * nodeCount + k] }
+    func cpuRow(_ u: UnitIndex) -> [Int] { Array(cpu.row(u)) }
+    func load(_ u: UnitIndex, _ k: NodeIndex) -> Int { load[u, k] }
+    func bytes(_ u: UnitIndex, _ k: NodeIndex) -> UInt64 { bytes[u, k] }
+    func mem(_ u: UnitIndex, _ k: NodeIndex) -> Int { mem[u, k] }
+    func cpu(_ u: UnitIndex, _ k: NodeIndex) -> Int { cpu[u, k] }
 
-    func totalBytes(_ u: Int) -> UInt64 {
-        var sum: UInt64 = 0
-        for k in 0..<nodeCount { sum += bytes[u * nodeCount + k] }
-        return sum
-    }
+    func totalBytes(_ u: UnitIndex) -> UInt64 { bytes.total(u) }
 
     /// task_weight / group_weight: the node's share of the unit's memory
     /// faults, × 1000.
-    func weight(_ u: Int, _ k: Int) -> Int {
-        var total = 0
-        for j in 0..<nodeCount { total += mem[u * nodeCount + j] }
+    func weight(_ u: UnitIndex, _ k: NodeIndex) -> Int {
+        let total = mem.total(u)
         guard total > 0 else { return 0 }
-        return KernelConstants.weightScale * mem[u * nodeCount + k] / total
+        return KernelConstants.weightScale * mem[u, k] / total
     }
 
     /// The node holding at least `share` of the unit's runnable load, if any.
-    func settledNode(_ u: Int, share: Double) -> Int? {
+    func settledNode(_ u: UnitIndex, share: Double) -> NodeIndex? {
         let total = totalLoad[u]
         guard total > 0 else { return nil }
-        for k in 0..<nodeCount where Double(load[u * nodeCount + k]) >= Double(total) * share { return k }
+        for k in load.nodes where Double(load[u, k]) >= Double(total) * share { return k }
         return nil
     }
 }

@@ -13,25 +13,24 @@ extension PlacementRound {
             if let keys = units.objectKeys[u] {
                 for key in keys { placeObject(key, unit: u, target: target) }
             }
-            for i in units.memberRange(u) {
-                let p = units.members[i]
+            for p in units.members(of: u) {
                 placePrivate(p, unit: u, target: units.isGroup(u) ? privateTarget(p, unit: u, unitTarget: target) : target)
             }
         }
     }
 
     /// Units with memory off their target, by misplaced bytes, then pid.
-    private func memoryOrder() -> [Int] {
-        var wanting: [(unit: Int, remote: Double)] = []
-        for u in 0..<units.count where Capacity.accesses(load: units.totalLoad[u]) {
+    private func memoryOrder() -> [UnitIndex] {
+        var wanting: [(unit: UnitIndex, remote: Double)] = []
+        for u in units.all where Capacity.accesses(load: units.totalLoad[u]) {
             let total = units.totalBytes(u)
             // Memory already where the threads are sent: nothing to look at
             // (the filter's views need no clearing: they count only when seen
             // in the observation just before).
-            if target[u] >= 0, units.objectKeys[u] == nil,
-               Double(total - units.bytes(u, target[u])) < Double(total) * config.minRemoteShare / 2 { continue }
+            if let k = target[u], units.objectKeys[u] == nil,
+               Double(total - units.bytes(u, k)) < Double(total) * config.minRemoteShare / 2 { continue }
             let remote = 1 - (units.locality[u] ?? 1)
-            if remote > 0.001 || target[u] >= 0 || units.objectKeys[u] != nil {
+            if remote > 0.001 || target[u] != nil || units.objectKeys[u] != nil {
                 wanting.append((u, remote * Double(total)))
             }
         }
@@ -41,7 +40,7 @@ extension PlacementRound {
     /// Whether p's move of the range is its own to make: its private pages,
     /// and the objects it alone works on. A group's objects follow the group;
     /// a process that does not work on what it maps (a supervisor) moves none.
-    func ownsRange(_ range: RangePlacement, of p: Int, isGroup: Bool) -> Bool {
+    func ownsRange(_ range: RangePlacement, of p: ProcessIndex, isGroup: Bool) -> Bool {
         guard let key = range.sharedObject else { return true }
         return !isGroup && !units.groupObjects.contains(key) && UnitTable.accessesObjects(p, input: input)
     }
@@ -50,32 +49,32 @@ extension PlacementRound {
     /// kernel always lets private faults migrate. The group's decision moves
     /// its shared objects; a member's own pin, or its threads on a node the
     /// group spans, keep its private memory with it.
-    func privateTarget(_ p: Int, unit u: Int, unitTarget: MemoryTarget) -> MemoryTarget {
+    func privateTarget(_ p: ProcessIndex, unit u: UnitIndex, unitTarget: MemoryTarget) -> MemoryTarget {
         if case .even = unitTarget { return unitTarget }  // threads spread over the set: memory evenly too
-        let n = nodes.count
         let memory = input.memoryNodes[p].intersection(nodes.memoryNodes)
         // Where its threads run this round (most of its load), within its pin if it has one.
-        var best = -1, bestLoad = 0, total = 0
-        for k in 0..<n {
-            let load = input.load[p * n + k]
+        var best: NodeIndex?, bestLoad = 0, total = 0
+        for k in nodes.all {
+            let load = input.load[p, k]
             total += load
             if load > bestLoad, memory.contains(k) { best = k; bestLoad = load }
         }
+        let settled = Double(bestLoad) >= Double(total) * config.settledLoadShare ? best : nil
         if input.userPinned[p] {
-            let pins = input.affinityNodes[p].intersection(memory).indices(upTo: n)
+            let pins = input.affinityNodes[p].intersection(memory).indices(upTo: nodes.count)
             if pins.count == 1 { return .node(pins[0]) }
-            return best >= 0 && pins.contains(best) && Double(bestLoad) >= Double(total) * config.settledLoadShare
-                ? .node(best) : .none
+            guard let settled, pins.contains(settled) else { return .none }
+            return .node(settled)
         }
         // Moved with its group this round: its threads go to the group's node.
-        if target[u] >= 0, movable[u] { return .node(target[u]) }
-        guard best >= 0, Double(bestLoad) >= Double(total) * config.settledLoadShare else { return .none }
-        return .node(best)
+        if let k = target[u], movable[u] { return .node(k) }
+        guard let settled else { return .none }
+        return .node(settled)
     }
 
     /// Private ranges of process p (and, for a process alone, the shared
     /// objects only it maps).
-    private mutating func placePrivate(_ p: Int, unit u: Int, target: MemoryTarget) {
+    private mutating func placePrivate(_ p: ProcessIndex, unit u: UnitIndex, target: MemoryTarget) {
         if case .even(let mask) = target { return placeEvenly(p, unit: u, over: mask) }
         let observedRanges = input.ranges(p)
         let isGroup = units.isGroup(u)
@@ -86,16 +85,17 @@ extension PlacementRound {
         for range in observedRanges where ownsRange(range, of: p, isGroup: isGroup) {
             let counts = RangeCounts(range, nodes: nodes)
             guard counts.total > 0 else { continue }
-            let destination: Int?
+            let destination: NodeIndex?
             switch target {
             case .none: destination = nil
             case .node(let d):
-                let accessed = isGroup ? input.threadMillis[p * nodes.count + d] > 0 || self.target[u] == d : accessesFrom(u, d)
+                let accessed = isGroup ? input.threadMillis[p, d] > 0 || self.target[u] == d : accessesFrom(u, d)
                 destination = counts.remoteShare(from: d) >= config.minRemoteShare && accessed ? d : nil
             case .spread(let mask): destination = spread?.destination(for: counts, bytes: range.residentBytes, within: mask)
             case .even: destination = nil
             }
-            let (rangeSlot, passes) = state[slot[p]].view(rangeStart: range.start, destination: destination)
+            let (rangeSlot, passes) = state[slot[p]].view(rangeStart: range.start,
+                                                          destination: destination.map(RangeDestination.node))
             guard let d = destination else { continue }
             // What the range holds off d, not what it reserves (a sparse heap).
             let bytes = UInt64(Double(range.residentBytes) * counts.remoteShare(from: d))
@@ -123,7 +123,7 @@ extension PlacementRound {
     /// A candidate range held back, and why: seen remote once only (the
     /// two-stage filter), hybrid mode (the kernel places private pages), or
     /// moved within the cool-down.
-    private func heldBack(_ bytes: UInt64, passes: Bool, range rangeSlot: Int, of p: Int,
+    private func heldBack(_ bytes: UInt64, passes: Bool, range rangeSlot: Int, of p: ProcessIndex,
                           plan: inout RangeMoves) -> Bool {
         plan.candidates += 1
         guard passes else { plan.waiting += bytes; return true }
@@ -136,7 +136,7 @@ extension PlacementRound {
         return false
     }
 
-    private mutating func emit(_ plan: RangeMoves, for p: Int, unit u: Int, target: MemoryTarget,
+    private mutating func emit(_ plan: RangeMoves, for p: ProcessIndex, unit u: UnitIndex, target: MemoryTarget,
                                wholeProcess: Bool) {
         let spreading = switch target {
         case .spread, .even: true
@@ -181,7 +181,7 @@ extension PlacementRound {
                 seconds: state.budget.seconds(for: move.bytes))
             if wholeProcess {
                 // Every remote page of the process goes: one migrate_pages call.
-                let from = (0..<nodes.count).filter { plan.movedFrom[0][$0] > 0 }.map { nodes.ids[$0] }
+                let from = nodes.all.filter { plan.movedFrom[0][$0] > 0 }.map { nodes.ids[$0] }
                 memoryActions.append(.movePages(MovePages(process: identity(p), from: from, to: nodes.ids[move.to],
                                                           bytes: move.bytes, reason: reason)))
             } else {
@@ -199,13 +199,12 @@ extension PlacementRound {
     /// `minRemoteShare` lies off its even layout (a range of one chunk: off
     /// the nodes), seen so in two consecutive observations; the mover then
     /// moves only the pages not already on their chunk's node.
-    private mutating func placeEvenly(_ p: Int, unit u: Int, over mask: NodeMask) {
+    private mutating func placeEvenly(_ p: ProcessIndex, unit u: UnitIndex, over mask: NodeMask) {
         let list = mask.indices(upTo: nodes.count)
         guard !list.isEmpty else { return }
         let isGroup = units.isGroup(u)
         var plan = RangeMoves(nodeCount: nodes.count)
-        // The filter's destination for "evenly over this set".
-        let marker = -2 - Int(truncatingIfNeeded: mask.low % (1 << 30))
+        let evenly = RangeDestination(evenOver: mask)
         var turn = 0
         for range in input.ranges(p) where ownsRange(range, of: p, isGroup: isGroup) {
             let counts = RangeCounts(range, nodes: nodes)
@@ -214,12 +213,12 @@ extension PlacementRound {
             guard counts.total > 0 else { continue }
             let even = chunks >= list.count ? 1 / Double(list.count) : 0
             var off = 0.0
-            for k in 0..<nodes.count {
+            for k in nodes.all {
                 let share = Double(counts.pages[k]) / Double(counts.total)
                 off += mask.contains(k) ? max(0, share - even) * (even > 0 ? 1 : 0) : share
             }
             let wanted = off >= config.minRemoteShare
-            let (rangeSlot, passes) = state[slot[p]].view(rangeStart: range.start, destination: wanted ? marker : nil)
+            let (rangeSlot, passes) = state[slot[p]].view(rangeStart: range.start, destination: wanted ? evenly : nil)
             guard wanted else { continue }
             let bytes = UInt64(Double(range.residentBytes) * off)
             let resident = range.residentFraction
@@ -246,11 +245,11 @@ extension PlacementRound {
 
     /// Locality of p once `moved` bytes (per source node) reach `to`, with
     /// its threads where this round sends them.
-    func projectedLocality(_ p: Int, unit u: Int, moved: [[UInt64]], to destinations: [Int]) -> Double? {
-        let n = nodes.count
-        var bytes = (0..<n).map { Double(input.bytes[p * n + $0]) }
+    func projectedLocality(_ p: ProcessIndex, unit u: UnitIndex, moved: [Rows<NodeIndex, UInt64>],
+                           to destinations: [NodeIndex]) -> Double? {
+        var bytes = Rows<NodeIndex, Double>(nodes.all.map { Double(input.bytes[p, $0]) })
         for (index, d) in destinations.enumerated() {
-            for k in 0..<n {
+            for k in nodes.all {
                 let amount = Double(moved[index][k])
                 bytes[k] -= amount
                 bytes[d] += amount
@@ -258,24 +257,24 @@ extension PlacementRound {
         }
         // A range's size can exceed the sampled estimate of what its node
         // holds: clamp before taking shares, so that they stay within 0…1.
-        bytes = bytes.map { max(0, $0) }
-        let total = bytes.reduce(0, +)
+        bytes = Rows(bytes.values.map { max(0, $0) })
+        let total = bytes.values.reduce(0, +)
         guard total > 0 else { return nil }
-        if target[u] >= 0 { return bytes[target[u]] / total }
-        let cpuTotal = (0..<n).reduce(0) { $0 + input.threadMillis[p * n + $1] }
+        if let k = target[u] { return bytes[k] / total }
+        let cpuTotal = input.threadMillis.total(p)
         guard cpuTotal > 0 else { return nil }
-        return (0..<n).reduce(0.0) { $0 + bytes[$1] / total * Double(input.threadMillis[p * n + $1]) }
+        return nodes.all.reduce(0.0) { $0 + bytes[$1] / total * Double(input.threadMillis[p, $1]) }
             / Double(cpuTotal)
     }
 }
 
 /// Sampled pages of one range, by node position.
 struct RangeCounts {
-    var pages: [Int]
+    var pages: Rows<NodeIndex, Int>
     var total: Int
 
     init(_ range: RangePlacement, nodes: NodeTable) {
-        pages = Array(repeating: 0, count: nodes.count)
+        pages = Rows(repeating: 0, count: nodes.count)
         total = 0
         for (id, count) in range.pagesByNode {
             guard let k = nodes.position(of: id) else { continue }
@@ -284,33 +283,34 @@ struct RangeCounts {
         }
     }
 
-    func remoteShare(from d: Int) -> Double {
+    func remoteShare(from d: NodeIndex) -> Double {
         total > 0 ? Double(total - pages[d]) / Double(total) : 0
     }
 
     /// The node holding most of the range (lowest position on a tie).
-    var majority: Int {
-        pages.indices.max { a, b in pages[a] != pages[b] ? pages[a] < pages[b] : a > b } ?? 0
+    var majority: NodeIndex {
+        pages.indices.max { a, b in pages[a] != pages[b] ? pages[a] < pages[b] : a > b } ?? NodeIndex(0)
     }
 }
 
 /// The moves planned for one process, grouped by destination, and what was held back.
 struct RangeMoves {
-    var moves: [(to: Int, ranges: [AddressRange], bytes: UInt64)] = []
-    var movedFrom: [[UInt64]] = []
+    var moves: [(to: NodeIndex, ranges: [AddressRange], bytes: UInt64)] = []
+    /// Per move, the bytes it takes from each node.
+    var movedFrom: [Rows<NodeIndex, UInt64>] = []
     let nodeCount: Int
     var candidates = 0
     var waiting: UInt64 = 0, kernel: UInt64 = 0, pingPong: UInt64 = 0, reserve: UInt64 = 0, budget: UInt64 = 0
 
     init(nodeCount: Int) { self.nodeCount = nodeCount }
 
-    mutating func add(range: AddressRange, bytes: UInt64, to d: Int, from counts: RangeCounts, nodes: NodeTable) {
+    mutating func add(range: AddressRange, bytes: UInt64, to d: NodeIndex, from counts: RangeCounts, nodes: NodeTable) {
         let index: Int
         if let existing = moves.firstIndex(where: { $0.to == d }) {
             index = existing
         } else {
             moves.append((d, [], 0))
-            movedFrom.append(Array(repeating: 0, count: nodeCount))
+            movedFrom.append(Rows(repeating: 0, count: nodeCount))
             index = moves.count - 1
         }
         moves[index].ranges.append(range)
@@ -318,7 +318,7 @@ struct RangeMoves {
         let remote = counts.total - counts.pages[d]
         guard remote > 0 else { return }
         // In doubles: bytes × pages can pass 2^64 for a huge range.
-        for k in 0..<nodeCount where k != d {
+        for k in nodes.all where k != d {
             movedFrom[index][k] += UInt64(Double(bytes) * Double(counts.pages[k]) / Double(remote))
         }
     }

@@ -8,10 +8,20 @@ import NUMAModel
 ///   real with probability ≈ P²);
 /// - no ping-pong: a range the engine moved is not moved again within the
 ///   cool-down, to any node — the plan proves it from `RangeMemory.movedAt`.
+/// Where the filter saw a range wanted: all of it on one node, or evenly
+/// over a set of nodes (a unit numabalance spread over them), by the set's
+/// two words (NodeMask).
+public enum RangeDestination: Hashable, Sendable, Codable {
+    case node(NodeIndex)
+    case even(low: UInt64, high: UInt64)
+
+    init(evenOver mask: NodeMask) { self = .even(low: mask.low, high: mask.high) }
+}
+
 public enum MigrationFilter {
     /// Whether the range passes the second stage for `destination` in
     /// observation `observation` of its process.
-    public static func secondStage(_ memory: RangeMemory, destination: Int, observation: UInt32) -> Bool {
+    public static func secondStage(_ memory: RangeMemory, destination: RangeDestination, observation: UInt32) -> Bool {
         memory.candidate == destination && memory.seenInObservation &+ 1 == observation
     }
 
@@ -26,10 +36,10 @@ extension ProcessState {
     /// Records this observation's view of a range: remote for `destination`
     /// with accesses from it, or not a candidate (nil). Returns whether the
     /// previous observation saw the same, i.e. whether the range passes.
-    mutating func view(rangeStart: UInt64, destination: Int?) -> (slot: Int, passes: Bool) {
+    mutating func view(rangeStart: UInt64, destination: RangeDestination?) -> (slot: Int, passes: Bool) {
         let slot = rangeIndex(start: rangeStart)
         guard let destination else {
-            ranges[slot].candidate = -1
+            ranges[slot].candidate = nil
             return (slot, false)
         }
         let passes = MigrationFilter.secondStage(ranges[slot], destination: destination,
@@ -51,7 +61,7 @@ extension ProcessState {
 enum MemoryTarget: Equatable {
     case none
     /// All of it on one node: the node its threads run on (or are sent to).
-    case node(Int)
+    case node(NodeIndex)
     /// Spread over nodes (a group or process too big for one node, or a
     /// user's pin to several): pages move by the 3/4 rule.
     case spread(NodeMask)
@@ -62,7 +72,7 @@ enum MemoryTarget: Equatable {
 
 extension PlacementRound {
     /// The node(s) a unit's memory should live on this round.
-    func memoryTarget(_ u: Int) -> MemoryTarget {
+    func memoryTarget(_ u: UnitIndex) -> MemoryTarget {
         guard Capacity.accesses(load: units.totalLoad[u]) else { return .none }
         let memoryNodes = units.memoryNodes[u].intersection(nodes.memoryNodes)
         if units.isPinned(u) {
@@ -71,7 +81,7 @@ extension PlacementRound {
             if list.count == 1 { return .node(list[0]) }
             return list.isEmpty ? .none : .spread(pins)
         }
-        if target[u] >= 0 { return .node(target[u]) }
+        if let k = target[u] { return .node(k) }
         if let mask = targetNodes[u] ?? ownNodes(u) { return .even(mask) }
         if cooling[u], let placed = state.processes[slot[units.leader(u)]].placedNode, settled[u] == placed {
             return .node(placed)
@@ -83,17 +93,14 @@ extension PlacementRound {
         if fitsOneNode(u) { return .none }
         var active = NodeMask()
         let cpu = units.cpuRow(u)
-        for k in ActiveNodes.of(cpuFaults: cpu) where memoryNodes.contains(k) { active.insert(k) }
+        for k in ActiveNodes.of(cpuFaults: cpu).map(NodeIndex.init) where memoryNodes.contains(k) { active.insert(k) }
         let list = active.indices(upTo: nodes.count)
         if list.count == 1 { return .node(list[0]) }
         return list.isEmpty ? .none : .spread(active)
     }
 
     /// The unit's threads ran on node k this round: "accesses from k".
-    func accessesFrom(_ u: Int, _ k: Int) -> Bool {
-        for i in units.memberRange(u) where input.threadMillis[units.members[i] * nodes.count + k] > 0 {
-            return true
-        }
-        return false
+    func accessesFrom(_ u: UnitIndex, _ k: NodeIndex) -> Bool {
+        units.members(of: u).contains { input.threadMillis[$0, k] > 0 }
     }
 }

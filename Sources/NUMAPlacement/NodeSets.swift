@@ -15,12 +15,12 @@ extension PlacementRound {
     /// would otherwise wait out the release's cool-down with its threads
     /// wandering and its memory chasing them.
     mutating func placeOversized() {
-        for u in 0..<units.count where movable[u] && target[u] < 0 && targetNodes[u] == nil
+        for u in units.all where movable[u] && target[u] == nil && targetNodes[u] == nil
             && threadReason[u] == nil && units.totalLoad[u] > 0 && ownNodes(u) == nil && !fitsOneNode(u)
         {
             guard let set = nodeSet(for: u) else { continue }
             let list = set.indices(upTo: nodes.count)
-            for k in 0..<nodes.count { nodeLoad[k] -= units.load(u, k) }
+            for k in nodes.all { nodeLoad[k] -= units.load(u, k) }
             for (k, share) in zip(list, loadShares(u, over: list)) { nodeLoad[k] += share }
             targetNodes[u] = set
             threadReason[u] = Reason(
@@ -40,11 +40,11 @@ extension PlacementRound {
     /// but not its memory gets as many nodes as its memory needs, never one
     /// node with all of it pulled there. Nil when even all of them do not,
     /// or when the set would be every node (nothing to gain over the scheduler).
-    private func nodeSet(for u: Int) -> NodeMask? {
+    private func nodeSet(for u: UnitIndex) -> NodeMask? {
         let allowed = units.threadNodes[u].intersection(units.memoryNodes[u]).intersection(nodes.cpuNodes)
         let candidates = allowed.indices(upTo: nodes.count)
         // (With Capacity.fits' crumbs: an idle launcher on a node leaves its CPU free.)
-        func room(_ k: Int) -> Int { nodes.capacity[k] + Capacity.idleThreadLoad - (nodeLoad[k] - units.load(u, k)) }
+        func room(_ k: NodeIndex) -> Int { nodes.capacity[k] + Capacity.idleThreadLoad - (nodeLoad[k] - units.load(u, k)) }
         let open = candidates.filter { room($0) >= 500 }
         guard let first = open.max(by: { a, b in
             let wa = units.weight(u, a), wb = units.weight(u, b)
@@ -60,7 +60,7 @@ extension PlacementRound {
         }
         // Memory a node can hold for the unit: its room above the reserve plus
         // what of the unit is already there.
-        func memoryRoom(_ k: Int) -> UInt64 { reserve.room(on: k) + units.bytes(u, k) }
+        func memoryRoom(_ k: NodeIndex) -> UInt64 { reserve.room(on: k) + units.bytes(u, k) }
         let bytes = units.totalBytes(u)
         var set = NodeMask()
         var held = 0
@@ -78,7 +78,7 @@ extension PlacementRound {
     /// The unit's load over the nodes of its set: evenly, the remainder on
     /// the first. The set's room holds the whole; a node of it with less
     /// room than an even share is then counted over its CPUs.
-    private func loadShares(_ u: Int, over list: [Int]) -> [Int] {
+    private func loadShares(_ u: UnitIndex, over list: [NodeIndex]) -> [Int] {
         let total = units.totalLoad[u]
         let even = total / max(1, list.count)
         var shares = list.map { _ in even }
@@ -87,10 +87,9 @@ extension PlacementRound {
     }
 
     /// The nodes numabalance gave every member of the unit, if that is still in force.
-    func ownNodes(_ u: Int) -> NodeMask? {
-        var common: [Int]?
-        for i in units.memberRange(u) {
-            let p = units.members[i]
+    func ownNodes(_ u: UnitIndex) -> NodeMask? {
+        var common: [NodeIndex]?
+        for p in units.members(of: u) {
             let s = state.processes[slot[p]]
             guard let placed = s.placedNodes, s.engineAffinity == input.allowedCPUs(p), !input.userPinned[p],
                   common == nil || common == placed else { return nil }
@@ -104,19 +103,18 @@ extension PlacementRound {
 
     /// Affinity actions for the units sent to a set of nodes.
     mutating func emitNodeSets() {
-        for u in 0..<units.count {
+        for u in units.all {
             guard let set = targetNodes[u], let reason = threadReason[u] else { continue }
             let list = set.indices(upTo: nodes.count)
             let shares = loadShares(u, over: list)
-            for i in units.memberRange(u) {
-                let p = units.members[i]
+            for p in units.members(of: u) {
                 let cpus = nodes.cpus(of: set, within: input.limit(p, nodes))
                 state[slot[p]].engineAffinity = cpus
                 state[slot[p]].placedNode = nil
                 state[slot[p]].placedNodes = list
                 var perNode = Array(repeating: 0, count: nodes.count)
                 let memberShare = Double(input.totalLoad[p]) / Double(max(1, units.totalLoad[u]))
-                for (k, share) in zip(list, shares) { perNode[k] = Int(Double(share) * memberShare) }
+                for (k, share) in zip(list, shares) { perNode[k.row] = Int(Double(share) * memberShare) }
                 state[slot[p]].moveLoad(shares: perNode)
                 markActed(p, expected: reason.expectedLocality)
                 guard cpus != input.allowedCPUs(p) else { continue }

@@ -12,15 +12,17 @@ struct NodeMask: Hashable, Sendable {
     init() {}
 
     init(all count: Int) {
-        for index in 0..<min(count, Self.capacity) { insert(index) }
+        for index in 0..<min(count, Self.capacity) { insert(NodeIndex(index)) }
     }
 
-    mutating func insert(_ index: Int) {
+    mutating func insert(_ node: NodeIndex) {
+        let index = node.row
         guard index >= 0, index < Self.capacity else { return }
         if index < 64 { low |= 1 << UInt64(index) } else { high |= 1 << UInt64(index - 64) }
     }
 
-    func contains(_ index: Int) -> Bool {
+    func contains(_ node: NodeIndex) -> Bool {
+        let index = node.row
         guard index >= 0, index < Self.capacity else { return false }
         return index < 64 ? low & (1 << UInt64(index)) != 0 : high & (1 << UInt64(index - 64)) != 0
     }
@@ -40,23 +42,25 @@ struct NodeMask: Hashable, Sendable {
     var isEmpty: Bool { low == 0 && high == 0 }
     var count: Int { low.nonzeroBitCount + high.nonzeroBitCount }
 
-    func indices(upTo count: Int) -> [Int] { (0..<min(count, Self.capacity)).filter(contains) }
+    func indices(upTo count: Int) -> [NodeIndex] {
+        (0..<min(count, Self.capacity)).map(NodeIndex.init).filter(contains)
+    }
 }
 
 /// The topology as the engine uses it for one round: per-node arrays by
 /// position, capacities in milli-CPUs, memory reserves in bytes.
 struct NodeTable: Sendable {
     let topology: Topology
-    let ids: [NodeID]
+    let ids: Rows<NodeIndex, NodeID>
     let count: Int
-    let cpus: [CPUSet]
+    let cpus: Rows<NodeIndex, CPUSet>
     /// Runnable load a node holds without queueing (Node.capacityMilliCPUs:
     /// cores 1000, SMT siblings less, isolated CPUs not counted).
-    let capacity: [Int]
-    let memTotal: [UInt64]
-    let memFree: [UInt64]
+    let capacity: Rows<NodeIndex, Int>
+    let memTotal: Rows<NodeIndex, UInt64>
+    let memFree: Rows<NodeIndex, UInt64>
     /// High watermark plus margin: free memory must stay above it.
-    let reserve: [UInt64]
+    let reserve: Rows<NodeIndex, UInt64>
     /// SLIT distances by position (10 local); empty when the topology gives none.
     let distances: [[Int]]
     /// Nodes that have CPUs (where threads can be placed).
@@ -70,18 +74,18 @@ struct NodeTable: Sendable {
 
     init(topology: Topology, reserveFraction: Double) {
         self.topology = topology
-        ids = topology.nodes.map(\.id)
+        ids = Rows(topology.nodes.map(\.id))
         count = ids.count
-        cpus = topology.nodes.map(\.cpus)
+        cpus = Rows(topology.nodes.map(\.cpus))
         let isolated = topology.isolatedCPUs
-        capacity = topology.nodes.map { node in
+        capacity = Rows(topology.nodes.map { node in
             node.capacityMilliCPUs(usable: isolated.isEmpty ? node.cpus.count
                                    : node.cpus.ids.filter { !isolated.contains($0) }.count)
-        }
+        })
         distances = topology.distances
-        memTotal = topology.nodes.map(\.memTotalBytes)
-        memFree = topology.nodes.map(\.memFreeBytes)
-        reserve = topology.nodes.map { $0.reserveBytes(fraction: reserveFraction) }
+        memTotal = Rows(topology.nodes.map(\.memTotalBytes))
+        memFree = Rows(topology.nodes.map(\.memFreeBytes))
+        reserve = Rows(topology.nodes.map { $0.reserveBytes(fraction: reserveFraction) })
         var cpuNodes = NodeMask()
         var memoryNodes = NodeMask()
         let maxID = topology.nodes.map(\.id.rawValue).max() ?? 0
@@ -89,8 +93,8 @@ struct NodeTable: Sendable {
         var positions = Array(repeating: -1, count: min(maxID, 1 << 16) + 1)
         var cpuMap = Array(repeating: -1, count: min(maxCPU, 1 << 20) + 1)
         for (index, node) in topology.nodes.enumerated() {
-            if node.hasCPUs { cpuNodes.insert(index) }
-            if node.hasMemory { memoryNodes.insert(index) }
+            if node.hasCPUs { cpuNodes.insert(NodeIndex(index)) }
+            if node.hasMemory { memoryNodes.insert(NodeIndex(index)) }
             if node.id.rawValue >= 0, node.id.rawValue < positions.count { positions[node.id.rawValue] = index }
             for cpu in node.cpus where cpu < cpuMap.count { cpuMap[cpu] = index }
         }
@@ -100,21 +104,25 @@ struct NodeTable: Sendable {
         nodeOfCPU = cpuMap
     }
 
-    /// Distance from node i to node j (positions); 10 or 20 when unknown.
-    func distance(_ i: Int, _ j: Int) -> Int {
-        guard i < distances.count, j < distances[i].count else { return i == j ? 10 : 20 }
-        return distances[i][j]
+    /// Every node, by position.
+    var all: IndexRange<NodeIndex> { IndexRange(count: count) }
+
+    /// Distance from node i to node j; 10 or 20 when unknown.
+    func distance(_ i: NodeIndex, _ j: NodeIndex) -> Int {
+        guard i.row < distances.count, j.row < distances[i.row].count else { return i == j ? 10 : 20 }
+        return distances[i.row][j.row]
     }
 
-    func position(of id: NodeID) -> Int? {
+    func position(of id: NodeID) -> NodeIndex? {
         let raw = id.rawValue
+        // (The dense table's -1 marks an id no node has; it never leaves here.)
         guard raw >= 0, raw < positionOfID.count, positionOfID[raw] >= 0 else { return nil }
-        return positionOfID[raw]
+        return NodeIndex(positionOfID[raw])
     }
 
-    func position(ofCPU cpu: Int) -> Int? {
+    func position(ofCPU cpu: Int) -> NodeIndex? {
         guard cpu >= 0, cpu < nodeOfCPU.count, nodeOfCPU[cpu] >= 0 else { return nil }
-        return nodeOfCPU[cpu]
+        return NodeIndex(nodeOfCPU[cpu])
     }
 
     /// The nodes having at least one CPU of `set`.
@@ -126,7 +134,7 @@ struct NodeTable: Sendable {
 
     /// The CPUs of node k, within `limit` (PinOwnership.limit: the cpuset
     /// less isolated CPUs).
-    func cpus(ofNode k: Int, within limit: CPUSet?) -> CPUSet {
+    func cpus(ofNode k: NodeIndex, within limit: CPUSet?) -> CPUSet {
         guard let limit else { return cpus[k] }
         return cpus[k].intersection(limit)
     }

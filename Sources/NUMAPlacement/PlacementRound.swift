@@ -9,41 +9,40 @@ struct PlacementRound {
     let units: UnitTable
     let now: Double
     var state: EngineState
-    /// State slot of each process of the round.
-    let slot: [Int]
+    /// EngineState slot of each process of the round.
+    let slot: Rows<ProcessIndex, Int>
 
     /// Runnable load per node (milli-CPUs), all known processes, as the plan
     /// changes it; and as it was before the plan.
-    var nodeLoad: [Int]
-    let loadBefore: [Int]
+    var nodeLoad: Rows<NodeIndex, Int>
+    let loadBefore: Rows<NodeIndex, Int>
     var reserve: MemoryReserve
 
     // Per unit.
-    var preferred: [Int?]
-    var settled: [Int?]
-    var cooling: [Bool]
-    var movable: [Bool]
-    var lifted: [Bool]
-    /// Node the unit's threads are sent to this round (-1: none), the rule,
-    /// the swap partner (-1: none), the reason.
-    var target: [Int]
-    /// Nodes a unit too big for one node is sent to this round (nil: none).
-    var targetNodes: [NodeMask?]
-    var partner: [Int]
+    var preferred: Rows<UnitIndex, NodeIndex?>
+    var settled: Rows<UnitIndex, NodeIndex?>
+    var cooling: Rows<UnitIndex, Bool>
+    var movable: Rows<UnitIndex, Bool>
+    var lifted: Rows<UnitIndex, Bool>
+    /// Node the unit's threads are sent to this round, and its swap partner.
+    var target: Rows<UnitIndex, NodeIndex?>
+    /// Nodes a unit too big for one node is sent to this round.
+    var targetNodes: Rows<UnitIndex, NodeMask?>
+    var partner: Rows<UnitIndex, UnitIndex?>
     /// Reasons of the units sent somewhere.
     var threadReason: UnitReasons
     /// Units in the order they were assigned, for undoing.
-    var assignments: [Int] = []
+    var assignments: [UnitIndex] = []
 
     // Per process.
-    var expectedLocality: [Double?]
+    var expectedLocality: Rows<ProcessIndex, Double?>
     var actions: [Action] = []
     var memoryActions: [Action] = []
     var deferred: [Deferral] = []
     /// Processes with moves held back by the budget: sampled again soon.
-    var budgetWaiting = Set<Int>()
+    var budgetWaiting = Set<ProcessIndex>()
 
-    init(config: PlacementConfig, nodes: NodeTable, input: RoundInput, state: EngineState, slot: [Int],
+    init(config: PlacementConfig, nodes: NodeTable, input: RoundInput, state: EngineState, slot: Rows<ProcessIndex, Int>,
          decayed: DecayedRows, now: Double, nodeBusy: [NodeID: Int] = [:])
     {
         self.config = config
@@ -54,11 +53,10 @@ struct PlacementRound {
         self.slot = slot
         let units = UnitTable(input: input, decayed: decayed)
         self.units = units
-        var load = Array(repeating: 0, count: nodes.count)
+        var load = Rows<NodeIndex, Int>(repeating: 0, count: nodes.count)
         // By index: iterating the values would copy every state.
         for i in state.processes.indices {
-            let node = state.processes[i].loadNode
-            if node >= 0, node < load.count {
+            if let node = state.processes[i].loadNode, node.row < load.count {
                 load[node] += state.processes[i].loadTotal
             } else if state.processes[i].loadByNode != nil {
                 state.processes[i].addLoad(to: &load)
@@ -77,15 +75,15 @@ struct PlacementRound {
         loadBefore = load
         reserve = MemoryReserve(nodes: nodes)
         let count = units.count
-        preferred = Array(repeating: nil, count: count)
-        settled = Array(repeating: nil, count: count)
-        cooling = Array(repeating: false, count: count)
-        movable = Array(repeating: false, count: count)
-        lifted = Array(repeating: false, count: count)
-        target = Array(repeating: -1, count: count)
-        targetNodes = Array(repeating: nil, count: count)
-        partner = Array(repeating: -1, count: count)
-        expectedLocality = Array(repeating: nil, count: input.count)
+        preferred = Rows(repeating: nil, count: count)
+        settled = Rows(repeating: nil, count: count)
+        cooling = Rows(repeating: false, count: count)
+        movable = Rows(repeating: false, count: count)
+        lifted = Rows(repeating: false, count: count)
+        target = Rows(repeating: nil, count: count)
+        targetNodes = Rows(repeating: nil, count: count)
+        partner = Rows(repeating: nil, count: count)
+        expectedLocality = Rows(repeating: nil, count: input.count)
         threadReason = UnitReasons(units: count)
         classify()
     }
@@ -96,17 +94,19 @@ struct PlacementRound {
     /// one-CPU nodes seen on the same node must not leave the other looking
     /// free to the next unit). Never down to a node's CPUs where it was piled:
     /// that node stays over them, closed to any move.
-    static func spreadWithinSets(_ processes: [ProcessState], load: inout [Int], capacity: [Int]) {
+    static func spreadWithinSets(_ processes: [ProcessState], load: inout Rows<NodeIndex, Int>,
+                                 capacity: Rows<NodeIndex, Int>) {
         for i in processes.indices {
             guard let set = processes[i].placedNodes, set.count > 1, processes[i].loadTotal > 0 else { continue }
-            var own = Array(repeating: 0, count: load.count)
-            let node = processes[i].loadNode
-            if node >= 0, node < own.count { own[node] = processes[i].loadTotal }
-            if let spread = processes[i].loadByNode { for k in 0..<min(spread.count, own.count) { own[k] = spread[k] } }
-            for k in set where k < load.count && load[k] > capacity[k] + 1 {
+            var own = Rows<NodeIndex, Int>(repeating: 0, count: load.count)
+            if let node = processes[i].loadNode, node.row < own.count { own[node] = processes[i].loadTotal }
+            if let spread = processes[i].loadByNode {
+                for k in own.indices where k.row < spread.count { own[k] = spread[k.row] }
+            }
+            for k in set where k.row < load.count && load[k] > capacity[k] + 1 {
                 // It stays just over its CPUs: still a node nothing more may go to.
                 var excess = min(load[k] - capacity[k] - 1, own[k])
-                for j in set where j != k && j < load.count && load[j] < capacity[j] && excess > 0 {
+                for j in set where j != k && j.row < load.count && load[j] < capacity[j] && excess > 0 {
                     let shift = min(excess, capacity[j] - load[j])
                     load[k] -= shift
                     load[j] += shift
@@ -119,20 +119,20 @@ struct PlacementRound {
 
     /// Preferred node, current node, cool-down and mobility of every unit.
     private mutating func classify() {
-        let n = nodes.count
-        for u in 0..<units.count {
+        for u in units.all {
             let leaderSlot = slot[units.leader(u)]
             settled[u] = units.settledNode(u, share: config.settledLoadShare)
             let allowedNodes = units.threadNodes[u].intersection(units.memoryNodes[u])
             let group = units.isGroup(u)
             let leaderIdentity = group ? state.processes[leaderSlot].identity : ProcessIdentity(pid: 0, startTime: 0)
             let previous = group ? state.groupPreferred[leaderIdentity] : state.processes[leaderSlot].preferred
+            // PreferredNode is the kernel's rule over plain positions (its own tests use them).
             let choice = PreferredNode.choose(
-                count: n, faults: { units.mem[u * n + $0] }, allowed: { allowedNodes.contains($0) },
-                current: settled[u], previous: previous, margin: config.preferredNodeMargin)
+                count: nodes.count, faults: { units.mem(u, NodeIndex($0)) },
+                allowed: { allowedNodes.contains(NodeIndex($0)) },
+                current: settled[u]?.row, previous: previous?.row, margin: config.preferredNodeMargin).map(NodeIndex.init)
             preferred[u] = choice
-            for i in units.memberRange(u) {
-                let p = units.members[i]
+            for p in units.members(of: u) {
                 let s = slot[p]
                 if state.processes[s].preferred != choice { state[s].preferred = choice }
                 if state.processes[s].actedAt != nil,
@@ -148,7 +148,7 @@ struct PlacementRound {
 
     /// Whether the unit fits one node: its runnable load within the node's
     /// CPUs and its memory within the node's memory above the reserve.
-    func fitsOneNode(_ u: Int) -> Bool {
+    func fitsOneNode(_ u: UnitIndex) -> Bool {
         let bytes = units.totalBytes(u)
         for k in units.threadNodes[u].indices(upTo: nodes.count)
         where Capacity.fits(units.totalLoad[u], capacity: nodes.capacity[k]) && bytes + nodes.reserve[k] <= nodes.memTotal[k] {
@@ -158,41 +158,42 @@ struct PlacementRound {
     }
 
     /// Bytes of the unit not on node k: what must follow its threads there.
-    func bytesToFollow(_ u: Int, to k: Int) -> UInt64 {
+    func bytesToFollow(_ u: UnitIndex, to k: NodeIndex) -> UInt64 {
         units.totalBytes(u) - units.bytes(u, k)
     }
 
     /// The unit's page share on k: its locality once its threads run on k.
-    func localityOn(_ u: Int, _ k: Int) -> Double {
+    func localityOn(_ u: UnitIndex, _ k: NodeIndex) -> Double {
         let total = units.totalBytes(u)
         return total > 0 ? Double(units.bytes(u, k)) / Double(total) : 0
     }
 
     /// Cool-down of a process: remembers the action and what it promised.
-    mutating func markActed(_ p: Int, expected: Double?) {
+    mutating func markActed(_ p: ProcessIndex, expected: Double?) {
         state[slot[p]].actedAt = now
         state[slot[p]].affinityOverridden = false
         state[slot[p]].expectedLocality = expected
     }
 
-    func identity(_ p: Int) -> ProcessIdentity { input.identity(p) }
+    func identity(_ p: ProcessIndex) -> ProcessIdentity { input.identity(p) }
 }
 
 /// The reason of each unit's thread move: an index per unit into a short
 /// list (a row of optional reasons would be large; a dictionary, hashing).
 struct UnitReasons {
-    private var index: [Int32]
+    /// Position in `list` plus one; 0 for none (four bytes a unit).
+    private var index: Rows<UnitIndex, UInt32>
     private var list: [Reason] = []
 
-    init(units: Int) { index = Array(repeating: -1, count: units) }
+    init(units: Int) { index = Rows(repeating: 0, count: units) }
 
-    subscript(unit: Int) -> Reason? {
-        get { index[unit] >= 0 ? list[Int(index[unit])] : nil }
+    subscript(unit: UnitIndex) -> Reason? {
+        get { index[unit] > 0 ? list[Int(index[unit]) - 1] : nil }
         set {
-            guard let newValue else { index[unit] = -1; return }
-            if index[unit] >= 0 { list[Int(index[unit])] = newValue } else {
-                index[unit] = Int32(list.count)
+            guard let newValue else { index[unit] = 0; return }
+            if index[unit] > 0 { list[Int(index[unit]) - 1] = newValue } else {
                 list.append(newValue)
+                index[unit] = UInt32(list.count)
             }
         }
     }

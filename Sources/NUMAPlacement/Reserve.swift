@@ -2,8 +2,8 @@
 /// above the high watermark plus a margin (DESIGN.md), so a migration never
 /// drives a node into reclaim.
 struct MemoryReserve {
-    private var free: [UInt64]
-    private let reserve: [UInt64]
+    private var free: Rows<NodeIndex, UInt64>
+    private let reserve: Rows<NodeIndex, UInt64>
     private let hasMemory: NodeMask
 
     init(nodes: NodeTable) {
@@ -13,17 +13,17 @@ struct MemoryReserve {
     }
 
     /// Bytes that may still arrive on the node.
-    func room(on node: Int) -> UInt64 {
+    func room(on node: NodeIndex) -> UInt64 {
         guard hasMemory.contains(node), free[node] > reserve[node] else { return 0 }
         return free[node] - reserve[node]
     }
 
-    func allows(_ bytes: UInt64, to node: Int) -> Bool { bytes <= room(on: node) }
+    func allows(_ bytes: UInt64, to node: NodeIndex) -> Bool { bytes <= room(on: node) }
 
     /// Books `bytes` arriving on `node`; false (and nothing booked) if the
     /// node would fall below its reserve. Freed memory on the source is not
     /// counted until the next round's topology shows it.
-    mutating func book(_ bytes: UInt64, to node: Int) -> Bool {
+    mutating func book(_ bytes: UInt64, to node: NodeIndex) -> Bool {
         guard allows(bytes, to: node) else { return false }
         free[node] -= bytes
         return true

@@ -8,39 +8,41 @@ struct RoundInput {
     let nodeCount: Int
     let observations: [Observation]
     /// Observation index of each process, in identity order.
-    let order: [Int]
+    let order: Rows<ProcessIndex, Int>
     var count: Int { order.count }
+    var processes: IndexRange<ProcessIndex> { order.indices }
 
     /// Sampled resident pages per node (hybrid: the kernel's memory faults).
-    private(set) var pages: [Int]
-    private(set) var sharedPages: [Int]
+    private(set) var pages: NodeRows<ProcessIndex, Int>
+    /// Empty until the first shared page: most rounds have none.
+    private(set) var sharedPages: NodeRows<ProcessIndex, Int>
     /// CPU milliseconds per node this round (hybrid: the kernel's CPU faults).
-    private(set) var cpuMillis: [Int]
+    private(set) var cpuMillis: NodeRows<ProcessIndex, Int>
     /// CPU milliseconds per node this round as measured from the threads, in
     /// both modes: where accesses come from now (the kernel's CPU faults are
     /// a decayed history, and none at all where it has not scanned).
-    private(set) var threadMillis: [Int]
+    private(set) var threadMillis: NodeRows<ProcessIndex, Int>
     /// Runnable load per node, milli-CPUs.
-    private(set) var load: [Int]
+    private(set) var load: NodeRows<ProcessIndex, Int>
     /// Estimated resident bytes per node.
-    private(set) var bytes: [UInt64]
+    private(set) var bytes: NodeRows<ProcessIndex, UInt64>
 
-    private(set) var totalLoad: [Int]
-    private(set) var samples: [Int]
-    private(set) var sharedSamples: [Int]
+    private(set) var totalLoad: Rows<ProcessIndex, Int>
+    private(set) var samples: Rows<ProcessIndex, Int>
+    private(set) var sharedSamples: Rows<ProcessIndex, Int>
     /// Page share × CPU share, this round; nil without CPU time or samples.
-    private(set) var locality: [Double?]
+    private(set) var locality: Rows<ProcessIndex, Double?>
     /// Nodes the cgroup's cpuset lets threads run on, and Mems_allowed.
-    private(set) var threadNodes: [NodeMask]
-    private(set) var memoryNodes: [NodeMask]
+    private(set) var threadNodes: Rows<ProcessIndex, NodeMask>
+    private(set) var memoryNodes: Rows<ProcessIndex, NodeMask>
     /// Nodes of the current affinity, and who set it.
-    private(set) var affinityNodes: [NodeMask]
-    private(set) var userPinned: [Bool]
+    private(set) var affinityNodes: Rows<ProcessIndex, NodeMask>
+    private(set) var userPinned: Rows<ProcessIndex, Bool>
     /// Whether the kernel's fault statistics replace the sampled ones.
-    private(set) var usesKernelFaults: [Bool]
+    private(set) var usesKernelFaults: Rows<ProcessIndex, Bool>
     /// Processes with something that may group them (shared objects, a
     /// policy hint, a kernel numa_group): the only ones grouping looks at.
-    private(set) var groupable: [Int] = []
+    private(set) var groupable: [ProcessIndex] = []
 
     init(observations: [Observation], nodes: NodeTable, mode: PlacementMode,
          engineAffinity: (ProcessIdentity) -> CPUSet?)
@@ -51,47 +53,44 @@ struct RoundInput {
         // Sort keys gathered first: comparing inside 10,000 observations
         // would miss the cache at every step.
         let keys = observations.map { (UInt32(bitPattern: $0.identity.pid), $0.identity.startTime) }
-        order = keys.indices.sorted { keys[$0] < keys[$1] }
-        let size = order.count * n
-        pages = Array(repeating: 0, count: size)
-        // Each its own buffer: sharing one would copy it at the first write.
-        sharedPages = []   // allocated at the first shared page: most rounds have none
-        cpuMillis = Array(repeating: 0, count: size)
-        threadMillis = cpuMillis
-        load = Array(repeating: 0, count: size)
-        bytes = Array(repeating: 0, count: size)
-        // Sized once and filled by index: no append per process.
+        order = Rows(keys.indices.sorted { keys[$0] < keys[$1] })
         let count = order.count
-        totalLoad = Array(repeating: 0, count: count)
-        samples = Array(repeating: 0, count: count)
-        sharedSamples = Array(repeating: 0, count: count)
-        locality = Array(repeating: nil, count: count)
-        threadNodes = Array(repeating: NodeMask(), count: count)
-        memoryNodes = Array(repeating: NodeMask(), count: count)
-        affinityNodes = Array(repeating: NodeMask(), count: count)
-        userPinned = Array(repeating: false, count: count)
-        usesKernelFaults = Array(repeating: false, count: count)
+        pages = NodeRows(repeating: 0, rows: count, nodeCount: n)
+        // Each its own buffer: sharing one would copy it at the first write.
+        sharedPages = NodeRows(repeating: 0, rows: 0, nodeCount: n)
+        cpuMillis = NodeRows(repeating: 0, rows: count, nodeCount: n)
+        threadMillis = cpuMillis
+        load = NodeRows(repeating: 0, rows: count, nodeCount: n)
+        bytes = NodeRows(repeating: 0, rows: count, nodeCount: n)
+        // Sized once and filled by index: no append per process.
+        totalLoad = Rows(repeating: 0, count: count)
+        samples = Rows(repeating: 0, count: count)
+        sharedSamples = Rows(repeating: 0, count: count)
+        locality = Rows(repeating: nil, count: count)
+        threadNodes = Rows(repeating: NodeMask(), count: count)
+        memoryNodes = Rows(repeating: NodeMask(), count: count)
+        affinityNodes = Rows(repeating: NodeMask(), count: count)
+        userPinned = Rows(repeating: false, count: count)
+        usesKernelFaults = Rows(repeating: false, count: count)
         var masks = MaskCache(nodes: nodes)
         // A local copy of the array: its elements are then passed borrowed,
         // not copied field by field for the mutating call.
         let all = observations
-        for (p, o) in order.enumerated() {
-            fill(process: p, index: o, of: all, nodes: nodes, mode: mode, masks: &masks,
+        for p in order.indices {
+            fill(process: p, index: order[p], of: all, nodes: nodes, mode: mode, masks: &masks,
                  engineAffinity: engineAffinity)
         }
     }
 
     /// Reads one observation's fields in place (`all[index].field`): copying
     /// the whole observation would retain and release every field of it.
-    private mutating func fill(process p: Int, index o: Int, of all: [Observation], nodes: NodeTable,
+    private mutating func fill(process p: ProcessIndex, index o: Int, of all: [Observation], nodes: NodeTable,
                                mode: PlacementMode, masks: inout MaskCache,
                                engineAffinity: (ProcessIdentity) -> CPUSet?)
     {
-        let n = nodeCount
-        let base = p * n
         var sampled = 0
         for (id, count) in all[o].pages.pagesByNode {
-            if let k = nodes.position(of: id) { pages[base + k] += count; sampled += count }
+            if let k = nodes.position(of: id) { pages[p, k] += count; sampled += count }
         }
         // (Rounding by + 0.5: no libm call per thread; CPU times are never negative.)
         var shared = 0
@@ -100,9 +99,9 @@ struct RoundInput {
         for r in all[o].ranges.indices {
             guard case .some = all[o].ranges[r].sharedObject else { continue }
             sharesMemory = true
-            if sharedPages.isEmpty { sharedPages = Array(repeating: 0, count: pages.count) }
+            allocateSharedPages()
             for (id, count) in all[o].ranges[r].pagesByNode {
-                if let k = nodes.position(of: id) { sharedPages[base + k] += count; shared += count }
+                if let k = nodes.position(of: id) { sharedPages[p, k] += count; shared += count }
             }
         }
         var hinted = false
@@ -110,16 +109,16 @@ struct RoundInput {
         if case .some = all[o].kernelFaults?.groupID { hinted = true }
         if sharesMemory || hinted || !all[o].sharedObjects.isEmpty { groupable.append(p) }
         var processLoad = 0
-        var light = 0, lightNode = -1, lightMost = 0
+        var light = 0, lightNode: NodeIndex?, lightMost = 0
         let interval = all[o].intervalSeconds
         for t in all[o].threads.indices {
             guard let id = all[o].threads[t].node, let k = nodes.position(of: id) else { continue }
             let seconds = all[o].threads[t].cpuSeconds
-            cpuMillis[base + k] += Int(seconds * 1000 + 0.5)
-            threadMillis[base + k] += Int(seconds * 1000 + 0.5)
+            cpuMillis[p, k] += Int(seconds * 1000 + 0.5)
+            threadMillis[p, k] += Int(seconds * 1000 + 0.5)
             let runnable = Capacity.runnableLoad(cpuSeconds: seconds, intervalSeconds: interval,
                                                  state: all[o].threads[t].state)
-            load[base + k] += runnable
+            load[p, k] += runnable
             processLoad += runnable
             if runnable < Capacity.idleThreadLoad {
                 light += runnable
@@ -129,21 +128,21 @@ struct RoundInput {
         // Light threads beside busy ones: one light thread's worth is forgiven
         // (Capacity.lightLoad), taken from the node of the busiest light one.
         let forgiven = light - Capacity.lightLoad(light, besideBusy: processLoad > light)
-        if forgiven > 0, lightNode >= 0 {
-            let cut = min(forgiven, load[base + lightNode])
-            load[base + lightNode] -= cut
+        if forgiven > 0, let lightNode {
+            let cut = min(forgiven, load[p, lightNode])
+            load[p, lightNode] -= cut
             processLoad -= cut
         }
         // Locality from what the sampler saw, before any kernel statistics replace the rows.
-        locality[p] = localityOfRows(base)
+        locality[p] = localityOfRows(p)
         let resident = all[o].residentBytes
         if sampled > 0 {
             let perSample = Double(resident) / Double(sampled)
-            for k in 0..<n where pages[base + k] > 0 { bytes[base + k] = UInt64(perSample * Double(pages[base + k])) }
+            for k in nodes.all where pages[p, k] > 0 { bytes[p, k] = UInt64(perSample * Double(pages[p, k])) }
         }
         let usesKernel = mode == .hybrid && all[o].kernelFaults != nil
         if usesKernel, let kernel = all[o].kernelFaults {
-            (sampled, shared) = takeKernelFaults(kernel, base: base, nodes: nodes)
+            (sampled, shared) = takeKernelFaults(kernel, process: p, nodes: nodes)
         }
         usesKernelFaults[p] = usesKernel
         totalLoad[p] = processLoad
@@ -164,47 +163,50 @@ struct RoundInput {
     }
 
     /// Hybrid mode: the kernel's per-node faults replace the sampled rows.
-    private mutating func takeKernelFaults(_ kernel: KernelFaults, base: Int, nodes: NodeTable) -> (Int, Int) {
-        if sharedPages.isEmpty { sharedPages = Array(repeating: 0, count: pages.count) }
-        for k in 0..<nodeCount { pages[base + k] = 0; cpuMillis[base + k] = 0; sharedPages[base + k] = 0 }
-        for (id, count) in kernel.memory { if let k = nodes.position(of: id) { pages[base + k] += Int(count) } }
-        for (id, count) in kernel.cpu { if let k = nodes.position(of: id) { cpuMillis[base + k] += Int(count) } }
+    private mutating func allocateSharedPages() {
+        if sharedPages.values.isEmpty { sharedPages = NodeRows(repeating: 0, rows: count, nodeCount: nodeCount) }
+    }
+
+    private mutating func takeKernelFaults(_ kernel: KernelFaults, process p: ProcessIndex,
+                                           nodes: NodeTable) -> (Int, Int) {
+        allocateSharedPages()
+        for k in nodes.all { pages[p, k] = 0; cpuMillis[p, k] = 0; sharedPages[p, k] = 0 }
+        for (id, count) in kernel.memory { if let k = nodes.position(of: id) { pages[p, k] += Int(count) } }
+        for (id, count) in kernel.cpu { if let k = nodes.position(of: id) { cpuMillis[p, k] += Int(count) } }
         let faults = kernel.privateFaults + kernel.sharedFaults
         let sharedShare = faults > 0 ? Double(kernel.sharedFaults) / Double(faults) : 0
-        for k in 0..<nodeCount {
-            sharedPages[base + k] = Int((Double(pages[base + k]) * sharedShare).rounded())
+        for k in nodes.all {
+            sharedPages[p, k] = Int((Double(pages[p, k]) * sharedShare).rounded())
         }
         return (Int(faults), Int(kernel.sharedFaults))
     }
 
-    private func localityOfRows(_ base: Int) -> Double? {
+    private func localityOfRows(_ p: ProcessIndex) -> Double? {
         var pageTotal = 0, cpuTotal = 0
         var sum = 0.0
-        for k in base..<(base + nodeCount) {
-            pageTotal += pages[k]
-            cpuTotal += cpuMillis[k]
-            sum += Double(pages[k]) * Double(cpuMillis[k])
+        for k in pages.nodes {
+            pageTotal += pages[p, k]
+            cpuTotal += cpuMillis[p, k]
+            sum += Double(pages[p, k]) * Double(cpuMillis[p, k])
         }
         guard pageTotal > 0, cpuTotal > 0 else { return nil }
         return sum / (Double(pageTotal) * Double(cpuTotal))
     }
 
-    func row<T>(_ values: [T], _ p: Int) -> ArraySlice<T> {
-        values[(p * nodeCount)..<((p + 1) * nodeCount)]
+    /// Sampled shared pages of process p on node k (none when no process shares).
+    func sharedPages(_ p: ProcessIndex, _ k: NodeIndex) -> Int {
+        sharedPages.values.isEmpty ? 0 : sharedPages[p, k]
     }
 
-    /// Sampled shared pages of process p on node k (none when no process shares).
-    func sharedPages(_ p: Int, _ k: Int) -> Int { sharedPages.isEmpty ? 0 : sharedPages[p * nodeCount + k] }
-
-    func identity(_ p: Int) -> ProcessIdentity { observations[order[p]].identity }
-    var identities: [ProcessIdentity] { order.map { observations[$0].identity } }
-    func observation(_ p: Int) -> Observation { observations[order[p]] }
+    func identity(_ p: ProcessIndex) -> ProcessIdentity { observations[order[p]].identity }
+    var identities: [ProcessIdentity] { order.values.map { observations[$0].identity } }
+    func observation(_ p: ProcessIndex) -> Observation { observations[order[p]] }
     // Field access without copying the whole observation.
-    func ranges(_ p: Int) -> [RangePlacement] { observations[order[p]].ranges }
-    func allowedCPUs(_ p: Int) -> CPUSet { observations[order[p]].allowedCPUs }
-    func cpusetCPUs(_ p: Int) -> CPUSet? { observations[order[p]].cpusetCPUs }
+    func ranges(_ p: ProcessIndex) -> [RangePlacement] { observations[order[p]].ranges }
+    func allowedCPUs(_ p: ProcessIndex) -> CPUSet { observations[order[p]].allowedCPUs }
+    func cpusetCPUs(_ p: ProcessIndex) -> CPUSet? { observations[order[p]].cpusetCPUs }
     /// The CPUs numabalance may give p (PinOwnership.limit).
-    func limit(_ p: Int, _ nodes: NodeTable) -> CPUSet {
+    func limit(_ p: ProcessIndex, _ nodes: NodeTable) -> CPUSet {
         PinOwnership.limit(cpuset: observations[order[p]].cpusetCPUs, topology: nodes.topology)
     }
 }
@@ -218,7 +220,7 @@ private struct MaskCache {
 
     init(nodes: NodeTable) {
         self.nodes = nodes
-        allCPUs = nodes.cpus.reduce(0) { $0 + $1.count }
+        allCPUs = nodes.cpus.values.reduce(0) { $0 + $1.count }
     }
 
     mutating func nodes(of set: CPUSet) -> NodeMask {
@@ -231,7 +233,7 @@ private struct MaskCache {
 
     func nodes(of ids: [NodeID]) -> NodeMask {
         // Mems_allowed is nearly always every node.
-        if ids.count == nodes.count, ids.first == nodes.ids.first, ids.last == nodes.ids.last {
+        if ids.count == nodes.count, ids.first == nodes.ids.values.first, ids.last == nodes.ids.values.last {
             return nodes.memoryNodes
         }
         var mask = NodeMask()

@@ -5,19 +5,17 @@ import NUMAModel
 /// later faults by any member follow it too. Both modes: the kernel's
 /// balancer leaves such pages where they are (DESIGN.md, the shm-group row).
 extension PlacementRound {
-    mutating func placeObject(_ key: String, unit u: Int, target: MemoryTarget) {
-        let n = nodes.count
-        var pages = Array(repeating: 0, count: n)
+    mutating func placeObject(_ key: String, unit u: UnitIndex, target: MemoryTarget) {
+        var pages = Rows<NodeIndex, Int>(repeating: 0, count: nodes.count)
         var total = 0
-        var via: Int?
+        var via: ProcessIndex?
         var viaRanges: [AddressRange] = []
         var objectBytes: UInt64 = 0
         var absent = 0
-        for i in units.memberRange(u) {
-            let p = units.members[i]
+        for p in units.members(of: u) {
             for range in input.ranges(p) where range.sharedObject == key {
                 let counts = RangeCounts(range, nodes: nodes)
-                for k in 0..<n { pages[k] += counts.pages[k] }
+                for k in nodes.all { pages[k] += counts.pages[k] }
                 total += counts.total
                 absent += range.notResident
                 if via == nil || via == p {
@@ -65,24 +63,25 @@ extension PlacementRound {
         for k in nodesWanted { _ = reserve.book(perNode, to: k) }
         state.objects[key]?.movedAt = now
         let expected = policy == .preferred ? 1.0 : units.locality[u]
+        let memberCount = units.members(of: u).count
         let reason = Reason(
             rule: .sharedObjectPolicy,
             summary: policy == .preferred
-                ? "group of \(units.memberRange(u).count) runs on node \(nodes.ids[nodesWanted[0]]); its shared object follows (two consecutive observations)"
-                : "group of \(units.memberRange(u).count) spans active nodes \(nodesWanted.map { nodes.ids[$0] }); its shared object is interleaved over them",
-            comparisons: [Comparison("misplaced share", share), Comparison("members", Double(units.memberRange(u).count))],
+                ? "group of \(memberCount) runs on node \(nodes.ids[nodesWanted[0]]); its shared object follows (two consecutive observations)"
+                : "group of \(memberCount) spans active nodes \(nodesWanted.map { nodes.ids[$0] }); its shared object is interleaved over them",
+            comparisons: [Comparison("misplaced share", share), Comparison("members", Double(memberCount))],
             localityBefore: units.locality[u], expectedLocality: expected, bytes: bytes,
             seconds: state.budget.seconds(for: bytes))
         actions.append(.setObjectPolicy(SetObjectPolicy(
             objectKey: key, via: identity(via), ranges: viaRanges, policy: policy,
             nodes: nodesWanted.map { nodes.ids[$0] }, moveExisting: true, bytes: bytes, reason: reason)))
-        for i in units.memberRange(u) { markActed(units.members[i], expected: expected) }
+        for p in units.members(of: u) { markActed(p, expected: expected) }
     }
 
     /// The policy the object should have, on which nodes, and the share of it
     /// that is not there yet.
-    private func objectWish(unit u: Int, target: MemoryTarget, pages: [Int], total: Int)
-        -> (ObjectPolicy?, [Int], Double)
+    private func objectWish(unit u: UnitIndex, target: MemoryTarget, pages: Rows<NodeIndex, Int>, total: Int)
+        -> (ObjectPolicy?, [NodeIndex], Double)
     {
         switch target {
         case .none:
@@ -96,7 +95,7 @@ extension PlacementRound {
             // What interleaving would move: the excess over an even share on
             // each active node, and all that lies outside them.
             var excess = 0.0
-            for k in 0..<nodes.count {
+            for k in nodes.all {
                 let share = Double(pages[k]) / Double(total)
                 excess += mask.contains(k) ? max(0, share - even) : share
             }
@@ -110,17 +109,17 @@ extension PlacementRound {
 /// moves stop at the rule's boundary instead of overshooting.
 struct SpreadProjection {
     /// Projected memory per node, MiB; the unit's decayed CPU faults.
-    private var projected: [Int]
-    private let cpu: [Int]
+    private var projected: Rows<NodeIndex, Int>
+    private let cpu: Rows<NodeIndex, Int>
 
-    init(round: PlacementRound, unit u: Int) {
-        projected = (0..<round.nodes.count).map { Int(round.units.bytes(u, $0) >> 20) }
-        cpu = round.units.cpuRow(u)
+    init(round: PlacementRound, unit u: UnitIndex) {
+        projected = Rows(round.nodes.all.map { Int(round.units.bytes(u, $0) >> 20) })
+        cpu = Rows(round.units.cpuRow(u))
     }
 
-    mutating func destination(for counts: RangeCounts, bytes: UInt64, within mask: NodeMask) -> Int? {
+    mutating func destination(for counts: RangeCounts, bytes: UInt64, within mask: NodeMask) -> NodeIndex? {
         let s = counts.majority
-        var best: Int?
+        var best: NodeIndex?
         for d in mask.indices(upTo: projected.count) where d != s {
             // Without per-thread attribution a move from a busier node to a
             // less busy one lowers locality (Σ pages × CPU): never that way.

@@ -6,7 +6,8 @@ import NUMAModel
 /// `swapCandidateCap` are examined, so the search is never quadratic.
 struct SwapCandidates {
     let nodeCount: Int
-    private(set) var buckets: [[Int]]
+    /// By (node, preferred node): `bucket(on:preferring:)`.
+    private(set) var buckets: [[UnitIndex]]
     var cursor: [Int]
 
     init(round: PlacementRound) {
@@ -14,11 +15,13 @@ struct SwapCandidates {
         nodeCount = n
         buckets = Array(repeating: [], count: n * n)
         cursor = Array(repeating: 0, count: n * n)
-        for u in 0..<round.units.count where round.movable[u] && !round.cooling[u] && !round.lifted[u] {
+        for u in round.units.all where round.movable[u] && !round.cooling[u] && !round.lifted[u] {
             guard let c = round.settled[u], let pref = round.preferred[u] else { continue }
-            buckets[c * n + pref].append(u)
+            buckets[bucket(on: c, preferring: pref)].append(u)
         }
     }
+
+    func bucket(on node: NodeIndex, preferring preferred: NodeIndex) -> Int { node.row * nodeCount + preferred.row }
 }
 
 enum SwapRule {
@@ -45,23 +48,22 @@ enum SwapRule {
 extension PlacementRound {
     /// Looks for a unit on p to exchange with u (on s). True if one was found
     /// and both were assigned.
-    mutating func trySwap(_ u: Int, from s: Int, to p: Int, candidates: inout SwapCandidates) -> Bool {
-        let n = nodes.count
+    mutating func trySwap(_ u: UnitIndex, from s: NodeIndex, to p: NodeIndex, candidates: inout SwapCandidates) -> Bool {
         let taskImp = units.weight(u, p) - units.weight(u, s)
-        var best: Int?
+        var best: UnitIndex?
         var bestImp = 0
         var examined = 0
-        let preferences = [s] + (0..<n).filter { $0 != s && $0 != p } + [p]
+        let preferences = [s] + nodes.all.filter { $0 != s && $0 != p } + [p]
         search: for pref in preferences {
-            let bucket = p * n + pref
+            let bucket = candidates.bucket(on: p, preferring: pref)
             let list = candidates.buckets[bucket]
             var i = candidates.cursor[bucket]
-            while i < list.count, target[list[i]] >= 0 { i += 1 }
+            while i < list.count, target[list[i]] != nil { i += 1 }
             candidates.cursor[bucket] = i
             while i < list.count {
                 let v = list[i]
                 i += 1
-                guard target[v] < 0, v != u, units.threadNodes[v].contains(s) else { continue }
+                guard target[v] == nil, v != u, units.threadNodes[v].contains(s) else { continue }
                 examined += 1
                 if examined > config.swapCandidateCap { break search }
                 let imp = SwapRule.improvement(
@@ -95,7 +97,8 @@ extension PlacementRound {
         return true
     }
 
-    private func swapReason(_ u: Int, with v: Int, from s: Int, to d: Int, imp: Int, taskImp: Int) -> Reason {
+    private func swapReason(_ u: UnitIndex, with v: UnitIndex, from s: NodeIndex, to d: NodeIndex, imp: Int,
+                            taskImp: Int) -> Reason {
         Reason(
             rule: .swap,
             summary: "swaps nodes with another process: the destination is full and the swap gains at least SMALLIMP",

@@ -15,11 +15,11 @@ import NUMAModel
 /// 5. A unit too big for any one node gets the fewest nodes with room.
 extension PlacementRound {
     mutating func placeTasks() {
-        for u in 0..<units.count where movable[u] && !cooling[u] && settled[u] == nil
+        for u in units.all where movable[u] && !cooling[u] && settled[u] == nil
             && preferred[u] != nil && fitsOneNode(u)
         {
             lifted[u] = true
-            for k in 0..<nodes.count { nodeLoad[k] -= units.load(u, k) }
+            for k in nodes.all { nodeLoad[k] -= units.load(u, k) }
         }
         var candidates = SwapCandidates(round: self)
         for u in placementOrder() {
@@ -29,13 +29,13 @@ extension PlacementRound {
                     let rule: PlacementRule = k == p ? .cpuFollowsMemory : .consolidate
                     assign(u, to: k, reason: moveReason(u, to: k, preferred: p, rule: rule))
                 }
-            } else if let c = settled[u], target[u] < 0 {
+            } else if let c = settled[u], target[u] == nil {
                 placeSettled(u, on: c, preferred: p, candidates: &candidates)
             }
         }
-        for u in 0..<units.count where lifted[u] && target[u] < 0 {
+        for u in units.all where lifted[u] && target[u] == nil {
             lifted[u] = false
-            for k in 0..<nodes.count { nodeLoad[k] += units.load(u, k) }
+            for k in nodes.all { nodeLoad[k] += units.load(u, k) }
         }
         undoOverfills()
         relieveOverfilledPins()
@@ -48,20 +48,20 @@ extension PlacementRound {
     /// room, gets its cpuset back for the scheduler to spread. Not held by
     /// the cool-down: it undoes numabalance's own doing.
     private mutating func relieveOverfilledPins() {
-        for k in 0..<nodes.count {
+        for k in nodes.all {
             // The pins' own load: threads free to run elsewhere (an unpinned
             // process the scheduler moved there for a moment) are the
             // scheduler's to move off again, not a reason to undo a pin.
             while pinnedLoad(on: k) > nodes.capacity[k] + nodes.capacity[k] / 4 {
-                let pinned = (0..<units.count).filter { u in
-                    target[u] < 0 && units.totalLoad[u] > 0 && !units.isPinned(u)
-                        && units.memberRange(u).allSatisfy { ownPin(units.members[$0]) == k }
+                let pinned = units.all.filter { u in
+                    target[u] == nil && units.totalLoad[u] > 0 && !units.isPinned(u)
+                        && units.members(of: u).allSatisfy { ownPin($0) == k }
                 }
                 guard let u = pinned.min(by: { a, b in
                     let ba = units.totalBytes(a), bb = units.totalBytes(b)
                     return ba != bb ? ba < bb : a < b
                 }) else { break }
-                let room = (0..<nodes.count).filter { j in
+                let room = nodes.all.filter { j in
                     j != k && units.threadNodes[u].contains(j)
                         && mayMove(u, to: j)
                         && reserve.allows(bytesToFollow(u, to: j), to: j)
@@ -94,7 +94,7 @@ extension PlacementRound {
     /// unit (spread, to be gathered on one node) is judged by capacity only:
     /// the spread units are re-packed one after another with their loads
     /// off every node, as the kernel's swaps would exchange their threads.
-    func mayMove(_ u: Int, to d: Int) -> Bool {
+    func mayMove(_ u: UnitIndex, to d: NodeIndex) -> Bool {
         if lifted[u] {
             return Capacity.mayMove(load: units.totalLoad[u], destinationLoad: nodeLoad[d],
                                     destinationCapacity: nodes.capacity[d])
@@ -103,7 +103,7 @@ extension PlacementRound {
         guard Capacity.mayMove(load: arriving, destinationLoad: nodeLoad[d], destinationCapacity: nodes.capacity[d])
         else { return false }
         var destination = nodeLoad[d]
-        for j in 0..<nodes.count where j != d && units.load(u, j) > 0 {
+        for j in nodes.all where j != d && units.load(u, j) > 0 {
             let load = units.load(u, j)
             guard Capacity.keepsBalanceOrSmall(load: load, sourceLoad: nodeLoad[j], destinationLoad: destination,
                                                sourceCapacity: nodes.capacity[j],
@@ -115,12 +115,12 @@ extension PlacementRound {
 
     /// Load on node k of the units pinned there: by numabalance (every member)
     /// or by their user to k alone.
-    func pinnedLoad(on k: Int) -> Int {
+    func pinnedLoad(on k: NodeIndex) -> Int {
         var load = 0
-        for u in 0..<units.count where target[u] < 0 {
+        for u in units.all where target[u] == nil {
             if units.isPinned(u) {
                 if units.pinnedNodes[u].indices(upTo: nodes.count) == [k] { load += units.load(u, k) }
-            } else if units.memberRange(u).allSatisfy({ ownPin(units.members[$0]) == k }) {
+            } else if units.members(of: u).allSatisfy({ ownPin($0) == k }) {
                 load += units.load(u, k)
             }
         }
@@ -128,7 +128,7 @@ extension PlacementRound {
     }
 
     /// The node numabalance pinned process p to, if its pin is still in force.
-    func ownPin(_ p: Int) -> Int? {
+    func ownPin(_ p: ProcessIndex) -> NodeIndex? {
         guard let placed = state.processes[slot[p]].placedNode,
               state.processes[slot[p]].engineAffinity == input.allowedCPUs(p), !input.userPinned[p] else { return nil }
         return placed
@@ -137,9 +137,9 @@ extension PlacementRound {
     /// Units that want their threads elsewhere, most to gain first; on a tie
     /// the one with more memory on its preferred node (dearer to move), then
     /// the lower pid.
-    private func placementOrder() -> [Int] {
-        var wanting: [(unit: Int, gain: Double, bytes: UInt64)] = []
-        for u in 0..<units.count where movable[u] && !cooling[u] {
+    private func placementOrder() -> [UnitIndex] {
+        var wanting: [(unit: UnitIndex, gain: Double, bytes: UInt64)] = []
+        for u in units.all where movable[u] && !cooling[u] {
             guard let p = preferred[u] else { continue }
             if lifted[u] || (settled[u].map { $0 != p } ?? false) {
                 let gain = Double(units.totalLoad[u]) * (1 - (units.locality[u] ?? 0))
@@ -156,15 +156,15 @@ extension PlacementRound {
 
     /// The preferred node if it has room, else the best node with room for
     /// the threads and for the memory that must follow them.
-    private func consolidationNode(_ u: Int, preferred p: Int) -> Int? {
+    private func consolidationNode(_ u: UnitIndex, preferred p: NodeIndex) -> NodeIndex? {
         let allowed = units.threadNodes[u].intersection(units.memoryNodes[u])
-        func fits(_ k: Int) -> Bool {
+        func fits(_ k: NodeIndex) -> Bool {
             allowed.contains(k)
                 && mayMove(u, to: k)
                 && reserve.allows(bytesToFollow(u, to: k), to: k)
         }
         if fits(p) { return p }
-        let others = (0..<nodes.count).filter { $0 != p && fits($0) }
+        let others = nodes.all.filter { $0 != p && fits($0) }
         return others.min { a, b in
             let wa = units.weight(u, a), wb = units.weight(u, b)
             if wa != wb { return wa > wb }
@@ -176,7 +176,7 @@ extension PlacementRound {
     }
 
     /// A unit running on one node that is not its preferred node.
-    private mutating func placeSettled(_ u: Int, on c: Int, preferred p: Int,
+    private mutating func placeSettled(_ u: UnitIndex, on c: NodeIndex, preferred p: NodeIndex,
                                        candidates: inout SwapCandidates)
     {
         let allowed = units.threadNodes[u]
@@ -190,7 +190,7 @@ extension PlacementRound {
         // The kernel's fallback: another node whose weight beats the current
         // node's by at least SMALLIMP, with room.
         let here = units.weight(u, c)
-        var best: Int?
+        var best: NodeIndex?
         for k in allowed.indices(upTo: nodes.count) where k != c && k != p {
             let w = units.weight(u, k)
             guard w - here >= KernelConstants.smallImp, mayMove(u, to: k) else { continue }
@@ -215,14 +215,13 @@ extension PlacementRound {
     /// numad binds), or the scheduler moves them off again before the second
     /// stage of the migration filter sees them where the memory went. Only a
     /// unit that fits c and whose affinity (not the user's) reaches beyond it.
-    private mutating func keepOnNode(_ u: Int, _ c: Int, preferred p: Int) {
+    private mutating func keepOnNode(_ u: UnitIndex, _ c: NodeIndex, preferred p: NodeIndex) {
         // Never a pin that locks threads onto a node already over its CPUs.
         guard units.threadNodes[u].contains(c), fitsOneNode(u), units.pinnedNodes[u].isEmpty,
               Capacity.mayMove(load: units.totalLoad[u], destinationLoad: nodeLoad[c] - units.load(u, c),
                                destinationCapacity: nodes.capacity[c]) else { return }
-        let wider = units.memberRange(u).contains { i in
-            let member = units.members[i]
-            return !input.allowedCPUs(member).isSubset(of: nodes.cpus(ofNode: c, within: input.limit(member, nodes)))
+        let wider = units.members(of: u).contains { member in
+            !input.allowedCPUs(member).isSubset(of: nodes.cpus(ofNode: c, within: input.limit(member, nodes)))
         }
         guard wider else { return }
         var reason = moveReason(u, to: c, preferred: p, rule: .consolidate)
@@ -232,19 +231,19 @@ extension PlacementRound {
     }
 
     /// Sends the unit's threads to node k, moving its load in the accounting.
-    mutating func assign(_ u: Int, to k: Int, reason: Reason) {
-        if !lifted[u] { for j in 0..<nodes.count { nodeLoad[j] -= units.load(u, j) } }
+    mutating func assign(_ u: UnitIndex, to k: NodeIndex, reason: Reason) {
+        if !lifted[u] { for j in nodes.all { nodeLoad[j] -= units.load(u, j) } }
         nodeLoad[k] += units.totalLoad[u]
         target[u] = k
         threadReason[u] = reason
         assignments.append(u)
     }
 
-    private mutating func unassign(_ u: Int) {
-        guard target[u] >= 0 else { return }
-        nodeLoad[target[u]] -= units.totalLoad[u]
-        for j in 0..<nodes.count { nodeLoad[j] += units.load(u, j) }
-        target[u] = -1
+    private mutating func unassign(_ u: UnitIndex) {
+        guard let k = target[u] else { return }
+        nodeLoad[k] -= units.totalLoad[u]
+        for j in nodes.all { nodeLoad[j] += units.load(u, j) }
+        target[u] = nil
         threadReason[u] = nil
         lifted[u] = false
     }
@@ -255,24 +254,23 @@ extension PlacementRound {
     private mutating func undoOverfills() {
         while let node = overfilledNode() {
             guard let index = assignments.lastIndex(where: { u in
-                target[u] == node || (partner[u] >= 0 && target[partner[u]] == node)
+                target[u] == node || partner[u].map { target[$0] == node } == true
             }) else { return }
             let u = assignments.remove(at: index)
-            let other = partner[u]
             unassign(u)
-            if other >= 0 {
+            if let other = partner[u] {
                 unassign(other)
-                partner[other] = -1
-                partner[u] = -1
+                partner[other] = nil
+                partner[u] = nil
                 assignments.removeAll { $0 == other }
             }
         }
     }
 
-    private func overfilledNode() -> Int? {
-        for k in 0..<nodes.count where !Capacity.fits(nodeLoad[k], capacity: nodes.capacity[k]) {
-            let moved = assignments.contains { target[$0] == k && partner[$0] < 0 }
-            let swapped = assignments.contains { partner[$0] >= 0 && target[$0] == k }
+    private func overfilledNode() -> NodeIndex? {
+        for k in nodes.all where !Capacity.fits(nodeLoad[k], capacity: nodes.capacity[k]) {
+            let moved = assignments.contains { target[$0] == k && partner[$0] == nil }
+            let swapped = assignments.contains { partner[$0] != nil && target[$0] == k }
             if moved || (swapped && nodeLoad[k] > loadBefore[k]) { return k }
         }
         return nil

@@ -93,8 +93,8 @@ struct EngineRuleTests {
         #expect(plan.deferred.contains { $0.reason.rule == .reserve })
         let reserve = MemoryReserve(nodes: NodeTable(topology: Fixture.topology(nodes: 2, free: 1 << 30),
                                                      reserveFraction: 1.0 / 32))
-        #expect(reserve.room(on: 1) == 704 << 20)
-        #expect(reserve.allows(704 << 20, to: 1) && !reserve.allows((704 << 20) + 1, to: 1))
+        #expect(reserve.room(on: NodeIndex(1)) == 704 << 20)
+        #expect(reserve.allows(704 << 20, to: NodeIndex(1)) && !reserve.allows((704 << 20) + 1, to: NodeIndex(1)))
     }
 
     @Test("budget: a token bucket of MB/s; what does not fit waits for the next round")
@@ -253,8 +253,8 @@ struct EngineRuleTests {
         let input = RoundInput(observations: [a, b, c], nodes: nodes, mode: .standalone) { _ in nil }
         let units = UnitTable(input: input, decayed: DecayedRows(processes: 3, nodes: 2))
         #expect(units.count == 2)
-        #expect(units.isGroup(units.unitOf[0]) && units.unitOf[0] == units.unitOf[1])
-        #expect(units.objectKeys[units.unitOf[0]] == [shared])
+        #expect(units.isGroup(units.unitOf[ProcessIndex(0)]) && units.unitOf[ProcessIndex(0)] == units.unitOf[ProcessIndex(1)])
+        #expect(units.objectKeys[units.unitOf[ProcessIndex(0)]] == [shared])
     }
 
     /// Security review 4.7: a user who maps another user's shared file
@@ -274,15 +274,15 @@ struct EngineRuleTests {
                                nodes: nodes, mode: .standalone) { _ in nil }
         let units = UnitTable(input: input, decayed: DecayedRows(processes: 4, nodes: 2))
         #expect(units.count == 2)
-        #expect(units.unitOf[0] == units.unitOf[1] && units.unitOf[2] == units.unitOf[3])
-        #expect(units.unitOf[0] != units.unitOf[2])
+        #expect(units.unitOf[ProcessIndex(0)] == units.unitOf[ProcessIndex(1)] && units.unitOf[ProcessIndex(2)] == units.unitOf[ProcessIndex(3)])
+        #expect(units.unitOf[ProcessIndex(0)] != units.unitOf[ProcessIndex(2)])
         #expect(units.objectKeys.isEmpty, "\(units.objectKeys)")
         #expect(units.groupObjects == [shared])
         // One user's pair alone: a group that places its object.
         let alone = RoundInput(observations: [member(10, uid: 1000), member(11, uid: 1000)],
                                nodes: nodes, mode: .standalone) { _ in nil }
         let pair = UnitTable(input: alone, decayed: DecayedRows(processes: 2, nodes: 2))
-        #expect(pair.count == 1 && pair.objectKeys[0] == [shared])
+        #expect(pair.count == 1 && pair.objectKeys[UnitIndex(0)] == [shared])
     }
 
     /// The second case is the lab's hybrid guest: members that the kernel

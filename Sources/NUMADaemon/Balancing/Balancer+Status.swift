@@ -46,7 +46,7 @@ extension Balancer {
             p.group = o.groupHint ?? o.sharedObjects.first?.key
         }
         if let state = engine.state.state(of: entry.identity) {
-            p.preferredNode = state.preferred.flatMap { $0 < machine.topology.nodes.count ? machine.topology.nodes[$0].id.rawValue : nil }
+            p.preferredNode = state.preferred.flatMap { $0.row < machine.topology.nodes.count ? machine.topology.nodes[$0.row].id.rawValue : nil }
             p.scanPeriodSeconds = state.scanPeriod
         }
         p.nextScanSeconds = entry.standing == .balanced ? max(0, entry.nextLook - now) : nil
