@@ -23,8 +23,8 @@ public enum Admission {
         public var alone: Bool
         public var locality: Double?
         public var localityTarget: Double
-        /// CPU seconds per second of wall time since the last look (1 = one
-        /// whole CPU), summed over its threads.
+        /// CPU seconds per second of wall time (1 = one whole CPU), summed
+        /// over its threads: the lower of its last two looks' rates.
         public var cpuRate: Double
 
         public init(policyName: String, migratesMemory: Bool, cooldownSeconds: Double, policyCooldownSeconds: Double?,
@@ -59,16 +59,19 @@ public enum Admission {
            now - moved < own, action.reason.rule != .release {
             return "[cool-down] policy \(p.policyName): threads moved \(Int(now - moved)) s ago (cooldown \(Int(own)) s)"
         }
-        // A process that barely ran since the last look gives no sign of
-        // where its threads belong: one clock tick of a supervisor waking to
-        // reap its children reads as "100 % of its CPU on node 1". The kernel
-        // scans a task only once it has run a whole scan period of CPU time
-        // (task_tick_numa; 1 s at least), which such a process takes minutes
-        // to gather. A PostgreSQL postmaster and an idle supervisor were both
-        // pinned away from their segments' node this way. Its memory may
-        // still follow, and a release of an inherited pin still goes.
+        // A process that barely ran gives no sign of where its threads
+        // belong: one clock tick of a supervisor waking to reap its children
+        // reads as "100 % of its CPU on node 1", and one look at it tearing
+        // down (unmapping its segments as it exits) as a busy process. The
+        // kernel scans a task only once it has run a whole scan period of
+        // CPU time (task_tick_numa; 1 s at least), which such a process
+        // takes minutes to gather; here it must be busy at two looks in a
+        // row, as memory must be misplaced at two (the two-stage filter). A
+        // PostgreSQL postmaster and an idle supervisor were both pinned away
+        // from their segments' node before. Its memory may still follow,
+        // and a release of an inherited pin still goes.
         if p.cpuRate < minimumCPURate, action.movesThreads, action.reason.rule != .release {
-            return "[idle] used \(Percent.text(p.cpuRate)) of a CPU since the last look "
+            return "[idle] used \(Percent.text(p.cpuRate)) of a CPU at one of its last two looks "
                 + "(under \(Percent.text(minimumCPURate, digits: 0))): "
                 + "its threads are left where they are"
         }

@@ -73,6 +73,7 @@ extension Balancer {
         Ownership.annotate(&observation, own: entry.ownAffinity, topology: machine.topology)
         observation.groupHint = groupHint(entry.policy, observation: observation)
         if entry.policy.placement.group == .none { observation.sharedObjects = [] }
+        entry.previousCPURate = entry.last?.cpuRate
         entry.last = observation
         // Until the next plan says otherwise (a settled directive: its cool-down).
         entry.nextLook = onRoundGrid(now + engine.config.scanPeriodMin)
@@ -198,7 +199,7 @@ extension Balancer {
                     alone: entry.last.map { $0.sharedObjects.isEmpty && $0.groupHint == nil } ?? true,
                     locality: entry.last?.locality,
                     localityTarget: policy.balancing.localityTarget ?? settings.config.balancing.localityTarget,
-                    cpuRate: entry.last?.cpuRate ?? 0)
+                    cpuRate: min(entry.last?.cpuRate ?? 0, entry.previousCPURate ?? 0))
                 if let refusal = Admission.refusal(action, process: facts, soleProcess: action.processes.count == 1,
                                                    now: now, wallNow: wallNow) {
                     processes.tracked[entry.identity.pid]?.lastReason = refusal

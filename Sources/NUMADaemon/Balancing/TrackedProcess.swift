@@ -34,6 +34,8 @@ final class TrackedProcess {
     /// Pages the last round queried: what the next round is charged in advance.
     var lastSamples = 1024
     var last: Observation?
+    /// Its CPU rate at the look before `last` (nil: none yet).
+    var previousCPURate: Double?
     /// Resident bytes when it was found (the first round's baseline for
     /// "still allocating").
     var foundRSS: UInt64?
