@@ -35,6 +35,8 @@ public enum Capability: String, CaseIterable, Sendable {
     case checkpointRestore = "CAP_CHECKPOINT_RESTORE"
     case dacReadSearch = "CAP_DAC_READ_SEARCH"
     case sysAdmin = "CAP_SYS_ADMIN"
+    /// At start only, to subscribe to the kernel's process events.
+    case netAdmin = "CAP_NET_ADMIN"
 
     /// Its number (linux/capability.h).
     public var value: Int32 {
@@ -44,6 +46,7 @@ public enum Capability: String, CaseIterable, Sendable {
         case .checkpointRestore: 40  // CAP_CHECKPOINT_RESTORE, Linux 5.9; older headers lack it.
         case .sysAdmin: Capabilities.sysAdmin
         case .dacReadSearch: Capabilities.dacReadSearch
+        case .netAdmin: Capabilities.netAdmin
         }
     }
 }

@@ -9,7 +9,7 @@ import Glibc
 public enum Capabilities {
     /// Capability numbers (linux/capability.h) the callers name.
     public static let dacOverride = CAP_DAC_OVERRIDE, dacReadSearch = CAP_DAC_READ_SEARCH, setPCap = CAP_SETPCAP,
-        sysPtrace = CAP_SYS_PTRACE, sysAdmin = CAP_SYS_ADMIN, sysNice = CAP_SYS_NICE
+        sysPtrace = CAP_SYS_PTRACE, sysAdmin = CAP_SYS_ADMIN, sysNice = CAP_SYS_NICE, netAdmin = CAP_NET_ADMIN
 
     /// The numbers a capability mask can hold (libcap's __CAP_MAXBITS).
     public static let numbers: Range<Int32> = 0..<64

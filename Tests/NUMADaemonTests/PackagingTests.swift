@@ -83,7 +83,7 @@ import Testing
         #expect(value("Type") == "notify")
         #expect(value("NoNewPrivileges") == "yes")
         #expect(value("CapabilityBoundingSet")?.split(separator: " ").sorted()
-            == ["CAP_CHECKPOINT_RESTORE", "CAP_DAC_READ_SEARCH", "CAP_SYS_NICE", "CAP_SYS_PTRACE"])
+            == ["CAP_CHECKPOINT_RESTORE", "CAP_DAC_READ_SEARCH", "CAP_NET_ADMIN", "CAP_SYS_NICE", "CAP_SYS_PTRACE"])
         for forbidden in ["ProtectProc", "ProcSubset", "PrivatePIDs", "PrivateNetwork"] {
             #expect(value(forbidden) == nil, "\(forbidden)= would break the daemon")
         }

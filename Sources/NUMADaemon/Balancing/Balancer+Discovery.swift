@@ -12,10 +12,17 @@ import Synchronization
 
 /// Finding processes in /proc and deciding how each is treated.
 extension Balancer {
+    /// Seconds between two /proc listings: each second without the kernel's
+    /// process events; with them, only to reconcile (a lost event, a pid
+    /// reused unseen).
+    var listingInterval: Double { tools.events == nil ? 1 : 30 }
+
     /// Lists /proc: new processes are matched to a policy; gone ones dropped;
     /// after a reload every process is matched again.
     func discover(now: Double) {
         processes.lastListing = now
+        processes.lastRecheck = now
+        processes.started = [:]
         let pids = tools.procfs.pids()
         let alive = Set(pids)
         var gone = Set<ProcessIdentity>()
@@ -25,24 +32,80 @@ extension Balancer {
         }
         for pid in Array(processes.kernelThreads.keys) where !alive.contains(pid) { processes.kernelThreads[pid] = nil }
         for pid in Array(processes.awaitingMatch.keys) where !alive.contains(pid) { processes.awaitingMatch[pid] = nil }
-        for pid in pids {
-            // A kernel thread stays one; its pid is checked again now and then,
-            // in case it exited and the pid went to a new process in between.
-            if let recheck = processes.kernelThreads[pid], now < recheck { continue }
-            if processes.awaitingMatch[pid] != nil { continue }
-            if let known = processes.tracked[pid], known.generation == settings.generation {
-                if known.standing == .small, now >= known.nextLook {
-                    recheckSmall(pid: pid, known: known, now: now)
-                } else if known.isDirected, now < known.nextLook {
-                    recheckDirected(pid: pid, known: known, now: now)
-                }
-                continue
-            }
-            examine(pid: pid, now: now)
-        }
+        for pid in pids { look(at: pid, via: "listing", now: now) }
         engine.forget(gone)
         tools.pool.forget(gone.map(\.pid))
     }
+
+    /// One pid of a listing or of the process events: a new one examined, a
+    /// known one looked at again when it is due.
+    func look(at pid: Int32, via source: String, now: Double) {
+        // A kernel thread stays one; its pid is checked again now and then,
+        // in case it exited and the pid went to a new process in between.
+        if let recheck = processes.kernelThreads[pid], now < recheck { return }
+        if processes.awaitingMatch[pid] != nil { return }
+        if let known = processes.tracked[pid], known.generation == settings.generation {
+            recheck(pid: pid, known: known, now: now)
+            return
+        }
+        if processes.tracked[pid] == nil { logger.debug("discovered", metadata: ["pid": "\(pid)", "via": "\(source)"]) }
+        examine(pid: pid, now: now)
+    }
+
+    func recheck(pid: Int32, known: TrackedProcess, now: Double) {
+        if known.standing == .small, now >= known.nextLook {
+            recheckSmall(pid: pid, known: known, now: now)
+        } else if known.isDirected, now < known.nextLook {
+            recheckDirected(pid: pid, known: known, now: now)
+        }
+    }
+
+    /// Between two listings (the process events on): the known processes'
+    /// looks, each second, as the listing would have done them.
+    func recheckTracked(now: Double) {
+        processes.lastRecheck = now
+        for pid in Array(processes.tracked.keys) {
+            guard let known = processes.tracked[pid], known.generation == settings.generation else { continue }
+            recheck(pid: pid, known: known, now: now)
+        }
+    }
+
+    /// The kernel's process events since the last tick. A process that
+    /// started a program is looked at `startDelay` after it was reported
+    /// (a build's compilers and a shell's pipelines are mostly gone by
+    /// then, and a fork followed by an exec is one look); one that ended is
+    /// dropped. Lost events bring the listing forward.
+    func follow(_ taken: ProcessEventThread.Taken, now: Double) {
+        if taken.lost { processes.lastListing = -.infinity }
+        for pid in taken.started where pid != tools.selfPID && processes.started[pid] == nil {
+            guard processes.started.count < ProcessEventThread.queueLimit else { processes.lastListing = -.infinity; break }
+            processes.started[pid] = now
+        }
+        var gone = Set<ProcessIdentity>()
+        for pid in taken.ended {
+            processes.started[pid] = nil
+            processes.awaitingMatch[pid] = nil
+            processes.kernelThreads[pid] = nil
+            if let entry = processes.tracked.removeValue(forKey: pid) { gone.insert(entry.identity) }
+        }
+        if !gone.isEmpty {
+            engine.forget(gone)
+            tools.pool.forget(gone.map(\.pid))
+        }
+        for (pid, seen) in processes.started where now - seen >= Self.startDelay {
+            processes.started[pid] = nil
+            // An exec'd process already known is matched again (its program
+            // changed), unless a sampler has it now.
+            if processes.tracked[pid] != nil, !processes.inFlight.contains(pid), processes.awaitingMatch[pid] == nil {
+                examine(pid: pid, now: now)
+            } else {
+                look(at: pid, via: "event", now: now)
+            }
+        }
+    }
+
+    /// How old a process reported by the events is when it is first looked at.
+    static let startDelay = 0.5
 
     /// A small process is looked at again from its stat alone (one read, not
     /// the five of its facts): still small, it waits; grown, reused or gone,

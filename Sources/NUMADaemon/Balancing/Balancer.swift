@@ -54,7 +54,8 @@ final class Balancer: @unchecked Sendable {
         shared = Mutex(Shared(settings: settings))
         do {
             tools = LoopTools(pool: try SamplerPool(sampler: ProcessSampler(topology: topology)),
-                              journal: Journal.inDirectory(settings.config.stateDirectory))
+                              journal: Journal.inDirectory(settings.config.stateDirectory),
+                              events: environment.processEvents.map(ProcessEventThread.init))
         } catch {
             throw DaemonError("cannot start the sampler threads: \(error)")
         }
@@ -87,7 +88,12 @@ final class Balancer: @unchecked Sendable {
         while !stop.isRequested {
             let now = Clock.monotonicSeconds()
             takePendingSettings(now: now)
-            if now - processes.lastListing >= 1 { discover(now: now) }
+            if now - processes.lastListing >= listingInterval {
+                discover(now: now)
+            } else if let events = tools.events {
+                follow(events.take(), now: now)
+                if now - processes.lastRecheck >= 1 { recheckTracked(now: now) }
+            }
             for answer in tools.matchThread.takeAnswers() { matched(answer, now: now) }
             if !acts.releases.isEmpty {
                 let pending = acts.releases
@@ -120,6 +126,7 @@ final class Balancer: @unchecked Sendable {
         }
         tools.pool.stop()
         tools.matchThread.stop()
+        tools.events?.stop()
         publish(now: Clock.monotonicSeconds())
     }
 
@@ -156,7 +163,7 @@ final class Balancer: @unchecked Sendable {
         // A changed policy is re-evaluated at once, not at the next scan.
         if policiesChanged {
             for pid in Array(processes.tracked.keys) { processes.tracked[pid]?.nextLook = now }
-            processes.lastListing = 0
+            processes.lastListing = -.infinity
         }
         clock.lastPublished = 0   // the new generation shows at once
         logger.notice("reloaded", metadata: ["generation": "\(next.generation)",

@@ -23,10 +23,14 @@ final class LoopTools {
     /// Outcomes the sampler threads hand back, taken by the loop each tick.
     let inbox = Mutex<[SamplingOutcome]>([])
     let stop = StopSignal()
+    /// The kernel's process events, when the proc connector was opened at
+    /// start (it needs CAP_NET_ADMIN then): new processes seen at once.
+    let events: ProcessEventThread?
 
-    init(pool: SamplerPool, journal: Journal) {
+    init(pool: SamplerPool, journal: Journal, events: ProcessEventThread?) {
         self.pool = pool
         self.journal = journal
+        self.events = events
     }
 }
 
@@ -41,7 +45,13 @@ struct ProcessTable {
     /// Kernel threads seen in the listing, with when to check the pid again
     /// (a server has hundreds; reading each one's stat every second is waste).
     var kernelThreads: [Int32: Double] = [:]
-    var lastListing = 0.0
+    /// -infinity: list at the next tick (at start, after a reload, after lost events).
+    var lastListing = -Double.infinity
+    /// When the known processes' looks were last checked (each second).
+    var lastRecheck = 0.0
+    /// Pids the process events reported started, with when: looked at once
+    /// `Balancer.startDelay` old (most short-lived ones are gone by then).
+    var started: [Int32: Double] = [:]
     /// Processes whose migration failed in the last act (the engine's
     /// numa_faults_locality[2]: their scan period backs off).
     var failedLastRound = Set<ProcessIdentity>()

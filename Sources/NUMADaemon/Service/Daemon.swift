@@ -27,6 +27,9 @@ struct DaemonEnvironment: Sendable {
     var metrics: DaemonMetrics
     var capabilitiesKept: [String]
     var kernelSwitch: KernelBalancingSwitch
+    /// The kernel's process events, subscribed before the capabilities were
+    /// dropped; nil when that was not possible (discovery lists /proc each second).
+    var processEvents: ProcConnector? = nil
 
     func kernelBalancingValue() -> Int? { kernelSwitch.read() }
 }
@@ -59,10 +62,12 @@ public enum Daemon {
                 ? host.kernelSwitch() : KernelBalancingSwitch(stateDirectory: config.stateDirectory)
             let mode = try setUpKernelBalancing(kernelSwitch, setting: config.kernelBalancing, logger: logger)
             defer { restoreKernelBalancing(kernelSwitch, setting: config.kernelBalancing, logger: logger) }
+            let events = subscribeToProcessEvents(logger: logger)
             let kept = try dropCapabilities(config: config, kernelSwitch: kernelSwitch, logger: logger)
             let notifier = SystemdNotifier()
             let environment = DaemonEnvironment(mode: mode, notifier: notifier, metrics: DaemonMetrics(),
-                                                capabilitiesKept: kept.map(\.rawValue), kernelSwitch: kernelSwitch)
+                                                capabilitiesKept: kept.map(\.rawValue), kernelSwitch: kernelSwitch,
+                                                processEvents: events)
             let balancer = try Balancer(environment: environment, settings: settings, topology: topology, logger: logger)
             let reloader = Reloader(source: source, balancer: balancer, topology: topology, notifier: notifier,
                                     logger: logger, logLevel: logLevel)
@@ -115,6 +120,25 @@ public enum Daemon {
         if claimsHost, let claim { return try claim.lock.get() }
         if case .success(let hostLock)? = claim?.lock { hostLock.release() }
         return try InstanceLock(stateDirectory: config.stateDirectory)
+    }
+
+    /// The kernel's process events (the proc connector): subscribing needs
+    /// CAP_NET_ADMIN, which the daemon uses for this alone, before it drops
+    /// it; the socket keeps delivering after. Without it, discovery lists
+    /// /proc each second, as it says.
+    static func subscribeToProcessEvents(logger: Logger) -> ProcConnector? {
+        guard Privileges.current().has(.netAdmin) else {
+            logger.notice("process events off: subscribing to the proc connector needs CAP_NET_ADMIN; listing /proc each second")
+            return nil
+        }
+        switch ProcConnector.open() {
+        case .success(let connector):
+            logger.info("process events on: new processes looked at \(Balancer.startDelay) s after they start; /proc listed every 30 s to reconcile")
+            return connector
+        case .failure(let error):
+            logger.notice("process events off: \(error); listing /proc each second")
+            return nil
+        }
     }
 
     /// Before any thread of ours exists: capabilities are per thread and

@@ -6,7 +6,7 @@
 # through every section; each workload is judged by numa_maps and its
 # threads' CPUs, read here, not by the daemon.
 # Usage (inside numa-lab): sh shapes-2x2.sh BIN_FOLDER [SECTION,...]
-# Sections: sparse supervisor cpupin manythreads hugetlb forged cpupinhybrid
+# Sections: events sparse supervisor cpupin manythreads hugetlb forged cpupinhybrid
 # (all by default).
 . "$(dirname "$0")/lab-lib.sh"
 . "$(dirname "$0")/rebalance-lib.sh"
@@ -70,6 +70,21 @@ shape() {
 }
 at_ready() { :; }
 at_end() { :; }
+
+# events: a process started while the daemon runs is looked at half a
+# second after it starts (the kernel's process events), not at the next
+# /proc listing (every 30 s with the events on). Its launch in wall-clock
+# seconds, as the daemon's log stamps its lines, and its pid.
+if want events; then
+    mark events-start
+    date +%s.%N > "$out/events-launch.txt"
+    sleep 30 &
+    echo "$!" > "$out/events-pid.txt"
+    sleep 3
+    kill "$!"
+    wait "$!" 2>/dev/null
+    mark events-end
+fi
 
 # sparse-heap: 4 GiB reserved (MAP_NORESERVE), 32 MiB touched on node 0 in
 # 1 MiB pieces spread over it, threads pinned to node 1 by the workload
