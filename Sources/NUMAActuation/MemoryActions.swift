@@ -37,7 +37,10 @@ struct MemoryActions {
             return carryOut(found, pid: pid, destination: action.to, watch: watch, started: started, label: "")
         }
         let bytes = UInt64(candidates.count) * kernel.pageSize
-        guard candidates.count > 0, options.budget.fitsNow(bytes),
+        // A move split over several threads beats one migrate_pages call,
+        // which copies on one CPU.
+        let splits = PageMover.slices(pages: candidates.count, threads: options.parallelism).count > 1
+        guard candidates.count > 0, options.budget.fitsNow(bytes), !splits,
               migratePagesStaysWithin(candidates, maps: maps, pid: pid, from: from, watch: watch) else {
             return carryOut(found, pid: pid, destination: action.to, watch: watch, started: started,
                             label: "pid \(pid): nodes \(from.sorted()) to node \(action.to)")

@@ -1,6 +1,7 @@
 import NUMAModel
 import NUMAProc
 import NUMASystem
+import Synchronization
 
 /// Pages resident away from where they should go: found with a move_pages
 /// query over the ranges, so only these are moved and every one is counted.
@@ -19,7 +20,18 @@ struct MoveCandidates {
 
 /// What a series of move_pages batches did.
 struct MoveTally {
-    enum End { case finished, exited, stopped, failed(ActuationError) }
+    enum End {
+        case finished, exited, stopped, failed(ActuationError)
+        /// Which end a move of several runs reports: the worst.
+        var rank: Int {
+            switch self {
+            case .finished: 0
+            case .stopped: 1
+            case .exited: 2
+            case .failed: 3
+            }
+        }
+    }
     var end: End = .finished
     var moved = 0
     var notMoved: [String: Int] = [:]
@@ -42,7 +54,7 @@ struct MoveTally {
 /// waiting for its tokens, with a check for exit and stop between batches;
 /// every batch's statuses are tallied, and re-queried when the kernel says
 /// some pages were not migrated (their status then still shows the target).
-struct PageMover {
+struct PageMover: Sendable {
     let kernel: any KernelInterface
     let options: ActuationOptions
 
@@ -86,12 +98,46 @@ struct PageMover {
         return .success(result)
     }
 
-    /// Moves the candidates in batches. `moveShared`: MPOL_MF_MOVE_ALL.
+    /// Moves the candidates in batches. `moveShared`: MPOL_MF_MOVE_ALL. A
+    /// large move is cut in `options.parallelism` runs of pages that move
+    /// at once, each on a thread of its own (the caller's CPUs: a node's
+    /// mover), as the kernel migrates from every faulting thread at once.
     func move(pid: Int32, _ unordered: MoveCandidates, moveShared: Bool, label: String,
               watch: any ProcessWatch, started: Double) -> MoveTally {
         let candidates = Self.groupedByTarget(unordered)
-        var tally = MoveTally()
+        let slices = Self.slices(pages: candidates.count, threads: options.parallelism)
+        let progress = MoveProgressCount(bytesTotal: UInt64(candidates.count) * kernel.pageSize)
+        var tally: MoveTally
+        var batch: Int
+        if slices.count == 1 {
+            (tally, batch) = moveSlice(pid: pid, candidates, slices[0], moveShared: moveShared, label: label,
+                                       watch: watch, started: started, progress: progress)
+        } else {
+            let results = SliceResults()
+            let mover = self
+            ParallelThreads.run(parts: slices.count) { part in
+                let result = mover.moveSlice(pid: pid, candidates, slices[part], moveShared: moveShared, label: label,
+                                             watch: watch, started: started, progress: progress)
+                results.put(part, result)
+            }
+            let parts = results.inOrder
+            tally = MoveTally.merged(parts.map(\.0))
+            batch = parts.map(\.1).max() ?? 1
+        }
         tally.hugeEntries = unordered.hugeEntries
+        guard case .finished = tally.end else { return tally }
+        resend(pid: pid, moveShared: moveShared, batch: batch, watch: watch, tally: &tally)
+        retryOnce(pid: pid, moveShared: moveShared, tally: &tally)
+        return tally
+    }
+
+    /// One run of the candidates, batch after batch; returns its tally and
+    /// the batch size it ended with.
+    private func moveSlice(pid: Int32, _ candidates: MoveCandidates, _ slice: Range<Int>, moveShared: Bool,
+                           label: String, watch: any ProcessWatch, started: Double,
+                           progress: MoveProgressCount) -> (MoveTally, Int) {
+        var tally = MoveTally()
+        tally.hugeEntries = candidates.hugeEntries
         let page = kernel.pageSize
         let burst = options.budget.batchPages(pageSize: page, limit: options.maxPagesPerCall)
         // A call cannot be interrupted: batches sized to last about a quarter
@@ -99,12 +145,11 @@ struct PageMover {
         // is seen within about that on slow machines too (an emulated guest
         // copies some 10 MiB/s), starting at 16 MiB.
         var batch = min(burst, max(1, Int((16 << 20) / page)))
-        let total = UInt64(candidates.count) * page
-        var index = 0
-        while index < candidates.count {
-            if options.stop.isRequested { tally.end = .stopped; return tally }
-            if watch.hasExited { tally.end = .exited; return tally }
-            let end = min(candidates.count, index + batch)
+        var index = slice.lowerBound
+        while index < slice.upperBound {
+            if options.stop.isRequested { tally.end = .stopped; return (tally, batch) }
+            if watch.hasExited { tally.end = .exited; return (tally, batch) }
+            let end = min(slice.upperBound, index + batch)
             let addresses = Array(candidates.addresses[index..<end])
             let targets = Array(candidates.targets[index..<end])
             options.budget.take(UInt64(addresses.reduce(0) { $0 + tally.weight($1) }) * page)
@@ -118,16 +163,26 @@ struct PageMover {
             case .failure(let error):
                 let classified = classify(error, pid: pid, watch: watch)
                 tally.end = classified == .exited(pid: pid) ? .exited : .failed(classified)
-                return tally
+                return (tally, batch)
             }
+            let done = progress.add(pages: end - index, pageSize: page)
             index = end
-            options.progress?(MoveProgress(action: label, bytesDone: UInt64(index) * page, bytesTotal: total,
+            options.progress?(MoveProgress(action: label, bytesDone: done, bytesTotal: progress.bytesTotal,
                                            seconds: kernel.now() - started))
         }
-        resend(pid: pid, moveShared: moveShared, batch: batch, watch: watch, tally: &tally)
-        retryOnce(pid: pid, moveShared: moveShared, tally: &tally)
-        return tally
+        return (tally, batch)
     }
+
+    /// Contiguous runs of the candidates, one per thread: no more threads
+    /// than `threads`, and none with under `minSlicePages` (16 MiB) to move.
+    static func slices(pages: Int, threads: Int) -> [Range<Int>] {
+        let parts = max(1, min(threads, pages / minSlicePages))
+        guard parts > 1 else { return [0..<pages] }
+        let size = (pages + parts - 1) / parts
+        return (0..<parts).map { part in part * size ..< min(pages, (part + 1) * size) }.filter { !$0.isEmpty }
+    }
+
+    static let minSlicePages = 4096
 
     /// The pages calls stopped short of, sent again (each call gets at least
     /// one run of pages through), for a few passes; what is left then is
@@ -281,6 +336,22 @@ struct PageMover {
 }
 
 extension MoveTally {
+    /// The tallies of runs that moved at once, as one: every page counted,
+    /// and the worst end (a failure, else an exit, else a stop).
+    static func merged(_ parts: [MoveTally]) -> MoveTally {
+        var all = MoveTally()
+        for part in parts {
+            all.moved += part.moved
+            all.batches += part.batches
+            all.notMoved.merge(part.notMoved, uniquingKeysWith: +)
+            all.retry += part.retry
+            all.unprocessed += part.unprocessed
+            all.hugeEntries.merge(part.hugeEntries) { a, _ in a }
+            if part.end.rank > all.end.rank { all.end = part.end }
+        }
+        return all
+    }
+
     /// The outcome of a memory action from its tally.
     func outcome(method: String, destination: String, pageSize: UInt64, seconds: Double,
                  kernelPages: UInt64? = nil) -> ActionOutcome {
@@ -301,4 +372,25 @@ extension MoveTally {
         }
         return outcome
     }
+}
+
+/// Pages done over every run of one move, for its progress reports.
+final class MoveProgressCount: Sendable {
+    let bytesTotal: UInt64
+    private let pages = Atomic<Int>(0)
+
+    init(bytesTotal: UInt64) { self.bytesTotal = bytesTotal }
+
+    /// Adds a batch; returns the bytes done so far.
+    func add(pages count: Int, pageSize: UInt64) -> UInt64 {
+        UInt64(pages.add(count, ordering: .relaxed).newValue) * pageSize
+    }
+}
+
+/// Each run's tally and last batch size, kept by run.
+private final class SliceResults: Sendable {
+    private let results = Mutex<[Int: (MoveTally, Int)]>([:])
+
+    func put(_ part: Int, _ result: (MoveTally, Int)) { results.withLock { $0[part] = result } }
+    var inOrder: [(MoveTally, Int)] { results.withLock { r in r.keys.sorted().compactMap { r[$0] } } }
 }

@@ -133,6 +133,9 @@ public struct ActuationOptions: Sendable {
     /// The program each process ran when it was sampled: an act on one that
     /// runs another since (an exec, setuid or not) is refused.
     public var sampledImages: [ProcessIdentity: ProgramImage] = [:]
+    /// Threads a large move_pages move is split over (a node's mover: the
+    /// node's CPUs); 1 moves on the calling thread alone.
+    public var parallelism = 1
 
     public init(budget: TokenBucket, stop: StopSignal = StopSignal(),
                 progress: (@Sendable (MoveProgress) -> Void)? = nil, maxPagesPerCall: Int = 65_536,

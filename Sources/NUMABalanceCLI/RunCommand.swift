@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NUMADaemon
 import NUMAPolicy
+import NUMASystem
 
 /// `numabalance run`: the daemon, in the foreground (systemd runs it so).
 struct RunCommand: ParsableCommand {
@@ -96,6 +97,7 @@ struct StatusCommand: ParsableCommand {
               numabalance status
               numabalance status --json | jq '.processes[] | select(.locality < 0.9)'
               numabalance status --metrics
+              numabalance status --time > /dev/null     (how long the daemon took to answer)
 
             Exit status: 0; 1 when no daemon answers (said plainly); 2 on a usage error.
             """
@@ -106,6 +108,11 @@ struct StatusCommand: ParsableCommand {
 
     @Flag(help: "The Prometheus metrics instead (text exposition format).")
     var metrics = false
+
+    @Flag(help: ArgumentHelp(
+        "Also say on standard error how long the daemon took to answer (the control socket's round trip).",
+        discussion: "A slow answer means a busy or stuck balancing loop; this program's own start is not counted."))
+    var time = false
 
     @Option(help: ArgumentHelp("The config file naming runtimeDirectory.", valueName: "file"))
     var config: String?
@@ -122,7 +129,11 @@ struct StatusCommand: ParsableCommand {
         }
         let client = ControlClient(runtimeDirectory: directory)
         do {
-            print(try client.send(metrics ? .metrics : json ? .statusJSON : .status), terminator: "")
+            let asked = Clock.monotonicSeconds()
+            let answer = try client.send(metrics ? .metrics : json ? .statusJSON : .status)
+            let seconds = Clock.monotonicSeconds() - asked
+            print(answer, terminator: "")
+            if time { FileHandle.standardError.write(Data("answered in \(String(format: "%.3f", seconds)) s\n".utf8)) }
         } catch {
             throw CommandError(error.description)
         }

@@ -68,12 +68,14 @@ public enum Admission {
         // takes minutes to gather; here it must be busy at two looks in a
         // row, as memory must be misplaced at two (the two-stage filter). A
         // PostgreSQL postmaster and an idle supervisor were both pinned away
-        // from their segments' node before. Its memory may still follow,
-        // and a release of an inherited pin still goes.
-        if p.cpuRate < minimumCPURate, action.movesThreads, action.reason.rule != .release {
+        // from their segments' node before. Nor does its private memory
+        // follow where those few ticks ran (a supervisor's own 96 KiB were
+        // moved so); a group's shared memory still follows the group, and a
+        // release of an inherited pin still goes.
+        if p.cpuRate < minimumCPURate, action.movesThreads || action.followsCPU, action.reason.rule != .release {
             return "[idle] used \(Percent.text(p.cpuRate)) of a CPU at one of its last two looks "
                 + "(under \(Percent.text(minimumCPURate, digits: 0))): "
-                + "its threads are left where they are"
+                + "its threads and private memory are left where they are"
         }
         // Not for a group's member: the engine moves a group whole, and
         // dropping one member's part would split it across nodes.
@@ -83,8 +85,20 @@ public enum Admission {
         return nil
     }
 
-    /// Below this CPU rate a process's threads are not moved (2 % of one CPU).
-    public static let minimumCPURate = 0.02
+    /// Below this CPU rate a process's threads and private memory are not
+    /// moved: a tenth of one CPU. The kernel scans a task once per scan
+    /// period of its own CPU time, so one at 10 % is looked at every 10 s at
+    /// the shortest period; a supervisor spawning its workers ran at a few
+    /// percent in the lab, and was pinned at 2 %.
+    public static let minimumCPURate = 0.1
+
+    /// A look's CPU rate for the `[idle]` rule: its CPU seconds over its
+    /// interval, counted as a second at least. CPU time comes in clock
+    /// ticks (10 ms): one tick in a second look 0.3 s after the first would
+    /// read as 3 % busy.
+    public static func busyRate(_ look: Observation) -> Double {
+        look.cpuRate * min(1, look.intervalSeconds)
+    }
 }
 
 extension Action {
@@ -92,6 +106,14 @@ extension Action {
     var movesThreads: Bool {
         switch self {
         case .setAffinity, .swap: true
+        default: false
+        }
+    }
+
+    /// A process's private memory moved to where its threads ran.
+    var followsCPU: Bool {
+        switch self {
+        case .movePages, .moveRanges: reason.rule == .memoryFollowsCPU
         default: false
         }
     }

@@ -11,12 +11,15 @@ public enum Settling {
     /// A process that keeps changing is placed anyway after this many rounds.
     public static let roundsMax = 5
 
-    /// Resident memory grown by a sixteenth (and at least 4 MiB) since the
-    /// last round: the process is still setting up (an emulated guest
-    /// touches some 10 MiB a second, so a round can see only a few MiB).
-    public static func stillAllocating(before: UInt64?, now: UInt64) -> Bool {
+    /// Resident memory grown by a sixteenth (and at least 4 MiB) per second
+    /// of `seconds` between the looks (a second at most): the process is
+    /// still setting up. An emulated guest touches some 10 MiB a second, so
+    /// looks a few hundred milliseconds apart see only a few MiB, and the
+    /// same toucher must not read as settled because it was looked at sooner.
+    public static func stillAllocating(before: UInt64?, now: UInt64, seconds: Double = 1) -> Bool {
         guard let before else { return false }
-        return now > before + max(before / 16, 4 << 20)
+        let scale = min(1, max(0.05, seconds))
+        return Double(now) > Double(before) + Double(max(before / 16, 4 << 20)) * scale
     }
 
     /// Why a process is still setting up, if it is: only before it was once
@@ -31,12 +34,14 @@ public enum Settling {
 
     public static func reason(previous: Observation?, previousRSS: UInt64?, now: Observation) -> String? {
         reason(previousThreads: previous?.threads.count, previousRSS: previousRSS,
-               threads: now.threads.count, rss: now.rssBytes)
+               threads: now.threads.count, rss: now.rssBytes,
+               seconds: previous.map { now.time - $0.time } ?? 1)
     }
 
     /// The same rule from counts alone (a stat read gives both).
-    public static func reason(previousThreads: Int?, previousRSS: UInt64?, threads: Int, rss: UInt64) -> String? {
-        if stillAllocating(before: previousRSS, now: rss) {
+    public static func reason(previousThreads: Int?, previousRSS: UInt64?, threads: Int, rss: UInt64,
+                              seconds: Double = 1) -> String? {
+        if stillAllocating(before: previousRSS, now: rss, seconds: seconds) {
             return "resident \(mebibytes(previousRSS)) → \(mebibytes(rss)) since the last look"
         }
         guard let previousThreads else { return "first look, its threads counted once" }

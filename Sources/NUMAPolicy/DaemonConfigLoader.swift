@@ -44,7 +44,7 @@ extension DaemonConfig {
         if let value = top["runtimeDirectory"].flatMap(Self.directory) { runtimeDirectory = value }
         if let value = top["policyDirectory"].flatMap(Self.directory) { policyDirectory = value }
         if let value = top["watchdog"]?.bool() { watchdog = value }
-        if let section = top["scanPeriod"]?.mapping(allowed: ["min", "max"]) { readScanPeriod(section) }
+        if let section = top["scanPeriod"]?.mapping(allowed: ["min", "max", "secondLook"]) { readScanPeriod(section) }
         if let section = top["sampling"]?.mapping(allowed: ["maxSamplesPerSecond", "maxSamplesPerRound",
                                                             "halfWidth", "roundBudget", "minRSS"]) {
             readSampling(section)
@@ -66,6 +66,9 @@ extension DaemonConfig {
         let high = maxValue?.duration(in: ScanPeriodBounds.bounds)
         if let low { scanPeriod.min = low }
         if let high { scanPeriod.max = high }
+        if let soon = section["secondLook"]?.duration(in: ScanPeriodBounds.secondLookBounds) {
+            scanPeriod.secondLook = soon
+        }
         // Only when both read well: a bad value was reported already.
         if scanPeriod.min > scanPeriod.max, minValue == nil || low != nil, maxValue == nil || high != nil {
             // Quote the values as written (60s stays 60s), defaults as formatted.

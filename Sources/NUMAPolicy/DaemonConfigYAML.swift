@@ -30,6 +30,8 @@ extension DaemonConfig {
             "scanPeriod:",
             "  min: \(Units.format(scanPeriod.min))",
             "  max: \(Units.format(scanPeriod.max))",
+            "  # A process seen misplaced once is looked at again this soon.",
+            "  secondLook: \(Units.format(scanPeriod.secondLook))",
             "",
             "sampling:",
             "  # Pages queried per second over all processes (about 250 ns each).",

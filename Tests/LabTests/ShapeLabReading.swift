@@ -111,6 +111,10 @@ struct ShapeJournal {
         var bytes: UInt64
         var ranges: [Range<UInt64>]
         var status: String?
+        /// Wall-clock seconds the line was written (an intent before its act, an outcome after).
+        var time: Double
+        /// Pages the act moved (outcome lines).
+        var pagesMoved: Int
     }
 
     var acts: [Act]
@@ -131,7 +135,8 @@ struct ShapeJournal {
             let outcome = object["outcome"] as? [String: Any]
             return Act(id: id, phase: phase, kind: kind, on: Set(["process", "a", "b"].compactMap(pid)), via: pid("via"),
                        bytes: (action["bytes"] as? NSNumber)?.uint64Value ?? 0, ranges: ranges,
-                       status: outcome?["status"] as? String)
+                       status: outcome?["status"] as? String, time: (object["time"] as? NSNumber)?.doubleValue ?? 0,
+                       pagesMoved: (outcome?["pagesMoved"] as? NSNumber)?.intValue ?? 0)
         }
     }
 

@@ -1,6 +1,7 @@
 // A fake kernel for the actuator's unit tests: processes, threads,
 // affinities and page placement in memory; every call recorded, the
 // state-changing ones separately, and a clock that moves only when slept.
+import Glibc
 import NUMAActuation
 import NUMAModel
 import NUMAProc
@@ -20,6 +21,8 @@ final class RecordingKernel: KernelInterface {
         var clock = 100.0
         var slept = 0.0
         var moveBatches: [Int] = []
+        /// The threads move_pages was called from (a split move's runs).
+        var moveThreads = Set<UInt>()
         /// Clock time each page of a move_pages call takes (0: instant).
         var secondsPerMovedPage = 0.0
         /// As the kernel does when a run of pages fails: the call handles its
@@ -159,6 +162,7 @@ final class RecordingKernel: KernelInterface {
                 s.exitAfterMoves[pid] = left - 1
             }
             s.moveBatches.append(addresses.count)
+            s.moveThreads.insert(UInt(bitPattern: Int(bitPattern: UInt(pthread_self()))))
             s.clock += Double(addresses.count) * s.secondsPerMovedPage
             var statuses: [Int32] = []
             for (address, node) in zip(addresses, nodes) {

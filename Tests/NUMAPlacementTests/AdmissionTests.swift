@@ -54,17 +54,38 @@ struct AdmissionTests {
         #expect(Self.refusal(Self.memory, Self.facts(locality: 0.5)) == nil)
     }
 
-    @Test("a process that barely ran at one of its last two looks keeps its threads where they are (a postmaster, a supervisor reaping its workers or tearing down); its memory may move; a release goes")
+    @Test("a process that barely ran at one of its last two looks keeps its threads and private memory where they are (a postmaster, a supervisor reaping its workers or tearing down); a release goes")
     func idleThreadsStay() {
         // One 10 ms clock tick in a 3 s interval: 0.3 % of a CPU.
         let refusal = Self.refusal(Self.threads, Self.facts(alone: false, locality: nil, cpuRate: 0.0033))
-        #expect(refusal == "[idle] used 0.3% of a CPU at one of its last two looks (under 2%): its threads are left where they are")
+        #expect(refusal == "[idle] used 0.3% of a CPU at one of its last two looks (under 10%): its threads and private memory are left where they are")
         #expect(Self.refusal(Self.threads, Self.facts(alone: false, locality: nil, cpuRate: 0))?.hasPrefix("[idle]") == true)
-        #expect(Self.refusal(Self.memory, Self.facts(locality: nil, cpuRate: 0)) == nil)
+        #expect(Self.refusal(Self.memory, Self.facts(locality: nil, cpuRate: 0))?.hasPrefix("[idle]") == true,
+                "its private memory does not follow a few clock ticks")
+        let spread = Action.movePages(MovePages(process: Self.process, from: [0], to: 1, bytes: 1 << 20,
+                                                reason: Reason(rule: .spreadOverActiveNodes, summary: "s")))
+        #expect(Self.refusal(spread, Self.facts(locality: nil, cpuRate: 0)) == nil, "a move for another reason goes")
         let release = Action.setAffinity(SetAffinity(process: Self.process, cpus: CPUSet([0, 1, 4]), nodes: [0, 1],
                                                      reason: Reason(rule: .release, summary: "r")))
         #expect(Self.refusal(release, Self.facts(locality: nil, cpuRate: 0)) == nil)
         #expect(Self.refusal(Self.threads, Self.facts(cpuRate: Admission.minimumCPURate)) == nil)
+        // A supervisor spawning its workers, at a few percent: not busy enough to place.
+        #expect(Self.refusal(Self.threads, Self.facts(alone: false, locality: nil, cpuRate: 0.05))?.hasPrefix("[idle]") == true)
         #expect(Self.refusal(Self.threads, Self.facts(cpuRate: 0.25)) == nil)
+    }
+
+    @Test("a look sooner than a second: its CPU counted over a second, so one clock tick is not 2 % busy")
+    func busyRateOverASecondAtLeast() {
+        func look(cpu: Double, seconds: Double) -> Observation {
+            Observation(identity: Self.process, comm: "w", time: 1, intervalSeconds: seconds, pages: .empty,
+                        threads: [ThreadActivity(tid: 10, cpuSeconds: cpu, lastCPU: 0, node: NodeID(0), state: "S")],
+                        allowedCPUs: CPUSet([0]), allowedNodes: [], rssBytes: 1, eligibleBytes: 1)
+        }
+        // One tick in 0.3 s: 3.3 % by the interval, 1 % over a second: idle.
+        #expect(Admission.busyRate(look(cpu: 0.01, seconds: 0.3)) < Admission.minimumCPURate)
+        // A busy process looked at 0.3 s apart: 30 % over a second.
+        #expect(abs(Admission.busyRate(look(cpu: 0.3, seconds: 0.3)) - 0.3) < 1e-9)
+        // Over longer intervals, the plain rate.
+        #expect(abs(Admission.busyRate(look(cpu: 0.1, seconds: 5)) - 0.02) < 1e-9)
     }
 }

@@ -16,6 +16,17 @@ struct AllocatingRuleTests {
         #expect(Settling.stillAllocating(before: 19 * mib, now: 25 * mib), "a slow toucher, seen a round apart")
     }
 
+    @Test("looks sooner than a second apart: the growth asked for scales with the time between them")
+    func soonerLooks() {
+        // A toucher at 10 MiB/s, looked at 300 ms apart, grew 3 MiB: still allocating.
+        #expect(Settling.stillAllocating(before: 64 * mib, now: 67 * mib, seconds: 0.3))
+        #expect(!Settling.stillAllocating(before: 64 * mib, now: 67 * mib, seconds: 1))
+        // A steady process, looked at 300 ms apart: settled.
+        #expect(!Settling.stillAllocating(before: 64 * mib, now: 65 * mib, seconds: 0.3))
+        // Longer than a second apart asks no more than a second's growth.
+        #expect(Settling.stillAllocating(before: 64 * mib, now: 69 * mib, seconds: 30))
+    }
+
     @Test("the first look, a small or slow growth, a shrink: settled")
     func settled() {
         #expect(!Settling.stillAllocating(before: nil, now: 64 * mib))

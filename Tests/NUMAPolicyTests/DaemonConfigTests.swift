@@ -24,6 +24,7 @@ import Testing
         #expect(config.runtimeDirectory == "/run/numabalance")
         #expect(config.policyDirectory == "/etc/numabalance/policies.d")
         #expect(config.scanPeriod.min == .seconds(1) && config.scanPeriod.max == .seconds(60))
+        #expect(config.scanPeriod.secondLook == .milliseconds(300))
         #expect(config.balancing.cooldown == .seconds(30))
         #expect(config.migration.reserveMargin == 1.0 / 32)
         #expect(config.metrics.listen == nil)
@@ -47,7 +48,7 @@ import Testing
             runtimeDirectory: /run/nb
             policyDirectory: /etc/nb/policies.d
             watchdog: false
-            scanPeriod: {min: 500ms, max: 2m}
+            scanPeriod: {min: 500ms, max: 2m, secondLook: 150ms}
             sampling: {maxSamplesPerSecond: 5000, maxSamplesPerRound: 8192, halfWidth: 0.03, roundBudget: 5ms}
             balancing: {localityTarget: 0.8, margin: 0.2, cooldown: 1m}
             migration: {maxRateMBps: 256, reserveMargin: 0.05}
@@ -57,6 +58,7 @@ import Testing
         #expect(config.kernelBalancing == .disable && config.dryRun && config.logLevel == .debug)
         #expect(config.stateDirectory == "/srv/numabalance")
         #expect(config.scanPeriod.min == .milliseconds(500) && config.scanPeriod.max == .seconds(120))
+        #expect(config.scanPeriod.secondLook == .milliseconds(150))
         #expect(config.sampling.maxSamplesPerSecond == 5000 && config.sampling.roundBudget == .milliseconds(5))
         #expect(config.balancing.cooldown == .seconds(60) && config.balancing.margin == 0.2)
         #expect(config.migration.maxRateMBps == 256 && config.migration.reserveMargin == 0.05)
@@ -69,6 +71,7 @@ import Testing
         var config = DaemonConfig()
         config.kernelBalancing = .leave
         config.scanPeriod.min = .milliseconds(250)
+        config.scanPeriod.secondLook = .milliseconds(120)
         config.sampling.halfWidth = 0.015
         config.migration.reserveMargin = 0.1
         config.metrics.listen = ListenAddress(host: "127.0.0.1", port: 9464)
@@ -113,5 +116,7 @@ import Testing
             "c.yaml:1:19: scanPeriod.max: scanPeriod.min (1s) is greater than scanPeriod.max (500ms)",
         ])
         #expect(errors("scanPeriod: {min: 10ms}").count == 1)
+        let soon = errors("scanPeriod: {secondLook: 10ms}")
+        #expect(soon.count == 1 && soon.first?.hasPrefix("c.yaml:1:26: scanPeriod.secondLook") == true, "\(soon)")
     }
 }

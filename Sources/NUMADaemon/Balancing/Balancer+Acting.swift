@@ -12,14 +12,6 @@ import Synchronization
 
 /// Carrying out actions through the actuator, journalled and paced.
 extension Balancer {
-    /// Long moves keep systemd's watchdog fed: a batch done is a sign of life.
-    var movePing: (@Sendable (MoveProgress) -> Void)? {
-        guard settings.config.watchdog, environment.notifier.watchdogInterval != nil else { return nil }
-        let notifier = environment.notifier
-        return { _ in try? notifier.watchdog() }
-    }
-
-
     /// The daemon's bucket, or a policy's with its own `maxRateMBps` that
     /// draws from the daemon's too: the daemon's rate bounds them all.
     func bucket(for policy: Policy?) -> TokenBucket {
@@ -37,11 +29,49 @@ extension Balancer {
         return fresh
     }
 
+    /// Carries out a plan: each move on the mover of its destination node
+    /// (with every later action of its processes, so they stay in order),
+    /// the rest (affinity: quick) here at once. Moves to different nodes run
+    /// at once; the loop goes on while they do.
     func act(_ actions: [Action], now: Double) {
-        processes.failedLastRound = []
-        // Shown at once; the publish after the act clears it.
-        shared.withLock { $0.status.actionInFlight = true }
-        // Actions in order, run in stretches that share a budget.
+        var jobs: [MoverJob] = []
+        var here: [Action] = []
+        var jobOf: [Int32: Int] = [:]
+        for action in actions {
+            let pids = action.processes.map(\.pid)
+            let policy = action.processes.first.flatMap { processes.tracked[$0.pid]?.policy }
+            let key = policy?.memory.maxRateMBps == nil ? nil : policy?.name
+            let index: Int
+            if let chained = pids.lazy.compactMap({ jobOf[$0] }).first {
+                index = chained
+            } else if tools.movers != nil, let node = NodeMovers.destination(of: action) {
+                if let same = jobs.firstIndex(where: { $0.node == node && $0.bucketKey == key }) {
+                    index = same
+                } else {
+                    jobs.append(MoverJob(node: node, bucketKey: key, policy: key == nil ? nil : policy))
+                    index = jobs.count - 1
+                }
+            } else {
+                here.append(action)
+                continue
+            }
+            jobs[index].actions.append(action)
+            for pid in pids { jobOf[pid] = index }
+        }
+        if !here.isEmpty { actHere(here, now: now) }
+        for job in jobs { hand(job, now: now) }
+    }
+
+    /// One mover's share of a plan: its actions in order, and the bucket they spend from.
+    struct MoverJob {
+        var node: NodeID
+        var bucketKey: String?
+        var policy: Policy?
+        var actions: [Action] = []
+    }
+
+    /// Actions carried out on the loop's thread, in stretches that share a budget.
+    func actHere(_ actions: [Action], now: Double) {
         var start = 0
         while start < actions.count {
             let policy = actions[start].processes.first.flatMap { processes.tracked[$0.pid]?.policy }
@@ -52,52 +82,99 @@ extension Balancer {
                 if (next?.memory.maxRateMBps == nil ? nil : next?.name) != key { break }
                 end += 1
             }
-            act(Array(actions[start..<end]), budget: bucket(for: key == nil ? nil : policy), now: now)
+            let options = actuationOptions(for: Array(actions[start..<end]),
+                                           budget: bucket(for: key == nil ? nil : policy), parallelism: 1)
+            _ = Acting.run(Array(actions[start..<end]), kernel: tools.kernel, options: options, journal: tools.journal,
+                           dryRun: settings.config.dryRun, by: actor) { record in
+                acted(record, now: now)
+            }
             start = end
         }
     }
 
-    func act(_ actions: [Action], budget: TokenBucket, now: Double) {
-        var options = ActuationOptions(
-            budget: budget, stop: stop, progress: movePing, objectWindowBytes: Self.objectWindowBytes,
-            selfPID: tools.selfPID)
+    /// A job handed to its node's mover; its processes are not sampled
+    /// until it ends (a look mid-move sees pages in transit).
+    func hand(_ job: MoverJob, now: Double) {
+        guard let movers = tools.movers else { return actHere(job.actions, now: now) }
+        let options = actuationOptions(for: job.actions, budget: bucket(for: job.policy),
+                                       parallelism: movers.cpuCount(for: job.node))
+        let pids = Array(Set(job.actions.flatMap(\.processes).map(\.pid)))
+        acts.jobs += 1
+        let (actions, kernel, journal, dryRun, by) = (job.actions, tools.kernel, tools.journal, settings.config.dryRun, actor)
+        let handed = movers.submit(job: acts.jobs, pids: pids, to: job.node) { report in
+            _ = Acting.run(actions, kernel: kernel, options: options, journal: journal, dryRun: dryRun, by: by,
+                           onRecord: report)
+        }
+        guard handed else { return actHere(job.actions, now: now) }
+        for pid in pids { acts.moving[pid, default: 0] += 1 }
+        logger.debug("handed to a mover", metadata: ["node": "\(job.node)", "actions": "\(job.actions.count)",
+                                                     "pids": "\(pids.sorted())"])
+    }
+
+    /// What the movers did since the last tick: each record filed, and the
+    /// processes of a finished job looked at again.
+    func takeMoverNews(now: Double) {
+        guard let news = tools.movers?.take(), !news.isEmpty else { return }
+        for item in news {
+            switch item {
+            case .record(let record):
+                acted(record, now: now)
+            case .finished(_, let pids):
+                for pid in pids {
+                    let left = (acts.moving[pid] ?? 1) - 1
+                    acts.moving[pid] = left > 0 ? left : nil
+                }
+            }
+        }
+        clock.lastPublished = 0   // show it now
+    }
+
+    var actor: String { "numabalance daemon (pid \(tools.selfPID))" }
+
+    func actuationOptions(for actions: [Action], budget: TokenBucket, parallelism: Int) -> ActuationOptions {
+        var options = ActuationOptions(budget: budget, stop: stop, objectWindowBytes: Self.objectWindowBytes,
+                                       selfPID: tools.selfPID)
+        options.parallelism = parallelism
         for identity in actions.flatMap(\.processes) {
             if let image = processes.tracked[identity.pid]?.last?.image { options.sampledImages[identity] = image }
         }
-        _ = Acting.run(actions, kernel: tools.kernel, options: options, journal: tools.journal, dryRun: settings.config.dryRun,
-                       by: "numabalance daemon (pid \(tools.selfPID))") { record in
-            let outcome = record.outcome
-            acts.totals.actions += 1
-            acts.totals.bytesMoved += outcome.bytesMoved
-            acts.totals.pagesMoved += outcome.pagesMoved
-            if outcome.status == .failed || outcome.status == .partial { acts.totals.failures += 1 }
-            environment.metrics.record(record)
-            for identity in record.action.processes {
-                guard let entry = processes.tracked[identity.pid], entry.identity == identity else { continue }
-                entry.lastAction = "\(record.action.kind): \(outcome.summary) [\(outcome.status.rawValue)]"
-                entry.lastReason = record.action.reason.description
-                if outcome.status == .failed { processes.failedLastRound.insert(identity) }
-                if case .setAffinity(let a) = record.action, outcome.status == .done {
-                    entry.ownAffinity = a.cpus
-                    entry.threadsMovedAt = now
-                }
-                if case .swap(let s) = record.action, outcome.status == .done {
-                    entry.ownAffinity = s.a == identity ? s.aCPUs : s.bCPUs
-                    entry.threadsMovedAt = now
-                }
+        return options
+    }
+
+    /// One action's record, wherever it ran: totals, metrics, the
+    /// processes' last act, the log.
+    func acted(_ record: ActionRecord, now: Double) {
+        let outcome = record.outcome
+        acts.totals.actions += 1
+        acts.totals.bytesMoved += outcome.bytesMoved
+        acts.totals.pagesMoved += outcome.pagesMoved
+        if outcome.status == .failed || outcome.status == .partial { acts.totals.failures += 1 }
+        environment.metrics.record(record)
+        for identity in record.action.processes {
+            guard let entry = processes.tracked[identity.pid], entry.identity == identity else { continue }
+            entry.lastAction = "\(record.action.kind): \(outcome.summary) [\(outcome.status.rawValue)]"
+            entry.lastReason = record.action.reason.description
+            if outcome.status == .failed { processes.failedLastRound.insert(identity) }
+            if case .setAffinity(let a) = record.action, outcome.status == .done {
+                entry.ownAffinity = a.cpus
+                entry.threadsMovedAt = now
             }
-            var metadata: Logger.Metadata = [
-                "pid": "\(record.action.processes.first?.pid ?? 0)",
-                "comm": "\(record.action.processes.first.flatMap { processes.tracked[$0.pid]?.comm } ?? "?")",
-                "action": "\(record.action.kind)", "rule": "\(record.action.reason.rule.rawValue)",
-                "status": "\(outcome.status.rawValue)", "outcome": "\(outcome.summary)",
-                "reason": "\(record.action.reason.summary)",
-            ]
-            if outcome.bytesMoved > 0 { metadata["bytes"] = "\(outcome.bytesMoved)" }
-            if let error = outcome.error { metadata["error"] = "\(error)" }
-            if let to = record.action.reason.destination { metadata["node"] = "\(to)" }
-            if outcome.status == .failed { logger.warning("decision", metadata: metadata) }
-            else { logger.info("decision", metadata: metadata) }
+            if case .swap(let s) = record.action, outcome.status == .done {
+                entry.ownAffinity = s.a == identity ? s.aCPUs : s.bCPUs
+                entry.threadsMovedAt = now
+            }
         }
+        var metadata: Logger.Metadata = [
+            "pid": "\(record.action.processes.first?.pid ?? 0)",
+            "comm": "\(record.action.processes.first.flatMap { processes.tracked[$0.pid]?.comm } ?? "?")",
+            "action": "\(record.action.kind)", "rule": "\(record.action.reason.rule.rawValue)",
+            "status": "\(outcome.status.rawValue)", "outcome": "\(outcome.summary)",
+            "reason": "\(record.action.reason.summary)",
+        ]
+        if outcome.bytesMoved > 0 { metadata["bytes"] = "\(outcome.bytesMoved)" }
+        if let error = outcome.error { metadata["error"] = "\(error)" }
+        if let to = record.action.reason.destination { metadata["node"] = "\(to)" }
+        if outcome.status == .failed { logger.warning("decision", metadata: metadata) }
+        else { logger.info("decision", metadata: metadata) }
     }
 }

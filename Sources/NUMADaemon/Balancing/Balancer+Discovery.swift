@@ -83,6 +83,10 @@ extension Balancer {
         }
         var gone = Set<ProcessIdentity>()
         for pid in taken.ended {
+            if let entry = processes.tracked[pid], entry.standing == .balanced,
+               Self.leaderLeftAlone(try? tools.procfs.stat(pid), entry.identity) {
+                continue
+            }
             processes.started[pid] = nil
             processes.awaitingMatch[pid] = nil
             processes.kernelThreads[pid] = nil
@@ -102,6 +106,15 @@ extension Balancer {
                 look(at: pid, via: "event", now: now)
             }
         }
+    }
+
+    /// The leader thread ended and the others run on: the kernel reports
+    /// the leader's exit as the process's (its pid is the group's), and
+    /// /proc shows a zombie leader with the group's threads. Only for a
+    /// process being balanced: one read of its stat.
+    static func leaderLeftAlone(_ stat: TaskStat?, _ identity: ProcessIdentity) -> Bool {
+        guard let stat, stat.startTimeTicks == identity.startTime else { return false }
+        return stat.state == "Z" && stat.numThreads > 1
     }
 
     /// How old a process reported by the events is when it is first looked at.
@@ -230,6 +243,7 @@ extension Balancer {
             // Its first round then measures CPU time from now.
             tools.pool.startInterval(pid: pid, identity: identity)
             entry?.primed = true
+            clock.soonestLook = min(clock.soonestLook, now)   // its first look comes now, not at the next round
         }
         // A small process is looked at again later: soon while it is young
         // (a program allocates in its first seconds), rarely once it is not.

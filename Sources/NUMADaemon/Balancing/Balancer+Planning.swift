@@ -73,7 +73,7 @@ extension Balancer {
         Ownership.annotate(&observation, own: entry.ownAffinity, topology: machine.topology)
         observation.groupHint = groupHint(entry.policy, observation: observation)
         if entry.policy.placement.group == .none { observation.sharedObjects = [] }
-        entry.previousCPURate = entry.last?.cpuRate
+        entry.previousCPURate = entry.last.map(Admission.busyRate)
         entry.last = observation
         // Until the next plan says otherwise (a settled directive: its cool-down).
         entry.nextLook = onRoundGrid(now + engine.config.scanPeriodMin)
@@ -93,6 +93,10 @@ extension Balancer {
             return nil
         }
         if let why = settlingReason {
+            // Looked at again a round later, not sooner: looks a few hundred
+            // milliseconds apart caught start-ups between two bursts (a
+            // runtime's own set-up, before its heap) and read them as
+            // settled; a second of no change is the sign.
             // Placed once it settles: its threads and their load may
             // still come (numa01 starts its workers after touching its
             // buffer), and a pin taken now would overfill a node.
@@ -130,17 +134,16 @@ extension Balancer {
     func planWithEngine(_ observations: [Observation], now: Double) -> [Action] {
         let plan = engine.plan(topology: machine.topology, observations: observations, now: now,
                                failedMigrations: processes.failedLastRound, nodeBusy: nodeBusy(now: now))
+        processes.failedLastRound = []   // told once, as the kernel's numa_faults_locality[2] is
         for scan in plan.scans where processes.tracked[scan.process.pid]?.identity == scan.process {
             processes.tracked[scan.process.pid]?.nextLook = onRoundGrid(scan.nextScan)
         }
         for deferral in plan.deferred where processes.tracked[deferral.process.pid]?.identity == deferral.process {
             processes.tracked[deferral.process.pid]?.lastReason = deferral.reason.description
-            // Seen remote once: the second look comes at the next round,
-            // whatever the scan period (the kernel's filter acts at the
-            // next fault on the page, not at the next scan).
-            if deferral.reason.rule == .twoStageFilter {
-                processes.tracked[deferral.process.pid]?.nextLook = onRoundGrid(now + engine.config.scanPeriodMin)
-            }
+            // Seen remote once: the second look comes soon, whatever the
+            // scan period (the kernel's filter acts at the next fault on
+            // the page, not at the next scan).
+            if deferral.reason.rule == .twoStageFilter { lookSoon(deferral.process.pid, now: now) }
         }
         let actions = admitted(plan.actions, now: now)
         explainGaps(observations, planned: plan.actions)
@@ -154,7 +157,8 @@ extension Balancer {
             let cpu = (o.cpuShares ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key):\(Percent.whole($0.value))" }
             logger.debug("observed", metadata: [
                 "pid": "\(o.identity.pid)", "comm": "\(o.comm)", "pages": "\(shares.joined(separator: ","))",
-                "cpu": "\(cpu.joined(separator: ","))", "locality": "\(o.locality.map(Percent.whole) ?? "-")",
+                "cpu": "\(cpu.joined(separator: ","))", "busy": "\(Percent.text(Admission.busyRate(o)))",
+                "locality": "\(o.locality.map(Percent.whole) ?? "-")",
                 "nextScan": "\(processes.tracked[o.identity.pid].map { Int(($0.nextLook - now) * 10) } ?? 0)ds"])
         }
         for deferral in plan.deferred {
@@ -163,6 +167,15 @@ extension Balancer {
         logger.debug("planned", metadata: ["observed": "\(observations.count)",
                                            "roundSeconds": "\(Int((now - clock.roundStart) * 1000))ms",
                                            "actions": "\(plan.actions.count)", "deferred": "\(plan.deferred.count)"])
+    }
+
+    /// Looked at again `scanPeriod.secondLook` from now, in a round of its
+    /// own when the next one is later: a first sight of misplaced pages
+    /// wants a second look, not a scan period.
+    func lookSoon(_ pid: Int32, now: Double) {
+        let at = now + settings.config.scanPeriod.secondLook.inSeconds
+        processes.tracked[pid]?.nextLook = at
+        clock.soonestLook = min(clock.soonestLook, at)
     }
 
     /// A scan time moved to the next round at or after it, so processes with
@@ -199,7 +212,7 @@ extension Balancer {
                     alone: entry.last.map { $0.sharedObjects.isEmpty && $0.groupHint == nil } ?? true,
                     locality: entry.last?.locality,
                     localityTarget: policy.balancing.localityTarget ?? settings.config.balancing.localityTarget,
-                    cpuRate: min(entry.last?.cpuRate ?? 0, entry.previousCPURate ?? 0))
+                    cpuRate: min(entry.last.map(Admission.busyRate) ?? 0, entry.previousCPURate ?? 0))
                 if let refusal = Admission.refusal(action, process: facts, soleProcess: action.processes.count == 1,
                                                    now: now, wallNow: wallNow) {
                     processes.tracked[entry.identity.pid]?.lastReason = refusal

@@ -21,6 +21,7 @@ extension Balancer {
         // A process due within a tenth of a second joins this round.
         let due = withGroupPartners(processes.tracked.values.filter {
             $0.standing == .balanced && !processes.inFlight.contains($0.identity.pid) && $0.nextLook <= now + 0.1
+                && acts.moving[$0.identity.pid] == nil
         }).sorted { $0.nextLook < $1.nextLook }
         let idle = processes.inFlight.isEmpty
         for process in due {
@@ -49,6 +50,7 @@ extension Balancer {
         let chosen = Set(due.map(\.identity.pid))
         let partners = processes.tracked.values.filter { p in
             p.standing == .balanced && !processes.inFlight.contains(p.identity.pid) && !chosen.contains(p.identity.pid)
+                && acts.moving[p.identity.pid] == nil
                 && keys(p).contains(where: wanted.contains)
         }
         return due + partners

@@ -24,6 +24,7 @@ extension Balancer {
         report.capabilities = environment.capabilitiesKept
         report.uptimeSeconds = now - clock.startedAt
         report.pid = tools.selfPID
+        report.actionInFlight = !acts.moving.isEmpty
         var counts = acts.totals
         counts.processesTracked = processes.tracked.count
         counts.processesBalanced = processes.tracked.values.filter { $0.standing == .balanced }.count

@@ -13,8 +13,9 @@ import Synchronization
 /// The daemon's loop, on one thread of its own: find processes, sample those
 /// whose scan period is up (on the sampler of their node), plan with the
 /// engine (auto) or the policy (pin, preferred, interleave), act through the
-/// actuator with the journal, publish the status. Acting blocks this thread
-/// only: status and reload are served by the control thread meanwhile.
+/// actuator with the journal, publish the status. Moves run on the movers
+/// (one thread per node); this thread goes on meanwhile, and status and
+/// reload are served by the control thread.
 final class Balancer: @unchecked Sendable {
     // @unchecked: every mutable field below is touched only by the loop's own
     // thread; what other threads see goes through `shared` (a Mutex).
@@ -41,7 +42,7 @@ final class Balancer: @unchecked Sendable {
     /// What acting left: releases due, budgets, own pins, cool-downs, totals.
     var acts = ActingMemory()
 
-    /// Asked by the service on SIGTERM: the batch in flight ends, then the loop.
+    /// Asked by the service on SIGTERM: the batches in flight end, then the loop.
     var stop: StopSignal { tools.stop }
 
     init(environment: DaemonEnvironment, settings: Settings, topology: Topology, logger: Logger) throws {
@@ -55,12 +56,25 @@ final class Balancer: @unchecked Sendable {
         do {
             tools = LoopTools(pool: try SamplerPool(sampler: ProcessSampler(topology: topology)),
                               journal: Journal.inDirectory(settings.config.stateDirectory),
-                              events: environment.processEvents.map(ProcessEventThread.init))
+                              events: environment.processEvents.map(ProcessEventThread.init),
+                              movers: Self.startMovers(topology: topology, logger: logger))
         } catch {
             throw DaemonError("cannot start the sampler threads: \(error)")
         }
         resumeFromJournal()
         publish(now: Clock.monotonicSeconds())   // status answers from READY=1 on
+    }
+
+    /// The movers, or nil (with a warning) when a thread cannot start or pin.
+    static func startMovers(topology: Topology, logger: Logger) -> NodeMovers? {
+        do {
+            let movers = try NodeMovers(topology: topology)
+            try movers.start()
+            return movers
+        } catch {
+            logger.warning("no mover threads: moves run on the balancing thread", metadata: ["error": "\(error)"])
+            return nil
+        }
     }
 
     static func placementConfig(_ config: DaemonConfig, mode: PlacementMode) -> PlacementConfig {
@@ -95,13 +109,14 @@ final class Balancer: @unchecked Sendable {
                 if now - processes.lastRecheck >= 1 { recheckTracked(now: now) }
             }
             for answer in tools.matchThread.takeAnswers() { matched(answer, now: now) }
+            takeMoverNews(now: now)
             if !acts.releases.isEmpty {
                 let pending = acts.releases
                 acts.releases = []
                 act(pending, now: now)
                 clock.lastPublished = 0
             }
-            if clock.round == nil, now >= clock.nextRoundAt { openRound(now: now) }
+            if clock.round == nil, now >= min(clock.nextRoundAt, clock.soonestLook) { openRound(now: now) }
             let arrived = tools.inbox.withLock { box in defer { box = [] }; return box }
             for outcome in arrived { processes.inFlight.remove(outcome.pid) }
             clock.collected += arrived
@@ -127,6 +142,8 @@ final class Balancer: @unchecked Sendable {
         tools.pool.stop()
         tools.matchThread.stop()
         tools.events?.stop()
+        tools.movers?.stop()   // each ends its batch in hand: the stop signal is up
+        takeMoverNews(now: Clock.monotonicSeconds())
         publish(now: Clock.monotonicSeconds())
     }
 
@@ -138,6 +155,7 @@ final class Balancer: @unchecked Sendable {
 
     func openRound(now: Double) {
         clock.round = now
+        clock.soonestLook = .infinity
         submitDue(now: now)
     }
 

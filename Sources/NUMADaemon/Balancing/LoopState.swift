@@ -26,11 +26,15 @@ final class LoopTools {
     /// The kernel's process events, when the proc connector was opened at
     /// start (it needs CAP_NET_ADMIN then): new processes seen at once.
     let events: ProcessEventThread?
+    /// One mover thread per node; nil when they could not start (acting
+    /// then runs on the loop's thread, as before them).
+    let movers: NodeMovers?
 
-    init(pool: SamplerPool, journal: Journal, events: ProcessEventThread?) {
+    init(pool: SamplerPool, journal: Journal, events: ProcessEventThread?, movers: NodeMovers?) {
         self.pool = pool
         self.journal = journal
         self.events = events
+        self.movers = movers
     }
 }
 
@@ -64,6 +68,9 @@ struct LoopClock {
     /// The start of the round being planned: scans are put on its grid.
     var roundStart = 0.0
     var nextRoundAt = 0.0
+    /// A look wanted sooner than the next round (a new process, a second
+    /// look): a round of its own opens then.
+    var soonestLook = Double.infinity
     var collected: [SamplingOutcome] = []
     var sampleTokens: Double
     var sampleTokensAt = 0.0
@@ -100,4 +107,9 @@ struct ActingMemory {
     var ownAffinities: [ProcessIdentity: CPUSet] = [:]
     var actedAtWall: [ProcessIdentity: Double] = [:]
     var totals = StatusReport.Totals()
+    /// Jobs handed to the movers so far (their ids).
+    var jobs = 0
+    /// Processes with a mover's job not finished, and how many: not sampled
+    /// meanwhile (a look mid-move sees pages in transit).
+    var moving: [Int32: Int] = [:]
 }

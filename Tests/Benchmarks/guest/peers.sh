@@ -1,16 +1,23 @@
 #!/bin/sh
 # Inside a numa-lab guest: each balancer — none, the kernel's (numa_balancing=1),
-# numad (-i 5) and numabalance (its daemon, numa_balancing=0) — against each
-# workload, one at a time, in this one guest. Per run, one line of
-# results.tsv: time to target for good (the first line of the probe's last
-# run of lines at it, a run of at least HOLD lines: 3, or 10 for a mean),
-# from the workload's launch and, for numabalance, from its first journal
-# entry on the workload; locality at 10/20/40 s after launch; pages moved
-# (numabalance: its own count once idle; the others: pgmigrate_success once
-# still) and the misplaced pages measured from numa_maps at ready; the cost;
-# pgbench's tps for postgres. Details that fit no column go to notes.txt.
-# Usage: sh peers.sh BIN_FOLDER TOPOLOGY [WORKLOADS]   (space-separated; default: all of the topology's)
+# numad (-i 5), numabalance (its daemon, numa_balancing=0, started before the
+# workload as on a server) and copy (no balancer: the best static placement's
+# pages moved by hand with migratepages at ready, timed: the floor for
+# anything that moves memory) — against each workload, one at a time, in
+# this one guest, RUNS times over. Per run, one line of results.tsv: time to
+# target for good (the first line of the probe's last run of lines at it, a
+# run of at least HOLD lines: 3, or 10 for a mean) from the workload's launch
+# and from its ready line (copy: the copy's seconds), and, for numabalance,
+# from its first journal entry on the workload; locality at 10/20/40 s after
+# launch; pages moved (numabalance: its own count once idle; the others:
+# pgmigrate_success once still) and the misplaced pages measured from
+# numa_maps at ready; the cost; pgbench's tps for postgres; numabalance's
+# processes whose pages it moved to two different nodes (a page moved twice).
+# Details that fit no column go to notes.txt.
+# Usage: sh peers.sh BIN_FOLDER TOPOLOGY [WORKLOADS [BALANCERS [RUNS]]]
+#   (space-separated; default: all of the topology's, all five, 3)
 bin=${1:?bin folder}; topology=${2:?topology}; only=${3:-}
+balancers=${4:-none kernel numad numabalance copy}; runs=${5:-3}
 out=${LAB_OUT:?run me with numa-lab}
 w="$bin/numa-workload"
 nb=/tmp/nb; mkdir -p "$nb/policies.d"
@@ -32,22 +39,23 @@ CONFIG
 here=$(dirname "$0"); . "$here/peers-lib.sh"; . "$here/peers-pg.sh"
 hz=$(getconf CLK_TCK)
 
+# The issue's rows by default; shm and postgres when named.
 case "$topology" in
-2x2) all="misplaced numa01 shm sparse-heap supervisor postgres" ;;
-4x1) all="misplaced numa01" ;;
+2x2) all="misplaced misplaced-512 numa01 supervisor sparse-heap"; extra="shm postgres" ;;
+4x1) all="misplaced numa01"; extra="" ;;
 esac
 workloads=$all
 if [ -n "$only" ]; then
     workloads=""
     for workload in $only; do
-        case " $all " in
+        case " $all $extra " in
         *" $workload "*) workloads="$workloads $workload" ;;
         *) echo "$workload: not a $topology workload here, skipped" >> "$out/notes.txt" ;;
         esac
     done
 fi
 
-printf 'topology\tworkload\tbalancer\tto_target\tfrom_first_entry\tat10\tat20\tat40\tmoved\tmisplaced\tmoved_note\tcost\ttps\n' \
+printf 'topology\tworkload\tbalancer\tto_target\tfrom_first_entry\tat10\tat20\tat40\tmoved\tmisplaced\tmoved_note\tcost\ttps\trun\tfrom_ready\ttwice\n' \
     > "$out/results.tsv"
 
 # start_balancer / stop_balancer: $balancer around one run ($bpid: numad's
@@ -79,7 +87,35 @@ at_launch() {
 }
 # failed_row NOTE: a run that could not be measured.
 failed_row() {
-    printf '%s\t%s\t%s\tnever\t-\t-\t-\t-\t0\t-\t%s\t-\t-\n' "$topology" "$workload" "$balancer" "$1" >> "$out/results.tsv"
+    printf '%s\t%s\t%s\tnever\t-\t-\t-\t-\t0\t-\t%s\t-\t-\t%s\tnever\t-\n' "$topology" "$workload" "$balancer" "$1" "$run" \
+        >> "$out/results.tsv"
+}
+# copy_by_hand PIDS: the best static placement's moves, by migratepages,
+# for the workload at hand (the processes' threads keep running, as they do
+# under a balancer): where its threads are pinned, each process's pages from
+# node 0 to that node; numa01, one of the two processes to node 1; the
+# supervisor and shm, one group's segment through one of its members.
+copy_by_hand() {
+    first=$(echo "$1" | cut -d, -f1); second=$(echo "$1" | cut -d, -f2)
+    case "$workload" in
+    misplaced|misplaced-512|sparse-heap) migratepages "$first" 0 "$(threads_node "$first")" ;;
+    numa01) migratepages "$second" 0 1 ;;
+    supervisor|shm)
+        member=$(grep '^ready .*group=1' "$log" | head -n 1 | sed -n 's/^ready pid=\([0-9]*\).*/\1/p')
+        migratepages "$member" 0 1 ;;
+    *) return 1 ;;
+    esac
+}
+# moved_twice JOURNAL: processes whose pages numabalance moved to two
+# different nodes (a page of theirs may have moved twice).
+moved_twice() {
+    [ -f "$1" ] || { echo 0; return; }
+    grep '"phase":"outcome"' "$1" | grep -E '"kind":"(movePages|moveRanges)"' | awk '
+        { pid = $0; sub(/.*"process":\{"pid":/, "", pid); sub(/[,}].*/, "", pid)
+          to = $0; sub(/.*"to":/, "", to); sub(/[,}].*/, "", to)
+          moved = $0; sub(/.*"pagesMoved":/, "", moved); sub(/[,}].*/, "", moved)
+          if (moved + 0 > 0 && !((pid, to) in seen)) { seen[pid, to] = 1; n[pid]++ } }
+        END { c = 0; for (p in n) if (n[p] > 1) c++; print c }'
 }
 # nodes_of: "N0=… N1=…" from per_node's lines on stdin.
 nodes_of() { sort -n | awk '{ printf "%sN%s=%s", sep, $1, $2; sep = " " }'; }
@@ -92,6 +128,7 @@ vma_of() {
     done < "/proc/$1/maps"
 }
 
+for run in $(seq 1 "$runs"); do
 for workload in $workloads; do
     # units: the ready lines that are units of the best static placement and
     # are probed (the supervisor's idle parent is neither); probe_nice: the
@@ -100,9 +137,10 @@ for workload in $workloads; do
     pinned=""; target=0.9; mode=each; hold=3; units=.; probe_nice=10; probe_args=""; kind=workload
     case "$workload:$topology" in
     misplaced:2x2) cmd="$w misplaced --mib 256 --mem-node 0 --cpu-node 1"; count=1; pinned=pinned ;;
+    misplaced-512:2x2) cmd="$w misplaced --mib 512 --mem-node 0 --cpu-node 1"; count=1; pinned=pinned ;;
     misplaced:4x1) cmd="$w misplaced --mib 256 --mem-node 0 --cpu-node 2"; count=1; pinned=pinned ;;
-    numa01:2x2) cmd="$w numa01 --mib 128 --mem-node 0"; count=2 ;;
-    numa01:4x1) cmd="$w numa01 --mib 128 --mem-node 0"; count=2; target=0.47; mode=mean; hold=10 ;;
+    numa01:2x2) cmd="$w numa01 --mib 256 --mem-node 0"; count=2 ;;
+    numa01:4x1) cmd="$w numa01 --mib 256 --mem-node 0"; count=2; target=0.47; mode=mean; hold=10 ;;
     shm:2x2) cmd="$w shm-group --groups 2 --procs 2 --mib 128 --mem-node 0"; count=4 ;;
     # 4 GiB reserved (MAP_NORESERVE), 128 MiB touched on node 0 in 1 MiB
     # pieces, threads pinned to node 1 by the workload: the touched pages are
@@ -120,11 +158,12 @@ for workload in $workloads; do
     postgres:2x2) kind=postgres; probe_nice=0; probe_args=--all-threads ;;
     esac
     if [ "$kind" = postgres ] && ! pg_setup; then
-        for balancer in none kernel numad numabalance; do failed_row "postgres setup failed"; done
+        for balancer in $balancers; do failed_row "postgres setup failed"; done
         continue
     fi
-    for balancer in none kernel numad numabalance; do
-        name="$topology-$workload-$balancer"
+    for balancer in $balancers; do
+        if [ "$balancer" = copy ] && [ "$kind" = postgres ]; then continue; fi
+        name="$topology-$workload-$balancer-$run"
         log="$out/$name.log"
         start_balancer
         tps=-; moved0=0
@@ -168,6 +207,7 @@ for workload in $workloads; do
             $cmd > "$log" 2>&1 &
             wpid=$!
             until [ "$(grep -c '^ready ' "$log")" -ge "$count" ]; do sleep 0.1; done
+            ready=$(uptime)
             pids=$(grep '^ready ' "$log" | grep -e "$units" | sed -n 's/^ready pid=\([0-9]*\).*/\1/p' | paste -sd, -)
             journal_pids=$pids
             misplaced=$(misplaced_at_ready "$log" $pinned); mv "$out/units.txt" "$out/$name-units.txt"
@@ -177,6 +217,18 @@ for workload in $workloads; do
                 echo "sparse-heap, $balancer, at ready: the heap's mapping ($(field "$line" reserve-mib) MiB reserved, $touched MiB = $(( ${touched:-0} * 256 )) pages touched) has $(grep "^$heap " "/proc/$p/numa_maps" | per_node | nodes_of) resident; every non-file page of the process: $(grep -v ' file=' "/proc/$p/numa_maps" | per_node | nodes_of); misplaced (best static, the threads kept on node $(threads_node "$p")): $misplaced" >> "$out/notes.txt"
             fi
             seconds=40
+        fi
+        if [ "$balancer" = copy ]; then
+            t0=$(date +%s.%N)
+            copy_by_hand "$pids" > "$out/$name-copy.txt" 2>&1 || echo "copy failed: $(cat "$out/$name-copy.txt")" >> "$out/notes.txt"
+            t1=$(date +%s.%N)
+            set -- $(settled pgmigrate_success); moved=$(( $1 - mig0 ))
+            kill "$wpid" 2>/dev/null; wait "$wpid" 2>/dev/null
+            copied=$(echo "$t0 $t1" | awk '{ printf "%.1f", $2 - $1 }')
+            printf '%s\t%s\t%s\t-\t-\t-\t-\t-\t%s\t%s\t-\t-\t-\t%s\t%s\t-\n' "$topology" "$workload" "$balancer" \
+                "$moved" "$misplaced" "$run" "$copied" >> "$out/results.tsv"
+            stop_balancer
+            continue
         fi
         # postgres: a line with no backend left (pgbench done) is not a 0.
         skip_empty=0; [ "$kind" = postgres ] && skip_empty=1
@@ -212,9 +264,13 @@ for workload in $workloads; do
         esac
         [ "$balancer" = numad ] && [ -z "$bpid" ] && cost="numad did not start"
         offset=$(echo "$started $launched" | awk '{ print $1 - $2 }')
+        # From the ready line (postgres: from pgbench's start).
+        [ "$kind" = postgres ] && ready=$bench_started
+        offset_ready=$(echo "$started $ready" | awk '{ print $1 - $2 }')
+        twice=-; [ "$balancer" = numabalance ] && twice=$(moved_twice "$out/$name-journal.jsonl")
         # Seconds from launch to the daemon's first act on the workload ("" if none).
         acted=$([ -n "$first" ] && echo "$first $launched_wall" | awk '{ print $1 - $2 }')
-        awk -v off="$offset" -v acted="$acted" -v target="$target" -v mode="$mode" -v n="$probed" -v hold="$hold" -v skip_empty="$skip_empty" '
+        awk -v off="$offset" -v offr="$offset_ready" -v acted="$acted" -v target="$target" -v mode="$mode" -v n="$probed" -v hold="$hold" -v skip_empty="$skip_empty" '
             { t = $0; sub(/.*"t":/, "", t); sub(/[,}].*/, "", t)
               loc = $0; sub(/.*"locality":\{/, "", loc); sub(/\}.*/, "", loc)
               k = split(loc, parts, ","); sum = 0; ok = (k == n); minv = 1
@@ -228,11 +284,13 @@ for workload in $workloads; do
             END { for (s = 10; s <= 40; s *= 2) if (at[s] == "") at[s] = last
                   good = (run >= hold)
                   from = (acted == "") ? "-" : (good ? sprintf("%.1f", first + off - acted) : "never")
-                  printf "%s\t%s\t%s\t%s\t%s", (good ? sprintf("%.1f", first + off) : "never"), from, at[10], at[20], at[40] }' \
-            "$out/$name.jsonl" > "$out/row.txt"
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$topology" "$workload" "$balancer" "$(cat "$out/row.txt")" \
-            "$moved" "$misplaced" "$note" "$cost" "$tps" >> "$out/results.tsv"
+                  printf "%s\t%s\t%s\t%s\t%s", (good ? sprintf("%.1f", first + off) : "never"), from, at[10], at[20], at[40]
+                  printf "\t%s", (good ? sprintf("%.1f", first + offr) : "never") > "/dev/stderr" }' \
+            "$out/$name.jsonl" > "$out/row.txt" 2> "$out/row-ready.txt"
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$topology" "$workload" "$balancer" "$(cat "$out/row.txt")" \
+            "$moved" "$misplaced" "$note" "$cost" "$tps" "$run" "$(sed 's/^\t//' "$out/row-ready.txt")" "$twice" >> "$out/results.tsv"
     done
 done
-rm -f "$out/row.txt"
+done
+rm -f "$out/row.txt" "$out/row-ready.txt"
 echo 0 > /proc/sys/kernel/numa_balancing

@@ -6,7 +6,7 @@
 # through every section; each workload is judged by numa_maps and its
 # threads' CPUs, read here, not by the daemon.
 # Usage (inside numa-lab): sh shapes-2x2.sh BIN_FOLDER [SECTION,...]
-# Sections: events sparse supervisor cpupin manythreads hugetlb forged cpupinhybrid
+# Sections: events movers sparse supervisor cpupin manythreads hugetlb forged cpupinhybrid
 # (all by default).
 . "$(dirname "$0")/lab-lib.sh"
 . "$(dirname "$0")/rebalance-lib.sh"
@@ -84,6 +84,50 @@ if want events; then
     kill "$!"
     wait "$!" 2>/dev/null
     mark events-end
+fi
+
+# movers: two processes misplaced the opposite ways at once, 256 MiB each
+# (A: memory on node 0, threads pinned to node 1; B the mirror image), so
+# one move goes to node 1's mover and one to node 0's: their journal
+# entries must overlap. While they run, `numabalance status` is asked every
+# 0.2 s: "START END IN_FLIGHT ANSWER" per call in movers-status.txt
+# (wall-clock seconds around the whole command, whether the daemon said an
+# act was in flight, and the daemon's answer time as `--time` measured it:
+# in this guest, busy with both workloads, the command's own start takes
+# seconds). One thread each: with two each and both moves' copies the four
+# CPUs were so oversubscribed that the emulator took 0.7 s to run the
+# daemon's answer. Both workloads' numa_maps at the end.
+if want movers; then
+    mark movers-start
+    "$w" misplaced --mib 256 --mem-node 0 --cpu-node 1 --threads 1 > "$out/movers-a.log" 2>&1 &
+    mover_a=$!
+    "$w" misplaced --mib 256 --mem-node 1 --cpu-node 0 --threads 1 > "$out/movers-b.log" 2>&1 &
+    mover_b=$!
+    wait_ready "$out/movers-a.log" 1 || exit 1
+    wait_ready "$out/movers-b.log" 1 || exit 1
+    pid_a=$(pids_where "$out/movers-a.log" .); pid_b=$(pids_where "$out/movers-b.log" .)
+    echo "$pid_a $pid_b" > "$out/movers-pids.txt"
+    snapshot "$pid_a" movers-a-ready; snapshot "$pid_b" movers-b-ready
+    mark movers-ready
+    : > "$out/movers-status.txt"
+    # 40 s at most: at the emulator's some 60 MB/s both moves take about 5 s.
+    end=$(( $(date +%s) + 40 )); seen=0
+    while [ "$(date +%s)" -lt "$end" ]; do
+        t0=$(date +%s.%N)
+        "$bin/numabalance" status --json --time --runtime-dir "$nb/run" > "$out/movers-last-status.json" \
+            2> "$out/movers-last-time.txt"
+        t1=$(date +%s.%N)
+        if grep -q '"actionInFlight" *: *true' "$out/movers-last-status.json"; then flight=1; seen=1; else flight=0; fi
+        answer=$(sed -n 's/^answered in \([0-9.]*\) s$/\1/p' "$out/movers-last-time.txt")
+        echo "$t0 $t1 $flight ${answer:--}" >> "$out/movers-status.txt"
+        # Done once both have had an act and none is in flight.
+        if [ "$seen" = 1 ] && [ "$flight" = 0 ]; then break; fi
+        sleep 0.2
+    done
+    wait_idle || exit 1
+    snapshot "$pid_a" movers-a-end; snapshot "$pid_b" movers-b-end
+    stop "$mover_a"; stop "$mover_b"
+    mark movers-end
 fi
 
 # sparse-heap: 4 GiB reserved (MAP_NORESERVE), 32 MiB touched on node 0 in
