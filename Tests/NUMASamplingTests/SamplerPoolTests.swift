@@ -57,7 +57,14 @@ struct SamplerPoolTests {
         let pool = try SamplerPool(sampler: ProcessSampler(topology: try splitTopology()))
         let tids = pool.samplers.map(\.tid)
         pool.stop()
-        for tid in tids { #expect(access("/proc/self/task/\(tid)", F_OK) != 0) }
+        // pthread_join returns once the thread cleared its tid (at exit_mm);
+        // the kernel reaps the task a moment later: a second at most here,
+        // where a thread never joined would stay.
+        for tid in tids {
+            var tries = 0
+            while access("/proc/self/task/\(tid)", F_OK) == 0, tries < 100 { usleep(10_000); tries += 1 }
+            #expect(access("/proc/self/task/\(tid)", F_OK) != 0, "thread \(tid) still in /proc/self/task")
+        }
     }
 
     @Test("a round goes to the sampler of the node where the process ran, and its outcome comes back")
