@@ -58,9 +58,9 @@ public enum LogLevel: String, Hashable, Sendable, CaseIterable, Comparable {
 public struct ScanPeriodBounds: Hashable, Sendable {
     public var min: Duration = .seconds(1)
     public var max: Duration = .seconds(60)
-    /// A process seen misplaced once is looked at again this soon, not a
-    /// scan period later: the two-stage filter needs two observations that
-    /// agree, not two periods.
+    /// A process seen misplaced once, its threads allowed on one node only,
+    /// is looked at again this soon, not a scan period later: the two-stage
+    /// filter needs two observations that agree, not two periods.
     public var secondLook: Duration = .milliseconds(300)
     public init() {}
     static let bounds: ClosedRange<Duration> = .milliseconds(100) ... .seconds(86_400)

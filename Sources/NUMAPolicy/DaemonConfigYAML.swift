@@ -30,7 +30,7 @@ extension DaemonConfig {
             "scanPeriod:",
             "  min: \(Units.format(scanPeriod.min))",
             "  max: \(Units.format(scanPeriod.max))",
-            "  # A process seen misplaced once is looked at again this soon.",
+            "  # A process seen misplaced once, its threads on one node, is looked at again this soon.",
             "  secondLook: \(Units.format(scanPeriod.secondLook))",
             "",
             "sampling:",

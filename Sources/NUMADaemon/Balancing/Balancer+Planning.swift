@@ -140,10 +140,18 @@ extension Balancer {
         }
         for deferral in plan.deferred where processes.tracked[deferral.process.pid]?.identity == deferral.process {
             processes.tracked[deferral.process.pid]?.lastReason = deferral.reason.description
-            // Seen remote once: the second look comes soon, whatever the
-            // scan period (the kernel's filter acts at the next fault on
-            // the page, not at the next scan).
-            if deferral.reason.rule == .twoStageFilter { lookSoon(deferral.process.pid, now: now) }
+            // Seen remote once: the second look comes soon when its threads
+            // can run on one node only, else at the next round, whatever the
+            // scan period (the kernel's filter acts at the next fault on the
+            // page, not at the next scan).
+            if deferral.reason.rule == .twoStageFilter {
+                let pid = deferral.process.pid
+                if Self.runsOnOneNode(processes.tracked[pid]?.last?.allowedCPUs, topology: machine.topology) {
+                    lookSoon(pid, now: now)
+                } else {
+                    processes.tracked[pid]?.nextLook = onRoundGrid(now + engine.config.scanPeriodMin)
+                }
+            }
         }
         let actions = admitted(plan.actions, now: now)
         explainGaps(observations, planned: plan.actions)
@@ -176,6 +184,17 @@ extension Balancer {
         let at = now + settings.config.scanPeriod.secondLook.inSeconds
         processes.tracked[pid]?.nextLook = at
         clock.soonestLook = min(clock.soonestLook, at)
+    }
+
+    /// Its threads may run on one node only (a user's pin, or ours): where
+    /// they ran is then no accident of the scheduler, and a look 300 ms
+    /// later confirms what one a period later would. An unpinned process's
+    /// threads wander, and two looks that close see the same wander twice:
+    /// in the peers' supervisor run both groups were sent to the node their
+    /// workers happened to run on, and one segment moved back and forth.
+    static func runsOnOneNode(_ cpus: CPUSet?, topology: Topology) -> Bool {
+        guard let cpus, !cpus.isEmpty else { return false }
+        return topology.nodes.contains { $0.hasCPUs && cpus.isSubset(of: $0.cpus) }
     }
 
     /// A scan time moved to the next round at or after it, so processes with
