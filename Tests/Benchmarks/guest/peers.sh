@@ -106,16 +106,22 @@ copy_by_hand() {
     *) return 1 ;;
     esac
 }
-# moved_twice JOURNAL: processes whose pages numabalance moved to two
-# different nodes (a page of theirs may have moved twice).
+# moved_twice JOURNAL: processes whose pages, and shared objects whose
+# pages, numabalance moved to two different nodes (a page may have moved twice).
 moved_twice() {
     [ -f "$1" ] || { echo 0; return; }
-    grep '"phase":"outcome"' "$1" | grep -E '"kind":"(movePages|moveRanges)"' | awk '
-        { pid = $0; sub(/.*"process":\{"pid":/, "", pid); sub(/[,}].*/, "", pid)
-          to = $0; sub(/.*"to":/, "", to); sub(/[,}].*/, "", to)
-          moved = $0; sub(/.*"pagesMoved":/, "", moved); sub(/[,}].*/, "", moved)
-          if (moved + 0 > 0 && !((pid, to) in seen)) { seen[pid, to] = 1; n[pid]++ } }
-        END { c = 0; for (p in n) if (n[p] > 1) c++; print c }'
+    grep '"phase":"outcome"' "$1" | grep -E '"kind":"(movePages|moveRanges|setObjectPolicy)"' | awk '
+        { moved = $0; sub(/.*"pagesMoved":/, "", moved); sub(/[,}].*/, "", moved)
+          if (moved + 0 == 0) next
+          if ($0 ~ /"kind":"setObjectPolicy"/) {
+              who = $0; sub(/.*"objectKey":"/, "", who); sub(/".*/, "", who)
+              to = $0; sub(/.*"nodes":\[/, "", to); sub(/\].*/, "", to)
+          } else {
+              who = $0; sub(/.*"process":\{"pid":/, "", who); sub(/[,}].*/, "", who)
+              to = $0; sub(/.*"to":/, "", to); sub(/[,}].*/, "", to)
+          }
+          if (!((who, to) in seen)) { seen[who, to] = 1; n[who]++ } }
+        END { c = 0; for (w in n) if (n[w] > 1) c++; print c }'
 }
 # nodes_of: "N0=… N1=…" from per_node's lines on stdin.
 nodes_of() { sort -n | awk '{ printf "%sN%s=%s", sep, $1, $2; sep = " " }'; }
