@@ -39,8 +39,7 @@ extension Balancer {
         var jobOf: [Int32: Int] = [:]
         for action in actions {
             let pids = action.processes.map(\.pid)
-            let policy = action.processes.first.flatMap { processes.tracked[$0.pid]?.policy }
-            let key = policy?.memory.maxRateMBps == nil ? nil : policy?.name
+            let (key, policy) = budgetOwner(of: action)
             let index: Int
             if let chained = pids.lazy.compactMap({ jobOf[$0] }).first {
                 index = chained
@@ -48,7 +47,7 @@ extension Balancer {
                 if let same = jobs.firstIndex(where: { $0.node == node && $0.bucketKey == key }) {
                     index = same
                 } else {
-                    jobs.append(MoverJob(node: node, bucketKey: key, policy: key == nil ? nil : policy))
+                    jobs.append(MoverJob(node: node, bucketKey: key, policy: policy))
                     index = jobs.count - 1
                 }
             } else {
@@ -60,6 +59,14 @@ extension Balancer {
         }
         if !here.isEmpty { actHere(here, now: now) }
         for job in jobs { hand(job, now: now) }
+    }
+
+    /// The policy whose own `maxRateMBps` bucket an action spends from (its
+    /// first process's), with its name as the key; nil for the daemon's bucket.
+    func budgetOwner(of action: Action) -> (key: String?, policy: Policy?) {
+        guard let policy = action.processes.first.flatMap({ processes.tracked[$0.pid]?.policy }),
+              policy.memory.maxRateMBps != nil else { return (nil, nil) }
+        return (policy.name, policy)
     }
 
     /// One mover's share of a plan: its actions in order, and the bucket they spend from.
@@ -74,16 +81,10 @@ extension Balancer {
     func actHere(_ actions: [Action], now: Double) {
         var start = 0
         while start < actions.count {
-            let policy = actions[start].processes.first.flatMap { processes.tracked[$0.pid]?.policy }
-            let key = policy?.memory.maxRateMBps == nil ? nil : policy?.name
+            let (key, policy) = budgetOwner(of: actions[start])
             var end = start + 1
-            while end < actions.count {
-                let next = actions[end].processes.first.flatMap { processes.tracked[$0.pid]?.policy }
-                if (next?.memory.maxRateMBps == nil ? nil : next?.name) != key { break }
-                end += 1
-            }
-            let options = actuationOptions(for: Array(actions[start..<end]),
-                                           budget: bucket(for: key == nil ? nil : policy), parallelism: 1)
+            while end < actions.count, budgetOwner(of: actions[end]).key == key { end += 1 }
+            let options = actuationOptions(for: Array(actions[start..<end]), budget: bucket(for: policy), parallelism: 1)
             _ = Acting.run(Array(actions[start..<end]), kernel: tools.kernel, options: options, journal: tools.journal,
                            dryRun: settings.config.dryRun, by: actor) { record in
                 acted(record, now: now)

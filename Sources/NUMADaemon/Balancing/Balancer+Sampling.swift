@@ -50,13 +50,12 @@ extension Balancer {
         // A group with a member being moved waits for the move to end: a
         // member looked at alone is planned alone (pinned to where its own
         // history points, away from the group's new node, as the lab saw).
-        let moving = Set(processes.tracked.values.filter { acts.moving[$0.identity.pid] != nil }.flatMap(keys))
+        let moving = Set(acts.moving.keys.compactMap { processes.tracked[$0] }.flatMap(keys))
         let ready = due.filter { !keys($0).contains(where: moving.contains) }
         let readyKeys = Set(ready.flatMap(keys))
         let chosen = Set(ready.map(\.identity.pid))
         let partners = processes.tracked.values.filter { p in
             p.standing == .balanced && !processes.inFlight.contains(p.identity.pid) && !chosen.contains(p.identity.pid)
-                && acts.moving[p.identity.pid] == nil
                 && keys(p).contains(where: readyKeys.contains) && !keys(p).contains(where: moving.contains)
         }
         return ready + partners
