@@ -37,6 +37,11 @@ public struct MigrationBudget: Hashable, Sendable, Codable {
         return true
     }
 
+    /// Gives back what a move planned but not made took (up to the burst).
+    public mutating func refund(_ bytes: UInt64) {
+        tokens = min(capacity, tokens + Double(bytes))
+    }
+
     /// Seconds a move of `bytes` takes at the budget's rate.
     public func seconds(for bytes: UInt64) -> Double {
         bytesPerSecond > 0 ? Double(bytes) / bytesPerSecond : .infinity

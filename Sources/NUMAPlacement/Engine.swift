@@ -25,6 +25,22 @@ public struct PlacementEngine: Sendable {
         state.forget(gone)
     }
 
+    /// Memory moves of the last plan that were not made (the daemon's
+    /// admission held them back, a policy's or the journal's rule): their
+    /// ranges may move at the next look, and their bytes go back to the
+    /// budget. Without this the engine took them as moved, and their ranges
+    /// sat out the cool-down unmoved.
+    public mutating func notMade(_ actions: [Action], plannedAt time: Double) {
+        for action in actions where action.bytes > 0 {
+            switch action {
+            case .moveRanges, .movePages:
+                for identity in action.processes { state.unmark(identity, movedAt: time) }
+                state.budget.refund(action.bytes)
+            default: continue
+            }
+        }
+    }
+
     /// One round: update the statistics of the observed processes, form
     /// groups, place threads, then memory, then set each process's scan period.
     /// `failedMigrations` are processes whose last moves the actuator could not

@@ -180,6 +180,15 @@ public struct EngineState: Hashable, Sendable, Codable {
         index[identity].flatMap { processes[$0].engineAffinity }
     }
 
+    /// The moves planned at `time` for `identity` were not made: its
+    /// ranges are not cooling down from them.
+    mutating func unmark(_ identity: ProcessIdentity, movedAt time: Double) {
+        guard let s = index[identity] else { return }
+        for r in processes[s].ranges.indices where processes[s].ranges[r].movedAt == time {
+            processes[s].ranges[r].movedAt = nil
+        }
+    }
+
     /// Room for `count` more processes, so a first round does not regrow.
     mutating func reserve(_ count: Int) {
         // Only for a first sight of many: growing every round would copy all.

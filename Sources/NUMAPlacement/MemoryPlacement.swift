@@ -30,7 +30,11 @@ extension PlacementRound {
             if let k = target[u], units.objectKeys[u] == nil,
                Double(total - units.bytes(u, k)) < Double(total) * config.minRemoteShare / 2 { continue }
             let remote = 1 - (units.locality[u] ?? 1)
-            if remote > 0.001 || target[u] != nil || units.objectKeys[u] != nil {
+            // A unit given a set of nodes is placed by its even layout, not by
+            // one look's locality (its threads caught on one node of the set
+            // read as all local, and the filter's views started again).
+            let spanning = targetNodes[u] != nil || ownNodes(u) != nil
+            if remote > 0.001 || target[u] != nil || units.objectKeys[u] != nil || spanning {
                 wanting.append((u, remote * Double(total)))
             }
         }

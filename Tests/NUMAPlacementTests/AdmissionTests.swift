@@ -52,6 +52,11 @@ struct AdmissionTests {
         #expect(Self.refusal(Self.memory, Self.facts(alone: false, locality: 0.95)) == nil)
         #expect(Self.refusal(Self.memory, Self.facts(locality: 0.95), sole: false) == nil)
         #expect(Self.refusal(Self.memory, Self.facts(locality: 0.5)) == nil)
+        // A spread over the nodes its threads were given: one look's locality
+        // (its threads caught on one node of two) does not stop it.
+        let spread = Action.moveRanges(MoveRanges(process: Self.process, ranges: [], to: 1, bytes: 1 << 20,
+                                                  reason: Reason(rule: .spreadOverActiveNodes, summary: "s")))
+        #expect(Self.refusal(spread, Self.facts(locality: 1.0)) == nil)
     }
 
     @Test("a process that barely ran at one of its last two looks keeps its threads and private memory where they are (a postmaster, a supervisor reaping its workers or tearing down); a release goes")

@@ -46,6 +46,28 @@ struct EngineRuleTests {
         #expect(move.reason.rule == .memoryFollowsCPU)
     }
 
+    @Test("a move the daemon held back is not taken as made: no cool-down for its ranges, its bytes back in the budget")
+    func heldBackMoveIsNotMade() {
+        func look(_ t: Double) -> Observation { misplaced(owner: .user, allowed: node1, time: t) }
+        var engine = PlacementEngine()
+        _ = engine.plan(topology: topology, observations: [look(1)], now: 1)
+        let second = engine.plan(topology: topology, observations: [look(2)], now: 2)
+        let moves = Fixture.memoryMoves(second)
+        #expect(!moves.isEmpty, "no move planned at the second look: nothing to hold back")
+        let spent = engine.state.budget.tokens
+        engine.notMade(moves, plannedAt: 2)
+        #expect(engine.state.budget.tokens == min(engine.state.budget.capacity, spent + Double(moves[0].bytes)))
+        // Held back (say, a policy's rule), the same pages are still remote
+        // at the next look: planned again, not sat out as ping-pong.
+        let third = engine.plan(topology: topology, observations: [look(3)], now: 3)
+        #expect(!Fixture.memoryMoves(third).isEmpty)
+        #expect(!third.deferred.contains { $0.reason.rule == .noPingPong })
+        // Made, they are in their cool-down.
+        let fourth = engine.plan(topology: topology, observations: [look(4)], now: 4)
+        #expect(Fixture.memoryMoves(fourth).isEmpty)
+        #expect(fourth.deferred.contains { $0.reason.rule == .noPingPong })
+    }
+
     @Test("user pin: respected, memory follows it")
     func userPin() {
         var engine = PlacementEngine()

@@ -16,14 +16,20 @@ struct NodeSetTests {
                         time: time, cpusPerNode: 1)
     }
 
-    @Test("numa01 on 4x1: each process gets two nodes; memory then spreads evenly over them, 1.5× one process's memory moved")
-    func numa01() {
-        var engine = PlacementEngine()
+    /// The first look at numa01's two processes (10, 11), threads spread
+    /// over all four nodes: the pair of CPUs each is given.
+    func firstPairs(_ engine: inout PlacementEngine) -> [Int32: CPUSet] {
         let first = engine.plan(topology: oneCPU, observations: [
             numa01(10, threadNodes: [0, 2], allowed: all, time: 1),
             numa01(11, threadNodes: [1, 3], allowed: all, time: 1),
         ], now: 1)
-        let sets = Dictionary(uniqueKeysWithValues: Fixture.setAffinities(first).map { ($0.process.pid, $0.cpus) })
+        return Dictionary(uniqueKeysWithValues: Fixture.setAffinities(first).map { ($0.process.pid, $0.cpus) })
+    }
+
+    @Test("numa01 on 4x1: each process gets two nodes; memory then spreads evenly over them, 1.5× one process's memory moved")
+    func numa01() {
+        var engine = PlacementEngine()
+        let sets = firstPairs(&engine)
         #expect(sets.count == 2)
         #expect(sets.values.allSatisfy { $0.count == 2 }, "\(sets)")
         #expect(Set(sets.values).count == 2, "two different pairs: \(sets)")
@@ -49,6 +55,29 @@ struct NodeSetTests {
         #expect(moved[withNode0]?.values.first == 32 * mib)
         #expect(moved[other]?.count == 2)
         #expect(moved[other]?.values.allSatisfy { $0 == 32 * mib } == true, "\(moved)")
+    }
+
+    @Test("numa01 on 4x1: a look that catches both threads on one node of the pair (reads 100 % local) does not hold the spread back")
+    func spreadNotHeldByOneLook() {
+        var engine = PlacementEngine()
+        let sets = firstPairs(&engine)
+        let withNode0: Int32 = sets[10]?.contains(0) == true ? 10 : 11, other: Int32 = withNode0 == 10 ? 11 : 10
+        let pair = sets[withNode0] ?? CPUSet([]), otherPair = sets[other] ?? CPUSet([])
+        func look(_ t: Double, caught: Bool) -> [Observation] {
+            [numa01(withNode0, threadNodes: caught ? [0, 0] : pair.ids, allowed: pair, owner: .numabalance, time: t),
+             numa01(other, threadNodes: otherPair.ids, allowed: otherPair, owner: .numabalance, time: t)]
+        }
+        // Look 2 catches both threads on node 0, with all of the memory: 100 %
+        // local. Still the second look in a row off the even layout (the
+        // first: the plan that gave the pair): its half for node 1 moves by look 3.
+        var moved: UInt64 = 0
+        for (t, caught) in [(2.0, true), (3.0, false)] {
+            let plan = engine.plan(topology: oneCPU, observations: look(t, caught: caught), now: t)
+            for case .moveRanges(let m) in plan.actions where m.process.pid == withNode0 {
+                moved += m.ranges.reduce(0) { $0 + $1.end - $1.start }
+            }
+        }
+        #expect(moved == 32 << 20)
     }
 
     @Test("a unit that fits one node is not given a set; nor one that would need every node")

@@ -154,6 +154,10 @@ extension Balancer {
             }
         }
         let actions = admitted(plan.actions, now: now)
+        if actions.count < plan.actions.count {
+            let kept = Set(actions)
+            engine.notMade(plan.actions.filter { !kept.contains($0) }, plannedAt: now)
+        }
         explainGaps(observations, planned: plan.actions)
         if logger.logLevel <= .debug { logPlan(plan, observations: observations, now: now) }
         return actions
@@ -235,6 +239,8 @@ extension Balancer {
                 if let refusal = Admission.refusal(action, process: facts, soleProcess: action.processes.count == 1,
                                                    now: now, wallNow: wallNow) {
                     processes.tracked[entry.identity.pid]?.lastReason = refusal
+                    logger.debug("held back", metadata: ["pid": "\(entry.identity.pid)", "action": "\(action.kind)",
+                                                        "rule": "\(action.reason.rule.rawValue)", "reason": "\(refusal)"])
                     return false
                 }
             }
