@@ -11,6 +11,11 @@ public enum Host {
     /// The kernel's id of the calling thread.
     public static var tid: Int32 { clinux_gettid() }
 
+    /// Names the calling thread for the kernel (/proc/PID/task/TID/comm,
+    /// `top -H`): at most 15 bytes are kept. Foundation's `Thread.name` does
+    /// not reach the kernel here.
+    public static func nameThisThread(_ name: String) { _ = clinux_set_thread_name(name) }
+
     /// The base page size (4 KiB on x86-64).
     public static let pageSize: Int = max(Int(sysconf(Int32(_SC_PAGESIZE))), 4096)
 

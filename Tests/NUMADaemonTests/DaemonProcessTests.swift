@@ -49,7 +49,11 @@ struct DaemonProcessTests {
         var logText: String { SystemTestFiles.text(log) ?? "" }
     }
 
-    static func start(config extra: String = "", folder: String = SystemTestFiles.temporaryFolder()) throws -> Daemon {
+    /// `noProcessEvents`: started without CAP_NET_ADMIN (when root), so it
+    /// lists /proc each second instead of following the host's forks: its
+    /// loop's timing does not depend on what else runs on the host.
+    static func start(config extra: String = "", folder: String = SystemTestFiles.temporaryFolder(),
+                      noProcessEvents: Bool = false) throws -> Daemon {
         let notifyPath = folder + "/notify"
         let notify = SystemTestSockets.boundSocket(Array(notifyPath.utf8), type: Int32(SOCK_DGRAM.rawValue))
         var timeout = timeval(tv_sec: 1, tv_usec: 0)
@@ -65,6 +69,10 @@ struct DaemonProcessTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["run", "--config", folder + "/config.yaml"]
+        if noProcessEvents, getuid() == 0 {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = ["--bounding-set=-net_admin", "--inh-caps=-net_admin", binary] + process.arguments!
+        }
         var environment = ProcessInfo.processInfo.environment
         environment["NOTIFY_SOCKET"] = notifyPath
         environment["JOURNAL_STREAM"] = "8:1234"   // as under systemd: journald priority prefixes
@@ -128,6 +136,40 @@ struct DaemonProcessTests {
         let stopped = Self.stop(daemon)
         #expect(stopped.status == 0)
         #expect(stopped.seconds < 5)
+    }
+
+    /// The balancing loop sleeps until its next due time (rounds, the
+    /// status, the recheck: about once a second each), woken early by the
+    /// threads that leave it work (counted apart: on a busy host the process
+    /// events alone wake it); it ticked ten times a second before.
+    @Test("the balancing loop sleeps until its next due time, not a 10 Hz tick; SIGTERM wakes it at once")
+    func loopSleepsUntilDue() throws {
+        let daemon = try Self.start(noProcessEvents: true)
+        _ = daemon.waitFor("READY=1")
+        struct Status: Decodable {
+            struct Totals: Decodable { var loopTimerWakeups: Int; var loopSignalledWakeups: Int }
+            var totals: Totals
+            var uptimeSeconds: Double
+        }
+        func status() throws -> Status {
+            let json = try ControlClientForTests.send("status-json", runtime: daemon.folder + "/run")
+            return try JSONDecoder().decode(Status.self, from: Data(json.utf8))
+        }
+        usleep(1_500_000)   // past the first listing and rounds
+        let before = try status()
+        usleep(3_000_000)
+        let after = try status()
+        let timer = after.totals.loopTimerWakeups - before.totals.loopTimerWakeups
+        let seconds = after.uptimeSeconds - before.uptimeSeconds
+        // A 10 Hz tick ends 30 sleeps at their deadline in 3 s.
+        let cut = after.totals.loopSignalledWakeups - before.totals.loopSignalledWakeups
+        print("daemon loop: \(timer) sleeps ended at their deadline, \(cut) cut short, in \(seconds) s")
+        #expect(timer < 15, "\(timer) sleeps ended at their deadline in \(seconds) s (\(cut) cut short)")
+        #expect(seconds >= 2, "the status was not published in 3 s: \(seconds) s of uptime")
+        #expect(daemon.logText.contains("process events off"), "it followed the host's process events: \(daemon.logText.prefix(2000))")
+        let stopped = Self.stop(daemon)
+        #expect(stopped.status == 0)
+        #expect(stopped.seconds < 2, "SIGTERM took \(stopped.seconds) s")
     }
 
     @Test("a second instance with the same state folder refuses to start, naming the first")

@@ -70,16 +70,16 @@ extension Balancer {
         }
     }
 
-    /// The kernel's process events since the last tick. A process that
+    /// The kernel's process events since the last take. A process that
     /// started a program is looked at `startDelay` after it was reported
     /// (a build's compilers and a shell's pipelines are mostly gone by
     /// then, and a fork followed by an exec is one look); one that ended is
     /// dropped. Lost events bring the listing forward.
     func follow(_ taken: ProcessEventThread.Taken, now: Double) {
         if taken.lost { processes.lastListing = -.infinity }
-        for pid in taken.started where pid != tools.selfPID && processes.started[pid] == nil {
+        for (pid, at) in taken.started where pid != tools.selfPID && processes.started[pid] == nil {
             guard processes.started.count < ProcessEventThread.queueLimit else { processes.lastListing = -.infinity; break }
-            processes.started[pid] = now
+            processes.started[pid] = at
         }
         var gone = Set<ProcessIdentity>()
         for pid in taken.ended {
@@ -96,6 +96,10 @@ extension Balancer {
             engine.forget(gone)
             tools.pool.forget(gone.map(\.pid))
         }
+    }
+
+    /// The started processes a start delay old: looked at (the younger wait).
+    func lookAtStarted(now: Double) {
         for (pid, seen) in processes.started where now - seen >= Self.startDelay {
             processes.started[pid] = nil
             // An exec'd process already known is matched again (its program

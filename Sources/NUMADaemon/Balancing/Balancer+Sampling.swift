@@ -31,8 +31,11 @@ extension Balancer {
             guard clock.sampleTokens >= cost || (idle && process.identity == due.first?.identity) else { break }
             clock.sampleTokens -= cost
             processes.inFlight.insert(process.identity.pid)
+            tools.samplesOut.add(1, ordering: .relaxed)
             tools.pool.submit(pid: process.identity.pid, options: samplingOptions(for: process.policy)) { [weak self] outcome in
-                self?.tools.inbox.withLock { $0.append(outcome) }
+                guard let tools = self?.tools else { return }
+                tools.inbox.withLock { $0.append(outcome) }
+                if tools.samplesOut.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { tools.wake.signal() }
             }
         }
     }

@@ -29,6 +29,7 @@ extension Balancer {
         counts.processesTracked = processes.tracked.count
         counts.processesBalanced = processes.tracked.values.filter { $0.standing == .balanced }.count
         counts.daemonCPUSeconds = Clock.processCPUSeconds()
+        (counts.loopTimerWakeups, counts.loopSignalledWakeups) = tools.wake.wakeups
         report.totals = counts
         report.processes = processes.tracked.values.filter { $0.standing != .small || $0.lastAction != nil }
             .sorted { $0.identity.pid < $1.identity.pid }

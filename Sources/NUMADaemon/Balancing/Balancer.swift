@@ -53,11 +53,12 @@ final class Balancer: @unchecked Sendable {
         engine = PlacementEngine(config: Self.placementConfig(settings.config, mode: environment.mode))
         clock = LoopClock(sampleTokens: Double(settings.config.sampling.maxSamplesPerSecond))
         shared = Mutex(Shared(settings: settings))
+        let wake = LoopWake()
         do {
-            tools = LoopTools(pool: try SamplerPool(sampler: ProcessSampler(topology: topology)),
+            tools = LoopTools(wake: wake, pool: try SamplerPool(sampler: ProcessSampler(topology: topology)),
                               journal: Journal.inDirectory(settings.config.stateDirectory),
-                              events: environment.processEvents.map(ProcessEventThread.init),
-                              movers: Self.startMovers(topology: topology, logger: logger))
+                              events: environment.processEvents.map { ProcessEventThread(connector: $0) { wake.signal() } },
+                              movers: Self.startMovers(topology: topology, logger: logger) { wake.signal() })
         } catch {
             throw DaemonError("cannot start the sampler threads: \(error)")
         }
@@ -66,9 +67,9 @@ final class Balancer: @unchecked Sendable {
     }
 
     /// The movers, or nil (with a warning) when a thread cannot start or pin.
-    static func startMovers(topology: Topology, logger: Logger) -> NodeMovers? {
+    static func startMovers(topology: Topology, logger: Logger, wake: @escaping @Sendable () -> Void) -> NodeMovers? {
         do {
-            let movers = try NodeMovers(topology: topology)
+            let movers = try NodeMovers(topology: topology, wake: wake)
             try movers.start()
             return movers
         } catch {
@@ -98,14 +99,16 @@ final class Balancer: @unchecked Sendable {
     /// judged together — two spread processes that each fit a node can only
     /// be gathered when both are lifted in the same plan.
     func run() {
-        let tick = 0.1
         while !stop.isRequested {
             let now = Clock.monotonicSeconds()
             takePendingSettings(now: now)
             if now - processes.lastListing >= listingInterval {
                 discover(now: now)
             } else if let events = tools.events {
-                follow(events.take(), now: now)
+                // Taken once the first of them is a start delay old: none is looked at sooner.
+                if let since = events.pendingSince(), now >= since + Self.startDelay { follow(events.take(), now: now) }
+                if !processes.started.isEmpty { lookAtStarted(now: now) }
+                processes.lastStartPass = now
                 if now - processes.lastRecheck >= 1 { recheckTracked(now: now) }
             }
             for answer in tools.matchThread.takeAnswers() { matched(answer, now: now) }
@@ -130,14 +133,13 @@ final class Balancer: @unchecked Sendable {
                 clock.lastPublished = 0   // a round ended: show it now
             }
             // The status of every tracked process is rebuilt after a round or
-            // an act, else once a second: not at every tenth-of-a-second tick.
+            // an act, else once a second: not at every wake-up.
             if Clock.monotonicSeconds() - clock.lastPublished >= 1 {
                 publish(now: Clock.monotonicSeconds())
                 clock.lastPublished = Clock.monotonicSeconds()
             }
             pingWatchdog(now: Clock.monotonicSeconds())
-            let spent = Clock.monotonicSeconds() - now
-            if spent < tick { Clock.sleep(seconds: tick - spent) }
+            tools.wake.sleep(until: nextDue(now: Clock.monotonicSeconds()))
         }
         tools.pool.stop()
         tools.matchThread.stop()
@@ -146,6 +148,39 @@ final class Balancer: @unchecked Sendable {
         takeMoverNews(now: Clock.monotonicSeconds())
         publish(now: Clock.monotonicSeconds())
     }
+
+    /// When the loop has something to do next, unless a thread wakes it
+    /// sooner: the next round (or a look wanted sooner), the open round's
+    /// wait for its slowest sample, the next listing or recheck, a started
+    /// process's first look, the status, the watchdog.
+    func nextDue(now: Double) -> Double {
+        if !acts.releases.isEmpty { return now }
+        var due = min(clock.lastPublished + 1, processes.lastListing + listingInterval)
+        if let started = clock.round {
+            due = min(due, started + Self.roundWait)
+        } else {
+            due = min(due, clock.nextRoundAt, clock.soonestLook)
+        }
+        if let events = tools.events {
+            due = min(due, processes.lastRecheck + 1)
+            // New processes in passes a quarter second apart at most: a
+            // fork storm's starts are not a wake-up each.
+            var starts = Double.infinity
+            if let since = events.pendingSince() { starts = since + Self.startDelay }
+            if let first = processes.started.values.min() { starts = min(starts, first + Self.startDelay) }
+            due = min(due, max(starts, processes.lastStartPass + Self.startPassGap))
+        }
+        if settings.config.watchdog, let interval = environment.notifier.watchdogInterval {
+            due = min(due, clock.lastWatchdog + interval.inSeconds / 2)
+        }
+        return due
+    }
+
+    /// The shortest time between two passes over new processes.
+    static let startPassGap = 0.25
+
+    /// Wakes the loop from its sleep (a stop request, new settings).
+    func wake() { tools.wake.signal() }
 
     /// Longest a round waits for its slowest sample before planning without it.
     static let roundWait = 5.0

@@ -11,17 +11,23 @@ import Synchronization
 /// The loop's instruments, made once: the sampler threads, the kernel and
 /// /proc, the policy matcher's thread, the journal, and where samples land.
 final class LoopTools {
+    /// What the loop sleeps on between its due times; made first, as every
+    /// thread below signals it.
+    let wake: LoopWake
     let pool: SamplerPool
     let kernel = LinuxKernel()
     let procfs = ProcFS()
     let factsReader = ProcessFactsReader()
     /// Policy sets with cmdline regexes are matched there, not on the loop's thread.
-    let matchThread = PolicyMatchThread()
+    let matchThread: PolicyMatchThread
     let journal: Journal
     let selfPID = Host.pid
     let ticksPerSecond = Double(Host.clockTicksPerSecond)
-    /// Outcomes the sampler threads hand back, taken by the loop each tick.
+    /// Outcomes the sampler threads hand back, taken by the loop when it wakes.
     let inbox = Mutex<[SamplingOutcome]>([])
+    /// Samples handed out and not back: the last one back wakes the loop
+    /// (once a round, not once a process).
+    let samplesOut = Atomic<Int>(0)
     let stop = StopSignal()
     /// The kernel's process events, when the proc connector was opened at
     /// start (it needs CAP_NET_ADMIN then): new processes seen at once.
@@ -30,7 +36,9 @@ final class LoopTools {
     /// then runs on the loop's thread, as before them).
     let movers: NodeMovers?
 
-    init(pool: SamplerPool, journal: Journal, events: ProcessEventThread?, movers: NodeMovers?) {
+    init(wake: LoopWake, pool: SamplerPool, journal: Journal, events: ProcessEventThread?, movers: NodeMovers?) {
+        self.wake = wake
+        matchThread = PolicyMatchThread { [wake] in wake.signal() }
         self.pool = pool
         self.journal = journal
         self.events = events
@@ -56,6 +64,8 @@ struct ProcessTable {
     /// Pids the process events reported started, with when: looked at once
     /// `Balancer.startDelay` old (most short-lived ones are gone by then).
     var started: [Int32: Double] = [:]
+    /// When the loop last took the events and looked at the started.
+    var lastStartPass = -Double.infinity
     /// Processes whose migration failed in the last act (the engine's
     /// numa_faults_locality[2]: their scan period backs off).
     var failedLastRound = Set<ProcessIdentity>()

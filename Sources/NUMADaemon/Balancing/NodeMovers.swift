@@ -9,7 +9,7 @@ import Synchronization
 /// near), moves bound for different nodes run at once, and a large move is
 /// split over the node's CPUs (ActuationOptions.parallelism). The loop
 /// hands work over and goes on sampling, answering status and pinging the
-/// watchdog; what a mover did comes back as news, taken at each tick.
+/// watchdog; what a mover did comes back as news, and wakes the loop.
 final class NodeMovers: Sendable {
     /// What a mover reports: each action's record as it ends, then the end
     /// of the whole job (its processes are free to be looked at again).
@@ -22,8 +22,11 @@ final class NodeMovers: Sendable {
     /// Each node's mover: its own, or a CPU-less node's nearest with CPUs.
     private let moverOf: [NodeID: NodeID]
     private let news = Mutex<[News]>([])
+    /// Wakes the loop when news lands.
+    private let wake: @Sendable () -> Void
 
-    init(topology: Topology) throws(SystemError) {
+    init(topology: Topology, wake: @escaping @Sendable () -> Void = {}) throws(SystemError) {
+        self.wake = wake
         var threads: [NodeID: PinnedThread] = [:]
         for node in topology.nodes where node.hasCPUs {
             threads[node.id] = try PinnedThread(name: "nb-mover-\(node.id.rawValue)", cpus: node.cpus)
@@ -65,8 +68,12 @@ final class NodeMovers: Sendable {
                 work: @escaping @Sendable (_ report: @Sendable (ActionRecord) -> Void) -> Void) -> Bool {
         guard let mover = moverOf[node].flatMap({ threads[$0] }) else { return false }
         mover.submit { [self] in
-            work { record in self.news.withLock { $0.append(.record(record)) } }
+            work { record in
+                self.news.withLock { $0.append(.record(record)) }
+                self.wake()
+            }
             news.withLock { $0.append(.finished(job: job, pids: pids)) }
+            wake()
         }
         return true
     }

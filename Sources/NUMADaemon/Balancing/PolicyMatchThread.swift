@@ -2,6 +2,7 @@ import Foundation
 import NUMAModel
 import NUMAPolicy
 import NUMAProc
+import NUMASystem
 import Synchronization
 
 /// Matches processes to policies on a thread of its own, for policy sets
@@ -39,10 +40,15 @@ final class PolicyMatchThread: Sendable {
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
     private let done = DispatchSemaphore(value: 0)
+    /// Wakes the loop when an answer is ready and it has none waiting.
+    private let answered: @Sendable () -> Void
 
-    init() {
-        let thread = Thread { [self] in main() }
-        thread.name = "nb-match"
+    init(answered: @escaping @Sendable () -> Void = {}) {
+        self.answered = answered
+        let thread = Thread { [self] in
+            Host.nameThisThread("nb-match")
+            main()
+        }
         thread.start()
     }
 
@@ -82,7 +88,12 @@ final class PolicyMatchThread: Sendable {
                 continue
             }
             let result = request.matcher.match(for: request.facts)
-            state.withLock { $0.answers.append(Answer(request: request, result: result)) }
+            // The loop takes every answer when it wakes: woken by the first.
+            let first = state.withLock { state in
+                state.answers.append(Answer(request: request, result: result))
+                return state.answers.count == 1
+            }
+            if first { answered() }
         }
     }
 }

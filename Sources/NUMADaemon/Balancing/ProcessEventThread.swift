@@ -10,12 +10,16 @@ import Synchronization
 /// /proc listing, and lists /proc only to reconcile (`Balancer.listingInterval`).
 final class ProcessEventThread: Sendable {
     struct Taken: Sendable {
-        /// Pids that forked or exec'd since the last take, oldest first, once each.
-        var started: [Int32] = []
+        /// Pids that forked or exec'd since the last take, oldest first, once
+        /// each, with when the event came (monotonic seconds).
+        var started: [(pid: Int32, at: Double)] = []
         var ended: [Int32] = []
         /// Events were lost (the socket overflowed, or a burst passed the
         /// queue's bound): the loop lists /proc to catch up.
         var lost = false
+        /// When the first of these events came: the loop takes them
+        /// `Balancer.startDelay` later (its first looks are due then).
+        var since: Double?
     }
 
     /// Pids held at most between two takes (a fork bomb's): past it the
@@ -31,12 +35,24 @@ final class ProcessEventThread: Sendable {
     private let connector: ProcConnector
     private let state = Mutex(State())
     private let done = DispatchSemaphore(value: 0)
+    /// Wakes the loop once per batch, at its first event since the last
+    /// take (a fork storm wakes it twice per start delay, not per fork).
+    private let wake: @Sendable () -> Void
 
-    init(connector: ProcConnector) {
+    init(connector: ProcConnector, wake: @escaping @Sendable () -> Void = {}) {
         self.connector = connector
-        let thread = Thread { [self] in main() }
-        thread.name = "nb-events"
+        self.wake = wake
+        let thread = Thread { [self] in
+            Host.nameThisThread("nb-events")
+            main()
+        }
         thread.start()
+    }
+
+    /// When the events not yet taken began to come (-infinity: some were
+    /// lost, list now); nil when there are none.
+    func pendingSince() -> Double? {
+        state.withLock { $0.taken.lost ? -.infinity : $0.taken.since }
     }
 
     func take() -> Taken {
@@ -61,19 +77,25 @@ final class ProcessEventThread: Sendable {
             case .failure(let error):
                 // ENOBUFS: the kernel dropped events for us. Anything else is
                 // not expected; the listing catches up either way.
-                state.withLock { $0.taken.lost = true }
+                let first = state.withLock { state in
+                    defer { state.taken.lost = true }
+                    return !state.taken.lost
+                }
+                if first { wake() }
                 if error.errno != Errno.noBufferSpace { Clock.sleep(seconds: 1) }
             }
         }
     }
 
     private func record(_ events: [ProcEvent]) {
-        state.withLock { state in
+        let now = Clock.monotonicSeconds()
+        let first = state.withLock { state -> Bool in
+            let wasEmpty = state.taken.since == nil && !state.taken.lost
             for event in events {
                 switch event {
                 case .fork(_, let pid), .exec(let pid):
                     guard state.seen.count < Self.queueLimit else { state.taken.lost = true; continue }
-                    if state.seen.insert(pid).inserted { state.taken.started.append(pid) }
+                    if state.seen.insert(pid).inserted { state.taken.started.append((pid, now)) }
                 case .exit(let process, let thread) where process == thread:
                     guard state.taken.ended.count < Self.queueLimit else { state.taken.lost = true; continue }
                     state.taken.ended.append(process)
@@ -81,6 +103,11 @@ final class ProcessEventThread: Sendable {
                     break
                 }
             }
+            if state.taken.since == nil, !state.taken.started.isEmpty || !state.taken.ended.isEmpty {
+                state.taken.since = now
+            }
+            return wasEmpty && state.taken.since != nil
         }
+        if first { wake() }
     }
 }

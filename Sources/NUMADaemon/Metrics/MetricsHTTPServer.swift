@@ -33,6 +33,7 @@ final class MetricsHTTPServer: Sendable {
         }
         fd = socketFD
         let thread = Thread { [self] in
+            Host.nameThisThread("nb-metrics")
             var lastError: Int32 = 0
             serving: while !stopping.load(ordering: .acquiring) {
                 let client: Int32
@@ -55,16 +56,15 @@ final class MetricsHTTPServer: Sendable {
                     continue
                 }
                 let worker = Thread { [self] in
+                    Host.nameThisThread("nb-metrics-cli")
                     Self.serve(client, body: body)
                     FileIO.close(client)
                     clients.wrappingSubtract(1, ordering: .acquiringAndReleasing)
                 }
-                worker.name = "nb-metrics-client"
                 worker.start()
             }
             done.signal()
         }
-        thread.name = "nb-metrics"
         thread.start()
     }
 

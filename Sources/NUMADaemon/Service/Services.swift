@@ -1,5 +1,6 @@
 import Foundation
 import ServiceLifecycle
+import NUMASystem
 import UnixSignals
 
 /// The balancing loop as a service: its own thread; a graceful shutdown
@@ -14,15 +15,16 @@ struct BalancingService: Service {
         await withGracefulShutdownHandler {
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                 let thread = Thread { [balancer] in
+                    Host.nameThisThread("nb-balancer")
                     balancer.run()
                     done.resume()
                 }
-                thread.name = "nb-balancer"
                 thread.start()
             }
         } onGracefulShutdown: { [balancer, notifier] in
             try? notifier.stopping()
             balancer.stop.request()
+            balancer.wake()
         }
     }
 }

@@ -51,9 +51,9 @@ final class Reloader: Sendable {
             }
             next.config = current.config.reloaded(from: next.config)
             balancer.shared.withLock { $0.pending = next }
+            balancer.wake()
             logLevel.level = DaemonLogHandler.loggerLevel(next.config.logLevel)
-            // Active once the loop has taken it (it looks every tenth of a
-            // second, after the batch in flight).
+            // Active once the loop has taken it (woken now, after the batch in flight).
             let deadline = Clock.monotonicSeconds() + 3
             while Clock.monotonicSeconds() < deadline, balancer.shared.withLock({ $0.pending != nil }) { Clock.sleep(seconds: 0.02) }
             try? notifier.ready(status: "running; policy generation \(next.generation)")

@@ -17,6 +17,11 @@ public struct StatusReport: Codable, Sendable, Hashable {
         public var bytesMoved: UInt64 = 0
         /// The daemon's own CPU time (user + system) since start.
         public var daemonCPUSeconds = 0.0
+        /// The balancing loop's sleeps since start: ended at its next due
+        /// time (rounds, the status, rechecks), or cut short by a thread
+        /// that left it work (samples back, process events, moves, reload).
+        public var loopTimerWakeups = 0
+        public var loopSignalledWakeups = 0
     }
 
     public struct Process: Codable, Sendable, Hashable {
