@@ -107,7 +107,10 @@ copy_by_hand() {
     esac
 }
 # moved_twice JOURNAL: processes whose pages, and shared objects whose
-# pages, numabalance moved to two different nodes (a page may have moved twice).
+# pages, numabalance moved to two different nodes (a page may have moved
+# twice). A spread's moves (a process too big for one node, its memory laid
+# evenly over the nodes it was given) count as one destination, the layout:
+# each of its pages moves once; a spread then a move to one node counts two.
 moved_twice() {
     [ -f "$1" ] || { echo 0; return; }
     grep '"phase":"outcome"' "$1" | grep -E '"kind":"(movePages|moveRanges|setObjectPolicy)"' | awk '
@@ -119,6 +122,7 @@ moved_twice() {
           } else {
               who = $0; sub(/.*"process":\{"pid":/, "", who); sub(/[,}].*/, "", who)
               to = $0; sub(/.*"to":/, "", to); sub(/[,}].*/, "", to)
+              if ($0 ~ /"rule":"spread-over-active-nodes"/) to = "spread"
           }
           if (!((who, to) in seen)) { seen[who, to] = 1; n[who]++ } }
         END { c = 0; for (w in n) if (n[w] > 1) c++; print c }'
