@@ -33,8 +33,9 @@ extension PlacementRound {
             // A unit given a set of nodes is placed by its even layout, not by
             // one look's locality (its threads caught on one node of the set
             // read as all local, and the filter's views started again).
-            let spanning = targetNodes[u] != nil || ownNodes(u) != nil
-            if remote > 0.001 || target[u] != nil || units.objectKeys[u] != nil || spanning {
+            // (Last: ownNodes walks the unit's members.)
+            if remote > 0.001 || target[u] != nil || units.objectKeys[u] != nil
+                || targetNodes[u] != nil || ownNodes(u) != nil {
                 wanting.append((u, remote * Double(total)))
             }
         }

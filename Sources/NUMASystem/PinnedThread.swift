@@ -93,7 +93,7 @@ public final class PinnedThread: Sendable {
     }
 
     private func main() {
-        _ = clinux_set_thread_name(name)
+        Host.nameThisThread(name)
         // Pinned from inside, so its first allocations already land on the node.
         var pinError: SystemError?
         if let cpus, case .failure(let error) = CPUMask.setAffinity(of: 0, to: cpus) { pinError = error }

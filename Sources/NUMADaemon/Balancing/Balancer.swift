@@ -102,14 +102,14 @@ final class Balancer: @unchecked Sendable {
         while !stop.isRequested {
             let now = Clock.monotonicSeconds()
             takePendingSettings(now: now)
-            if now - processes.lastListing >= listingInterval {
+            if now >= listingDue {
                 discover(now: now)
             } else if let events = tools.events {
                 // Taken once the first of them is a start delay old: none is looked at sooner.
                 if let since = events.pendingSince(), now >= since + Self.startDelay { follow(events.take(), now: now) }
                 if !processes.started.isEmpty { lookAtStarted(now: now) }
                 processes.lastStartPass = now
-                if now - processes.lastRecheck >= 1 { recheckTracked(now: now) }
+                if now >= recheckDue { recheckTracked(now: now) }
             }
             for answer in tools.matchThread.takeAnswers() { matched(answer, now: now) }
             takeMoverNews(now: now)
@@ -134,7 +134,7 @@ final class Balancer: @unchecked Sendable {
             }
             // The status of every tracked process is rebuilt after a round or
             // an act, else once a second: not at every wake-up.
-            if Clock.monotonicSeconds() - clock.lastPublished >= 1 {
+            if Clock.monotonicSeconds() >= publishDue {
                 publish(now: Clock.monotonicSeconds())
                 clock.lastPublished = Clock.monotonicSeconds()
             }
@@ -155,14 +155,14 @@ final class Balancer: @unchecked Sendable {
     /// process's first look, the status, the watchdog.
     func nextDue(now: Double) -> Double {
         if !acts.releases.isEmpty { return now }
-        var due = min(clock.lastPublished + 1, processes.lastListing + listingInterval)
+        var due = min(publishDue, listingDue)
         if let started = clock.round {
             due = min(due, started + Self.roundWait)
         } else {
             due = min(due, clock.nextRoundAt, clock.soonestLook)
         }
         if let events = tools.events {
-            due = min(due, processes.lastRecheck + 1)
+            due = min(due, recheckDue)
             // New processes in passes a quarter second apart at most: a
             // fork storm's starts are not a wake-up each.
             var starts = Double.infinity
@@ -170,10 +170,23 @@ final class Balancer: @unchecked Sendable {
             if let first = processes.started.values.min() { starts = min(starts, first + Self.startDelay) }
             due = min(due, max(starts, processes.lastStartPass + Self.startPassGap))
         }
-        if settings.config.watchdog, let interval = environment.notifier.watchdogInterval {
-            due = min(due, clock.lastWatchdog + interval.inSeconds / 2)
-        }
+        if let watchdog = watchdogDue { due = min(due, watchdog) }
         return due
+    }
+
+    // When each periodic duty is next due: the loop's pass and its sleep
+    // (nextDue) read the same times.
+
+    /// The next /proc listing (each second without the process events).
+    var listingDue: Double { processes.lastListing + listingInterval }
+    /// The known processes' looks between listings (with the process events).
+    var recheckDue: Double { processes.lastRecheck + 1 }
+    /// The status once a second (a round or an act sets it due at once).
+    var publishDue: Double { clock.lastPublished + 1 }
+    /// Half the unit's WatchdogSec=; nil when there is none to ping.
+    var watchdogDue: Double? {
+        guard settings.config.watchdog, let interval = environment.notifier.watchdogInterval else { return nil }
+        return clock.lastWatchdog + interval.inSeconds / 2
     }
 
     /// The shortest time between two passes over new processes.
@@ -195,11 +208,9 @@ final class Balancer: @unchecked Sendable {
     }
 
     func pingWatchdog(now: Double) {
-        guard settings.config.watchdog, let interval = environment.notifier.watchdogInterval else { return }
-        if now - clock.lastWatchdog >= interval.inSeconds / 2 {
-            try? environment.notifier.watchdog()
-            clock.lastWatchdog = now
-        }
+        guard let due = watchdogDue, now >= due else { return }
+        try? environment.notifier.watchdog()
+        clock.lastWatchdog = now
     }
 
     // MARK: settings
