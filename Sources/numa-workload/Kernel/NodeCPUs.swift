@@ -32,6 +32,14 @@ enum NodeCPUs {
         return cpu < 0 ? 0 : max(0, Int(numa_node_of_cpu(cpu)))
     }
 
+    /// The CPUs the calling thread may run on. Wraps sched_getaffinity(2).
+    static func allowedCPUs() throws -> [Int] {
+        var words = [UInt64](repeating: 0, count: 16)
+        let rc = words.withUnsafeMutableBufferPointer { clinux_sched_getaffinity(0, $0.baseAddress, $0.count) }
+        guard rc == 0 else { throw WorkloadError("sched_getaffinity", errno: -rc) }
+        return (0..<words.count * 64).filter { words[$0 / 64] & (1 << UInt64($0 % 64)) != 0 }
+    }
+
     /// Restricts the calling thread to `cpus`. Wraps sched_setaffinity(2).
     static func pinCurrentThread(to cpus: [Int]) throws {
         var words = [UInt64](repeating: 0, count: 16)

@@ -103,11 +103,15 @@ if want movers; then
     mover_a=$!
     "$w" misplaced --mib 256 --mem-node 1 --cpu-node 0 --threads 1 > "$out/movers-b.log" 2>&1 &
     mover_b=$!
-    wait_ready "$out/movers-a.log" 1 || exit 1
-    wait_ready "$out/movers-b.log" 1 || exit 1
+    # Each one's numa_maps as soon as it is ready, the two waits side by
+    # side: one ready seconds before the other may be moving already by then.
+    ready_snapshot() { wait_ready "$out/movers-$1.log" 1 && snapshot "$(pids_where "$out/movers-$1.log" .)" "movers-$1-ready"; }
+    ready_snapshot a & waiting_a=$!
+    ready_snapshot b & waiting_b=$!
+    wait "$waiting_a" || exit 1
+    wait "$waiting_b" || exit 1
     pid_a=$(pids_where "$out/movers-a.log" .); pid_b=$(pids_where "$out/movers-b.log" .)
     echo "$pid_a $pid_b" > "$out/movers-pids.txt"
-    snapshot "$pid_a" movers-a-ready; snapshot "$pid_b" movers-b-ready
     mark movers-ready
     : > "$out/movers-status.txt"
     # 40 s at most: at the emulator's some 60 MB/s both moves take about 5 s.
