@@ -82,6 +82,9 @@ enum LabGuest {
     /// the debug binary's time: SwiftPM relinks that one for a test-only
     /// change, and an up-to-date release build was then refused.
     static func releaseBinFolder() throws -> URL {
+        // The other programs' own folders: a change there does not relink
+        // numabalance, and its unchanged binary was refused for it.
+        let notInNumabalance: Set<String> = ["numa-workload", "numa-lab", "numabalance-fuzz"]
         let files = FileManager.default
         guard files.isExecutableFile(atPath: releaseNumabalance.path) else {
             throw LabFailure("no release numabalance at \(releaseNumabalance.path): Tests/run builds it; by hand: "
@@ -90,8 +93,10 @@ enum LabGuest {
         let built = { (url: URL) in (try? files.attributesOfItem(atPath: url.path)[.modificationDate] as? Date) ?? .distantPast }
         let sources = scriptsFolder.deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Sources")
-        let newest = (files.enumerator(at: sources, includingPropertiesForKeys: [.contentModificationDateKey])?
-            .compactMap { ($0 as? URL).map(built) }.max()) ?? .distantPast
+        let folders = (try? files.contentsOfDirectory(at: sources, includingPropertiesForKeys: nil)) ?? []
+        let newest = folders.filter { !notInNumabalance.contains($0.lastPathComponent) }
+            .flatMap { files.enumerator(at: $0, includingPropertiesForKeys: [.contentModificationDateKey])?.compactMap { $0 as? URL } ?? [] }
+            .map(built).max() ?? .distantPast
         guard built(releaseNumabalance) >= newest else {
             throw LabFailure("the release numabalance (\(releaseNumabalance.path)) is older than Sources/: rebuild it with "
                 + "swift build -c release --scratch-path .build-release --product numabalance")
