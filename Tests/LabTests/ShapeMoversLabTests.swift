@@ -1,8 +1,10 @@
 // The movers (issue 17), checked in the process-shapes guest (its "movers"
 // section): two processes misplaced the opposite ways at once, 256 MiB
 // each, move at the same time on the two nodes' movers, and `status`
-// answers within a second while they do. Judged by the journal's times,
-// numa_maps, and the status calls' own wall-clock times.
+// answers within a second while they do. Each is started where its memory
+// is and pinned to the other node by taskset, both at once ("ready" below:
+// just before the pins). Judged by the journal's times, numa_maps, and the
+// status calls' own wall-clock times.
 import Foundation
 import Testing
 

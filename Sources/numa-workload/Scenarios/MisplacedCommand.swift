@@ -6,8 +6,9 @@ struct MisplacedCommand: ParsableCommand {
         commandName: "misplaced",
         abstract: "Memory first touched on --mem-node, then every thread pinned to --cpu-node's CPUs.",
         discussion: """
-            The process starts on --mem-node's CPUs (when it has any) and first \
-            gathers all its pages there, the runtime's own included; its threads \
+            The process runs on --mem-node's CPUs (when it has any; executed \
+            again there when started elsewhere) and first gathers all its pages \
+            there, the runtime's own included; its threads \
             are pinned to --cpu-node (sched_setaffinity on each) only after the \
             buffer is placed. So every access is remote until something moves \
             the pages or the threads.

@@ -87,8 +87,12 @@ if want events; then
 fi
 
 # movers: two processes misplaced the opposite ways at once, 256 MiB each
-# (A: memory on node 0, threads pinned to node 1; B the mirror image), so
-# one move goes to node 1's mover and one to node 0's: their journal
+# (A: memory on node 0, B on node 1), each started where its memory is and
+# then pinned by "the user" (taskset -a) to the other node, both pins in the
+# same instant: each one's setup under emulation can take 20 s more than the
+# other's (A was once ready 19 s after B, B's move over by then), and a
+# process misplaced by its own start would begin its move that much later.
+# One move goes to node 1's mover and one to node 0's: their journal
 # entries must overlap. While they run, `numabalance status` is asked every
 # 0.2 s: "START END IN_FLIGHT ANSWER" per call in movers-status.txt
 # (wall-clock seconds around the whole command, whether the daemon said an
@@ -96,22 +100,20 @@ fi
 # in this guest, busy with both workloads, the command's own start takes
 # seconds). One thread each: with two each and both moves' copies the four
 # CPUs were so oversubscribed that the emulator took 0.7 s to run the
-# daemon's answer. Both workloads' numa_maps at the end.
+# daemon's answer. Both workloads' numa_maps at the pins and at the end.
 if want movers; then
     mark movers-start
-    "$w" misplaced --mib 256 --mem-node 0 --cpu-node 1 --threads 1 > "$out/movers-a.log" 2>&1 &
+    "$w" misplaced --mib 256 --mem-node 0 --cpu-node 0 --threads 1 > "$out/movers-a.log" 2>&1 &
     mover_a=$!
-    "$w" misplaced --mib 256 --mem-node 1 --cpu-node 0 --threads 1 > "$out/movers-b.log" 2>&1 &
+    "$w" misplaced --mib 256 --mem-node 1 --cpu-node 1 --threads 1 > "$out/movers-b.log" 2>&1 &
     mover_b=$!
-    # Each one's numa_maps as soon as it is ready, the two waits side by
-    # side: one ready seconds before the other may be moving already by then.
-    ready_snapshot() { wait_ready "$out/movers-$1.log" 1 && snapshot "$(pids_where "$out/movers-$1.log" .)" "movers-$1-ready"; }
-    ready_snapshot a & waiting_a=$!
-    ready_snapshot b & waiting_b=$!
-    wait "$waiting_a" || exit 1
-    wait "$waiting_b" || exit 1
+    wait_ready "$out/movers-a.log" 1 || exit 1
+    wait_ready "$out/movers-b.log" 1 || exit 1
     pid_a=$(pids_where "$out/movers-a.log" .); pid_b=$(pids_where "$out/movers-b.log" .)
     echo "$pid_a $pid_b" > "$out/movers-pids.txt"
+    snapshot "$pid_a" movers-a-ready; snapshot "$pid_b" movers-b-ready
+    taskset -a -p -c "$(cat /sys/devices/system/node/node1/cpulist)" "$pid_a" > /dev/null || exit 1
+    taskset -a -p -c "$(cat /sys/devices/system/node/node0/cpulist)" "$pid_b" > /dev/null || exit 1
     mark movers-ready
     : > "$out/movers-status.txt"
     # 40 s at most: at the emulator's some 60 MB/s both moves take about 5 s.
