@@ -86,6 +86,17 @@ at_launch() {
     launched=$(uptime); launched_wall=$(date +%s.%N)
 }
 # failed_row NOTE: a run that could not be measured.
+# The ruler for the whole 40 s (so that locality at 10/20/40 s is measured;
+# the trailing-run rule judges "for good"), in the background: its t = 0 is
+# $started.
+probe_pid=""
+start_probe() {
+    started=$(uptime)
+    # shellcheck disable=SC2086
+    nice -n "$probe_nice" "$w" probe --pids "$pids" --seconds "$seconds" $probe_args > "$out/$name.jsonl" &
+    probe_pid=$!
+}
+
 failed_row() {
     printf '%s\t%s\t%s\tnever\t-\t-\t-\t-\t0\t-\t%s\t-\t-\t%s\tnever\t-\n' "$topology" "$workload" "$balancer" "$1" "$run" \
         >> "$out/results.tsv"
@@ -220,13 +231,19 @@ for workload in $workloads; do
             ready=$(uptime)
             pids=$(grep '^ready ' "$log" | grep -e "$units" | sed -n 's/^ready pid=\([0-9]*\).*/\1/p' | paste -sd, -)
             journal_pids=$pids
+            # The ruler starts at the ready line, before the numa_maps of the
+            # snapshot below are read: under a balancer's move they took 12 s
+            # of a numa01 run, during which the probe had not started, and
+            # both the kernel and numabalance were already at target by its
+            # first line (to target 12.6 and 12.5 s: the snapshot's time).
+            seconds=40
+            [ "$balancer" = copy ] || start_probe
             misplaced=$(misplaced_at_ready "$log" $pinned); mv "$out/units.txt" "$out/$name-units.txt"
             if [ "$workload" = sparse-heap ]; then
                 line=$(grep -m 1 '^ready ' "$log"); p=$(field "$line" pid); touched=$(field "$line" touch-mib)
                 heap=$(vma_of "$p" "$(field "$line" heap)")
                 echo "sparse-heap, $balancer, at ready: the heap's mapping ($(field "$line" reserve-mib) MiB reserved, $touched MiB = $(( ${touched:-0} * 256 )) pages touched) has $(grep "^$heap " "/proc/$p/numa_maps" | per_node | nodes_of) resident; every non-file page of the process: $(grep -v ' file=' "/proc/$p/numa_maps" | per_node | nodes_of); misplaced (best static, the threads kept on node $(threads_node "$p")): $misplaced" >> "$out/notes.txt"
             fi
-            seconds=40
         fi
         if [ "$balancer" = copy ]; then
             t0=$(date +%s.%N)
@@ -242,12 +259,9 @@ for workload in $workloads; do
         fi
         # postgres: a line with no backend left (pgbench done) is not a 0.
         skip_empty=0; [ "$kind" = postgres ] && skip_empty=1
+        [ -n "$probe_pid" ] || start_probe
+        wait "$probe_pid"; probe_pid=""
         probed=$(echo "$pids" | tr , '\n' | grep -c .)
-        # The whole 40 s, so that locality at 10/20/40 s is measured; the
-        # trailing-run rule below judges "for good".
-        started=$(uptime)   # the probe's t = 0
-        # shellcheck disable=SC2086
-        nice -n "$probe_nice" "$w" probe --pids "$pids" --seconds "$seconds" $probe_args > "$out/$name.jsonl"
         stime=0
         for p in $(echo "$pids" | tr , ' '); do stime=$((stime + $(awk '{ print $15 }' "/proc/$p/stat" 2>/dev/null || echo 0))); done
         faults=$(( $(vm numa_hint_faults) - faults0 ))
