@@ -21,6 +21,11 @@ struct ConfigCheckCommand: ParsableCommand {
             optional and printed with a comment, so the output is a complete, \
             documented config file. Unknown keys and bad values are errors, each \
             printed as file:line:column: key.path: message; exit status 1.
+
+            --json prints one line: {"ok": …, "file": FILE or null (the \
+            defaults), "settings": {"scanPeriod.min": "1s", …} (every key, its \
+            value as the file writes it), "errors": […], "policies": {…} with \
+            --policies}, each error {"file", "line", "column", "path", "message"}.
             """
     )
 
@@ -30,7 +35,11 @@ struct ConfigCheckCommand: ParsableCommand {
     @Flag(help: "Also validate the policy folder the configuration names (policyDirectory).")
     var policies = false
 
+    @Flag(help: "Print the verdict, every setting and every error as one line of JSON.")
+    var json = false
+
     func run() throws {
+        if json { return try runJSON() }
         let loaded: (config: DaemonConfig, file: String?)
         do { loaded = try DaemonConfig.load(path: file) } catch {
             print(error.description)
@@ -51,5 +60,36 @@ struct ConfigCheckCommand: ParsableCommand {
             print(error.description)
             throw ExitCode(1)
         }
+    }
+
+    private func runJSON() throws {
+        struct Report: Encodable {
+            var ok: Bool
+            var file: String?
+            var settings: [String: String]?
+            var errors: [FileCheckJSON.Problem]
+            var policies: FileCheckJSON?
+        }
+        var report = Report(ok: true, file: file, errors: [])
+        do {
+            let loaded = try DaemonConfig.load(path: file)
+            report.file = loaded.file
+            report.settings = loaded.config.settings
+            if policies {
+                let folder = loaded.config.policyDirectory
+                do {
+                    let set = try PolicySet.load(directory: folder, generation: 1)
+                    report.policies = FileCheckJSON(path: folder, policies: set.policies.count, files: set.files.count)
+                } catch {
+                    report.policies = FileCheckJSON(path: folder, failed: error)
+                    report.ok = false
+                }
+            }
+        } catch {
+            report.ok = false
+            report.errors = FileCheckJSON(path: file ?? DaemonConfig.defaultPath, failed: error).errors
+        }
+        try Output.printJSON(report)
+        if !report.ok { throw ExitCode(1) }
     }
 }

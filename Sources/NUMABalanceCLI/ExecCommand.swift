@@ -15,10 +15,11 @@ struct ExecCommand: ParsableCommand {
         discussion: """
             Sets the memory policy (set_mempolicy) and the CPU affinity \
             (sched_setaffinity) of this process, then replaces it with COMMAND \
-            (execvp), which keeps both. Node lists: "0", "0,1", "0-3".
+            (execvp), which keeps both. The flags are numactl's, and so are \
+            node lists: "0", "0,1", "0-3,5", "all", "!1" (every node but 1).
 
-              numabalance exec --cpunodes 1 --membind 1 -- ./server
-              numabalance exec --interleave 0,1 -- postgres -D /srv/pg
+              numabalance exec -N 1 -m 1 -- ./server
+              numabalance exec --interleave all -- postgres -D /srv/pg
               numabalance exec --policy latency-pin.yaml -- ./server
 
             --policy FILE takes the placement from a policy file instead of the \
@@ -41,17 +42,20 @@ struct ExecCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .customLong("cpunodes"), help: ArgumentHelp("Run on the CPUs of these nodes.", valueName: "nodes"))
+    @Option(name: [.customShort("N"), .customLong("cpunodebind"), .customLong("cpunodes")],
+            help: ArgumentHelp("Run on the CPUs of these nodes.", valueName: "nodes"))
     var cpuNodes: String?
 
-    @Option(help: ArgumentHelp("Allocate only on these nodes (MPOL_BIND).", valueName: "nodes"))
+    @Option(name: [.customShort("m"), .long], help: ArgumentHelp("Allocate only on these nodes (MPOL_BIND).", valueName: "nodes"))
     var membind: String?
 
-    @Option(help: ArgumentHelp("Interleave allocations over these nodes (MPOL_INTERLEAVE).", valueName: "nodes"))
+    @Option(name: [.customShort("i"), .long],
+            help: ArgumentHelp("Interleave allocations over these nodes (MPOL_INTERLEAVE).", valueName: "nodes"))
     var interleave: String?
 
-    @Option(help: ArgumentHelp("Prefer this node, others when it is full (MPOL_PREFERRED).", valueName: "node"))
-    var preferred: Int?
+    @Option(name: [.customShort("p"), .long],
+            help: ArgumentHelp("Prefer this node, others when it is full (MPOL_PREFERRED).", valueName: "node"))
+    var preferred: String?
 
     @Option(help: ArgumentHelp("Take the placement from this policy file (excludes the other placement options).",
                                valueName: "file"))
@@ -70,15 +74,21 @@ struct ExecCommand: ParsableCommand {
             print(Self.helpMessage())
             return
         }
+        // Passthrough capture takes an option it does not know as the command
+        // (numactl's -l, -C): say so rather than try to run "-l".
+        if let first = command.first, first != "--", first.hasPrefix("-") {
+            FileHandle.standardError.write(Data("Error: unknown option \(first) (numactl's -N, -m, -i and -p are read here; put the command after --)\n".utf8))
+            throw ExitCode(2)
+        }
         let arguments = command.first == "--" ? Array(command.dropFirst()) : command
         let given = [membind != nil, interleave != nil, preferred != nil].filter { $0 }.count
         var problem: String?
         if arguments.isEmpty {
             problem = "no command given (put it after --)"
         } else if policy != nil, given > 0 || cpuNodes != nil {
-            problem = "--policy gives the whole placement: it excludes --cpunodes, --membind, --interleave, --preferred"
+            problem = "--policy gives the whole placement: it excludes -N/--cpunodebind, -m/--membind, -i/--interleave, -p/--preferred"
         } else if given > 1 {
-            problem = "give at most one of --membind, --interleave, --preferred"
+            problem = "give at most one of -m/--membind, -i/--interleave, -p/--preferred"
         } else if name != nil, policy == nil {
             problem = "--name picks a policy of the --policy file; give --policy too"
         }
@@ -97,9 +107,9 @@ struct ExecCommand: ParsableCommand {
             if case .failure(let error) = OwnPolicy.setMemoryPolicy(policy) { throw CommandError(error.description) }
         }
         if let cpuNodes {
-            let nodes = try Self.nodes(cpuNodes, option: "--cpunodes", topology: topology)
+            let nodes = try Self.nodes(cpuNodes, option: "--cpunodebind", topology: topology)
             let cpus = nodes.compactMap(topology.node).reduce(CPUSet()) { $0.union($1.cpus) }
-            guard !cpus.isEmpty else { throw CommandError("--cpunodes \(cpuNodes): these nodes have no CPUs") }
+            guard !cpus.isEmpty else { throw CommandError("--cpunodebind \(cpuNodes): these nodes have no CPUs") }
             if case .failure(let error) = OwnPolicy.setAffinity(cpus) { throw CommandError(error.description) }
         }
         let error = OwnPolicy.exec(arguments)
@@ -112,18 +122,25 @@ struct ExecCommand: ParsableCommand {
             return MemoryPolicySpec(mode: .interleave, nodes: try Self.nodes(interleave, option: "--interleave", topology: topology, memory: true))
         }
         if let preferred {
-            return MemoryPolicySpec(mode: .preferred, nodes: try Self.nodes("\(preferred)", option: "--preferred", topology: topology, memory: true))
+            let nodes = try Self.nodes(preferred, option: "--preferred", topology: topology, memory: true)
+            guard nodes.count == 1 else {
+                throw CommandError("--preferred \(preferred): one node (several: a policy file with mode preferred)")
+            }
+            return MemoryPolicySpec(mode: .preferred, nodes: nodes)
         }
         return nil
     }
 
-    /// Parses a node list and checks each node exists (and has memory when asked).
+    /// Parses a node list (numactl's syntax) and checks each node exists
+    /// (and has memory when asked); "all" is every node (with memory).
     static func nodes(_ text: String, option: String, topology: Topology, memory: Bool = false) throws -> [NodeID] {
-        let ids: Set<Int>
-        do { ids = try parseIDList(text) } catch { throw CommandError("\(option) \(text): \(error)") }
-        guard !ids.isEmpty else { throw CommandError("\(option): no node given") }
-        return try ids.sorted().map { id in
-            guard let node = topology.node(NodeID(id)) else {
+        let list: NodeList
+        do { list = try NodeList.parse(text) } catch { throw CommandError("\(option): \(error)") }
+        let machine = topology.nodes.filter { !memory || $0.hasMemory }.map(\.id)
+        let ids = list.resolve(among: machine)
+        guard !ids.isEmpty else { throw CommandError("\(option) \(text): leaves no node") }
+        return try ids.map { id in
+            guard let node = topology.node(id) else {
                 throw CommandError("\(option): no node \(id) (nodes: \(topology.nodeIDs.map(\.rawValue)))")
             }
             if memory, !node.hasMemory { throw CommandError("\(option): node \(id) has no memory") }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NUMABench
+import NUMAModel
 
 /// The `numabalance` command: one subcommand per file in this library; the
 /// executable only calls `main()`.
@@ -14,13 +15,14 @@ public struct NumaBalanceCommand: AsyncParsableCommand {
             with the kernel's own NUMA balancing rules, and moves threads or \
             memory to make accesses local.
             """,
-        version: "0.1.0",
+        version: NumaBalanceVersion.string,
         subcommands: [
             TopologyCommand.self,
             InspectCommand.self,
-            SamplersCommand.self,
             SimulateCommand.self,
-            // Hidden from --help: the developers' benchmarks (NUMABench).
+            // Hidden from --help: the sampler threads' check and the
+            // developers' benchmarks (NUMABench).
+            SamplersCommand.self,
             BenchSamplerCommand.self,
             BenchEngineCommand.self,
             RebalanceCommand.self,

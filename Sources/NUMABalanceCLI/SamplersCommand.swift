@@ -15,7 +15,9 @@ struct SamplersCommand: AsyncParsableCommand {
             that node's CPUs, so that its buffers are node-local and the work \
             spreads. CPU-less nodes get none. This shows whether pinning works here \
             (a container's cpuset may forbid it).
-            """
+            """,
+        // A developer's check of the sampler threads, not an operator's command.
+        shouldDisplay: false
     )
 
     @Flag(help: "Print JSON: [{\"node\",\"tid\",\"name\",\"cpus\",\"affinity\"}].")

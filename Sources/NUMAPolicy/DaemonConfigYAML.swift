@@ -70,6 +70,37 @@ extension DaemonConfig {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// Every key as `section.key` with its value as the file writes it
+    /// ("1s", "32MiB", "off"), for `config check --json`. Read off `yaml`,
+    /// so the two never differ.
+    public var settings: [String: String] {
+        var result: [String: String] = [:]
+        var section = ""
+        for line in yaml.split(separator: "\n") {
+            let body = line.drop(while: { $0 == " " })
+            guard !body.hasPrefix("#"), let colon = body.firstIndex(of: ":") else { continue }
+            let key = String(body[..<colon])
+            var value = body[body.index(after: colon)...].drop(while: { $0 == " " })
+            if let comment = value.range(of: "    # ") { value = value[..<comment.lowerBound] }
+            let nested = line.hasPrefix("  ")
+            if !nested { section = value.isEmpty ? key : "" }
+            guard !value.isEmpty else { continue }
+            result[nested ? section + "." + key : key] = Self.unquoted(String(value))
+        }
+        return result
+    }
+
+    /// The inverse of `quoted`.
+    static func unquoted(_ text: String) -> String {
+        guard text.count >= 2, text.hasPrefix("\""), text.hasSuffix("\"") else { return text }
+        var result = ""
+        var escaped = false
+        for character in text.dropFirst().dropLast() {
+            if escaped || character != "\\" { result.append(character); escaped = false } else { escaped = true }
+        }
+        return result
+    }
+
     /// Shortest decimal that reads back to the same Double; integers without ".0".
     static func number(_ value: Double) -> String {
         if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }

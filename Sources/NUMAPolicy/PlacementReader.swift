@@ -7,8 +7,7 @@ import NUMAModel
 enum PlacementReader {
     static let keys = ["mode", "nodes", "cpuNodes", "group", "spread"]
 
-    /// The highest node id Linux can have (MAX_NUMNODES with NODES_SHIFT 10).
-    static let maxNodeID = 1023
+    static let maxNodeID = NodeList.maxNodeID
 
     static func read(_ value: YAMLValue, topology: Topology?) -> Placement? {
         let before = value.diagnostics.errors.count
@@ -59,18 +58,47 @@ enum PlacementReader {
         "\(key) shapes mode auto's choices; with mode \(mode.rawValue) it has no effect: remove it"
     }
 
-    /// `all`, or a list of node ids.
+    /// `all`, a list of node ids, or a node list in numactl's syntax ("0-3,5").
     private static func nodeChoice(_ value: YAMLValue) -> NodeChoice? {
-        if value.kind == .string || value.kind == .other, value.node.scalar?.string == "all" { return .all }
+        if let text = listText(value) {
+            guard let parsed = parseText(text, value) else { return nil }
+            if parsed == .all { return .all }
+            return nodeIDs(parsed, value).map(NodeChoice.list)
+        }
         guard case .sequence = value.node else {
-            value.expected("a list of node ids (e.g. [0, 1]) or all")
+            value.expected("a list of node ids (e.g. [0, 1] or \"0-3,5\") or all")
             return nil
         }
         return nodeList(value).map(NodeChoice.list)
     }
 
+    /// The scalar's text, when the value is one (not a YAML list).
+    private static func listText(_ value: YAMLValue) -> String? {
+        guard value.kind == .string || value.kind == .other || value.kind == .integer else { return nil }
+        return value.node.scalar?.string
+    }
+
+    private static func parseText(_ text: String, _ value: YAMLValue) -> NodeList? {
+        do { return try NodeList.parse(text) } catch {
+            value.error(error.description)
+            return nil
+        }
+    }
+
+    /// A policy names its nodes outright: "all" (interleave) and "!N" need
+    /// the machine's nodes, which validation on a build host does not know.
+    private static func nodeIDs(_ list: NodeList, _ value: YAMLValue) -> [NodeID]? {
+        guard case .only(let ids) = list else {
+            value.error(list == .all ? "all is for interleave's nodes only; list the nodes"
+                        : "\"!\" (every node but these) needs the machine's nodes: list the nodes in the policy")
+            return nil
+        }
+        return ids.sorted().map { NodeID($0) }
+    }
+
     /// A non-empty list of distinct node ids, each 0…1023.
     static func nodeList(_ value: YAMLValue) -> [NodeID]? {
+        if let text = listText(value) { return parseText(text, value).flatMap { nodeIDs($0, value) } }
         guard let elements = value.list() else { return nil }
         if elements.isEmpty {
             value.error("empty list of nodes")
@@ -100,8 +128,10 @@ enum PlacementReader {
     private static func checkNodes(_ placement: Placement, section: YAMLMapping, topology: Topology) {
         for problem in PolicyValidation.problems(placement, on: topology) {
             guard let list = section[problem.field.rawValue] else { continue }
-            let element = problem.node.flatMap { id in
-                list.list()?.first { $0.node.int == id.rawValue }
+            // A YAML list names the node at its element; a "0-3" string as a whole.
+            let element = problem.node.flatMap { id -> YAMLValue? in
+                guard case .sequence = list.node else { return nil }
+                return list.list()?.first { $0.node.int == id.rawValue }
             }
             (element ?? list).error(problem.message)
         }

@@ -118,19 +118,3 @@ extension PolicyValidation {
         return nil
     }
 }
-
-/// Node lists in the kernel's cpulist style: `0-3,8,10-11`.
-public enum NodeList {
-    public static func format(_ nodes: [NodeID]) -> String {
-        let ids = Array(Set(nodes.map(\.rawValue))).sorted()
-        var parts: [String] = []
-        var index = 0
-        while index < ids.count {
-            var end = index
-            while end + 1 < ids.count, ids[end + 1] == ids[end] + 1 { end += 1 }
-            parts.append(end == index ? "\(ids[index])" : "\(ids[index])-\(ids[end])")
-            index = end + 1
-        }
-        return parts.isEmpty ? "none" : parts.joined(separator: ",")
-    }
-}

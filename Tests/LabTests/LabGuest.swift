@@ -68,7 +68,7 @@ enum LabGuest {
     }()
 
     /// numabalance as shipped: Tests/run builds it with
-    /// `swift build -c release --scratch-path .build-release --product numabalance`
+    /// `Packaging/build-release`
     /// (the benchmarks' build). The debug daemon costs about 6.6× the CPU
     /// (26 against 3.9 CPU seconds over a 60 s pgbench run in the 2x2 guest),
     /// and on the emulator's oversubscribed host that CPU is the workload's.
@@ -88,7 +88,7 @@ enum LabGuest {
         let files = FileManager.default
         guard files.isExecutableFile(atPath: releaseNumabalance.path) else {
             throw LabFailure("no release numabalance at \(releaseNumabalance.path): Tests/run builds it; by hand: "
-                + "swift build -c release --scratch-path .build-release --product numabalance")
+                + "Packaging/build-release")
         }
         let built = { (url: URL) in (try? files.attributesOfItem(atPath: url.path)[.modificationDate] as? Date) ?? .distantPast }
         let sources = scriptsFolder.deletingLastPathComponent().deletingLastPathComponent()
@@ -99,7 +99,7 @@ enum LabGuest {
             .map(built).max() ?? .distantPast
         guard built(releaseNumabalance) >= newest else {
             throw LabFailure("the release numabalance (\(releaseNumabalance.path)) is older than Sources/: rebuild it with "
-                + "swift build -c release --scratch-path .build-release --product numabalance")
+                + "Packaging/build-release")
         }
         let folder = binFolder.appendingPathComponent("lab-release-bin")
         try? files.removeItem(at: folder)

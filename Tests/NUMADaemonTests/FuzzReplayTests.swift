@@ -8,17 +8,7 @@ import Testing
 /// stays a test. The fuzzing itself is Tests/fuzz/run (instrumented, long).
 @Suite struct FuzzReplayTests {
     static func run(_ binary: String, _ arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: SystemTestFiles.root)
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+        try SystemTestFiles.run(binary, arguments)
     }
 
     @Test("every target reads its seeds and every crash input found so far without crashing")

@@ -46,15 +46,15 @@ import Testing
         let analyze = try #require(Self.systemdAnalyze,
                                    "systemd-analyze is missing: run Packaging/dev-deps (installs the systemd package)")
         let unit = try #require(SystemTestFiles.text(Self.packaging + "/numabalance.service"))
-        #expect(unit.contains("ExecStart=/usr/local/bin/numabalance run\n"))
-        #expect(unit.contains("ExecStopPost=+/usr/local/bin/numabalance restore --kernel-balancing\n"))
+        #expect(unit.contains("ExecStart=/usr/sbin/numabalance run\n"))
+        #expect(unit.contains("ExecStopPost=+/usr/sbin/numabalance restore --kernel-balancing\n"))
         // verify checks that every Exec*= names an executable: use the built one, else /bin/true.
         let built = SystemTestFiles.builtBinary("numabalance") ?? "/bin/true"
         let folder = SystemTestFiles.temporaryFolder()
         defer { SystemTestFiles.remove(folder) }
         let copy = folder + "/numabalance.service"
-        try unit.replacingOccurrences(of: "=/usr/local/bin/numabalance ", with: "=\(built) ")
-            .replacingOccurrences(of: "=+/usr/local/bin/numabalance ", with: "=+\(built) ")
+        try unit.replacingOccurrences(of: "=/usr/sbin/numabalance ", with: "=\(built) ")
+            .replacingOccurrences(of: "=+/usr/sbin/numabalance ", with: "=+\(built) ")
             .write(toFile: copy, atomically: false, encoding: .utf8)
 
         let process = Process()
@@ -90,8 +90,8 @@ import Testing
         // The sysctl is written outside the sandbox, before and after the daemon (issue 15, point 8).
         #expect(value("ProtectKernelTunables") == "yes")
         #expect(!unit.contains("ReadWritePaths=-/proc/sys"))
-        #expect(value("ExecStartPre") == "+/usr/local/bin/numabalance prepare --kernel-balancing")
-        #expect(value("ExecStopPost") == "+/usr/local/bin/numabalance restore --kernel-balancing")
+        #expect(value("ExecStartPre") == "+/usr/sbin/numabalance prepare --kernel-balancing")
+        #expect(value("ExecStopPost") == "+/usr/sbin/numabalance restore --kernel-balancing")
         #expect(value("SystemCallFilter")?.hasPrefix("~") == true, "a deny-list, never an allow-list")
         #expect(value("SystemCallErrorNumber") == "EPERM")
     }

@@ -13,7 +13,7 @@ import Testing
         .deletingLastPathComponent().appendingPathComponent(".build-release/release/numabalance").path
 
     @Test("10,000 rounds over 4 steady and 1,000 churned processes: RSS after warm-up flat within 1 MiB, no exited process remembered",
-          .enabled("needs the release build: swift build -c release --scratch-path .build-release --product numabalance (Tests/run builds it)") {
+          .enabled("needs the release build: Packaging/build-release (Tests/run builds it)") {
               access(release, X_OK) == 0 || !(ProcessInfo.processInfo.environment["CI"] ?? "").isEmpty
           })
     func flatOverRounds() throws {

@@ -23,6 +23,22 @@ enum SystemTestFiles {
         return access(candidate, X_OK) == 0 ? candidate : nil
     }
 
+    /// Runs a program from the repository root: its exit status and its
+    /// standard output and error together.
+    static func run(_ binary: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: root)
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
     static func remove(_ path: String) { try? FileManager.default.removeItem(atPath: path) }
 
     static func text(_ path: String) -> String? { try? String(contentsOfFile: path, encoding: .utf8) }

@@ -29,7 +29,7 @@ enum BrokenFileExpectations {
         "multi-document-one-bad.yaml": [(18, "memory.migrate")],
         "negative-node.yaml": [(8, "placement.nodes[1]"), (8, "placement.nodes[2]")],
         "negative-rate.yaml": [(10, "memory.maxRateMBps")],
-        "nodes-not-a-list.yaml": [(8, "placement.nodes")],
+        "nodes-bad-list.yaml": [(8, "placement.nodes"), (9, "placement.cpuNodes")],
         "one-per-node-without-group.yaml": [(9, "placement.spread")],
         "pin-cpuless-node.yaml": [(9, "placement.nodes"), (19, "placement.cpuNodes[1]")],
         "pin-without-nodes.yaml": [(7, "placement.mode")],

@@ -51,3 +51,32 @@ extension PolicyCommandTests {
                 "new mappings show \(marker): \(result.stdout)")
     }
 }
+
+/// numactl's flags and node lists (issue 18): `exec -N all -m all` binds as
+/// `--cpunodebind`/`--membind` do; numactl's options exec lacks are usage
+/// errors, not a command named "-l".
+extension PolicyCommandTests {
+    @Test("exec -N/-m/-i/-p with numactl's node lists; an unknown numactl option is a usage error")
+    func execNumactlFlags() throws {
+        let script = "grep Cpus_allowed_list /proc/self/status; grep -c ' bind:0 ' /proc/self/numa_maps || true"
+        let bound = try runCommand(numabalance, ["exec", "-N", "all", "-m", "0", "--", "/bin/sh", "-c", script])
+        #expect(bound.status == 0, "\(bound.stderr)")
+        #expect(bound.stdout.contains("Cpus_allowed_list:\t\(node0CPUs)\n"), "\(bound.stdout)")
+        #expect((Int(bound.stdout.split(separator: "\n").last ?? "") ?? 0) > 0, "-m 0 binds: \(bound.stdout)")
+        let interleaved = try runCommand(numabalance, ["exec", "-i", "all", "--", "/bin/sh", "-c",
+                                                       "grep -c ' interleave:0 ' /proc/self/numa_maps"])
+        #expect(interleaved.status == 0 && (Int(interleaved.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 0,
+                "\(interleaved.stdout) \(interleaved.stderr)")
+        let preferred = try runCommand(numabalance, ["exec", "-p", "0", "--", "/bin/true"])
+        #expect(preferred.status == 0, "\(preferred.stderr)")
+        // "!0" on a one-node machine leaves nothing; node 7 is not there.
+        let none = try runCommand(numabalance, ["exec", "-m", "!0", "--", "/bin/true"])
+        #expect(none.status == 1 && none.stderr.contains("leaves no node"), "\(none.stderr)")
+        let missing = try runCommand(numabalance, ["exec", "--membind", "0-1,7", "--", "/bin/true"])
+        #expect(missing.status == 1 && missing.stderr.contains("no node 1"), "\(missing.stderr)")
+        let garbage = try runCommand(numabalance, ["exec", "-m", "0-x", "--", "/bin/true"])
+        #expect(garbage.status == 1 && garbage.stderr.contains("numactl's syntax"), "\(garbage.stderr)")
+        let unknown = try runCommand(numabalance, ["exec", "-l", "--", "/bin/true"])
+        #expect(unknown.status == 2 && unknown.stderr.contains("unknown option -l"), "\(unknown.stderr)")
+    }
+}

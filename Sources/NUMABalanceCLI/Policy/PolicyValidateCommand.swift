@@ -26,6 +26,10 @@ struct PolicyValidateCommand: ParsableCommand {
             a node does not exist there, that a pinned node has no CPUs (a CXL or \
             PMEM memory node can take memory, never threads), or that an \
             interleave node has no memory.
+
+            --json prints one line: {"ok": …, "results": [{"path", "ok", \
+            "policies", "files", "errors": [{"file", "line", "column", "path", \
+            "message"}]}]}, with the same exit status.
             """
     )
 
@@ -34,6 +38,9 @@ struct PolicyValidateCommand: ParsableCommand {
 
     @Flag(help: "Also check node numbers against this machine's NUMA topology (off by default).")
     var topologyCheck = false
+
+    @Flag(help: "Print the verdicts and errors as one line of JSON.")
+    var json = false
 
     @Option(help: ArgumentHelp("Root of sysfs to read (for testing).", visibility: .hidden))
     var sysRoot = "/sys"
@@ -52,31 +59,39 @@ struct PolicyValidateCommand: ParsableCommand {
                 throw CommandError("cannot read the NUMA topology for --topology-check: \(error)")
             }
         }
-        var allValid = true
-        for path in paths {
-            allValid = Self.check(path, topology: topology) && allValid
+        let results = paths.map { Self.check($0, topology: topology) }
+        if json {
+            struct Report: Encodable { var ok: Bool; var results: [FileCheckJSON] }
+            try Output.printJSON(Report(ok: results.allSatisfy(\.ok), results: results))
+        } else {
+            for result in results { print(Self.text(result)) }
         }
-        if !allValid { throw ExitCode(1) }
+        if !results.allSatisfy(\.ok) { throw ExitCode(1) }
     }
 
-    /// Prints the verdict for one file or folder; true when valid.
-    static func check(_ path: String, topology: Topology?) -> Bool {
+    /// The verdict for one file or folder.
+    static func check(_ path: String, topology: Topology?) -> FileCheckJSON {
         var isFolder: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
         do {
             if exists, isFolder.boolValue {
                 let set = try PolicySet.load(directory: path, generation: 1, topology: topology)
-                let files = set.files.count
-                print("\(path): ok (\(count(set.policies.count)) in \(files) file\(files == 1 ? "" : "s"))")
-            } else {
-                let policies = try PolicyLoader.load(path: path, topology: topology)
-                print("\(path): ok (\(count(policies.count)))")
+                return FileCheckJSON(path: path, policies: set.policies.count, files: set.files.count)
             }
-            return true
+            return FileCheckJSON(path: path, policies: try PolicyLoader.load(path: path, topology: topology).count)
         } catch {
-            print(error.description)
-            return false
+            return FileCheckJSON(path: path, failed: error)
         }
+    }
+
+    /// "FILE: ok (N policies)", "FOLDER: ok (N policies in M files)", or one error a line.
+    static func text(_ result: FileCheckJSON) -> String {
+        guard result.ok else {
+            return result.errors.map(\.text).joined(separator: "\n")
+        }
+        let policies = count(result.policies ?? 0)
+        guard let files = result.files else { return "\(result.path): ok (\(policies))" }
+        return "\(result.path): ok (\(policies) in \(files) file\(files == 1 ? "" : "s"))"
     }
 
     static func count(_ policies: Int) -> String { policies == 1 ? "1 policy" : "\(policies) policies" }
