@@ -172,7 +172,7 @@ enum LabGuest {
     /// `outName` names the folder under <bin>/lab-out (default: the topology),
     /// so that two suites booting the same topology keep their files apart.
     static func boot(topology: String, script: String, outName: String? = nil,
-                     timeoutSeconds: Int = 480, bin: URL = binFolder) async throws -> LabRun {
+                     timeoutSeconds: Int = 480, bin: URL = binFolder, labArguments: [String] = []) async throws -> LabRun {
         let name = outName ?? topology
         let out = binFolder.appendingPathComponent("lab-out").appendingPathComponent(name)
         try? FileManager.default.removeItem(at: out)
@@ -182,6 +182,7 @@ enum LabGuest {
         process.arguments = [
             "run", "--topology", topology, "--timeout", "\(timeoutSeconds)", "--out", out.path,
             "--console", out.appendingPathComponent("console.log").path,
+        ] + labArguments + [
             "--", "/bin/sh", scriptsFolder.appendingPathComponent(script).path, bin.path,
         ] + sections
         if !sections.isEmpty { print("LabTests: \(script) runs only its sections \(sections[0]) (NUMABALANCE_LAB_ONLY)") }

@@ -43,6 +43,9 @@ struct RunCommand: ParsableCommand {
                                valueName: "arg"))
     var kernelArguments: [String] = []
 
+    @Flag(help: "Boot systemd as PID 1 on a writable overlay of the host's root; COMMAND runs as a service once basic.target is up.")
+    var systemd = false
+
     @Flag(help: "Keep the work folder (control share, console and qemu logs) and print its path.")
     var keep = false
 
@@ -79,7 +82,8 @@ struct RunCommand: ParsableCommand {
             topology: shape, command: command,
             environment: GuestRun.guestEnvironment(topology: shape, extra: extra),
             timeoutSeconds: timeout, outFolder: out.map(absolutePath),
-            consoleCopy: console.map(absolutePath), extraKernelArguments: kernelArguments,
+            consoleCopy: console.map(absolutePath),
+            extraKernelArguments: (systemd ? GuestSystemd.kernelArguments : []) + kernelArguments,
             keepWorkFolder: keep, verbose: verbose)
         let code: Int32
         do {

@@ -53,6 +53,7 @@ enum GuestScripts {
         done
         p9=trans=virtio,version=9p2000.L,msize=262144
         mount -t 9p -o $p9,ro,cache=loose \(GuestPaths.hostRootTag) /host || fail "cannot mount the host's root (9p)"
+        \(GuestSystemd.initFragment)
         # Keep a view of the folders about to be covered, to bind back what the run needs.
         for folder in \(GuestPaths.tmpfsFolders.map { String($0.dropFirst()) }.joined(separator: " ")); do
             mkdir -p /orig/$folder && mount -o bind /host/$folder /orig/$folder

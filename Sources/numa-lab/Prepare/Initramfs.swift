@@ -7,7 +7,8 @@ import Glibc
 enum Initramfs {
     /// What /init must load to mount the host's root over virtio-9p; their
     /// dependencies are found from each module's own `depends=` string.
-    static let rootModules = ["virtio_pci", "9pnet_virtio", "9p"]
+    /// overlay: the writable root of `run --systemd` (GuestSystemd).
+    static let rootModules = ["virtio_pci", "9pnet_virtio", "9p", "overlay"]
 
     /// The cached initramfs for `kernel`, built if missing. The file name
     /// carries a hash of /init, so a changed /init builds a new one.
