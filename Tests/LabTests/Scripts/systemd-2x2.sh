@@ -112,10 +112,13 @@ systemctl kill -s KILL numabalance
 if within 30 sh -c "[ \"\$(systemctl show -p NRestarts --value numabalance)\" -gt $restarts ] && systemctl is-active --quiet numabalance"; then
     new=$(prop MainPID)
     journalctl -u numabalance --no-pager -o cat > "$out/journal.txt" 2>&1
-    if [ "$new" != "$main" ] && [ "$(sysctl_value)" = 0 ] && [ "$(grep -c 'journal read' "$out/journal.txt")" -ge 2 ]; then
-        ok restart "pid $main → $new in $(since "$t") s; $(grep 'journal read' "$out/journal.txt" | tail -n 1)"
+    # ExecStopPost='s restore says what it put back (stdout, in the unit's journal).
+    restored=$(grep -c "restored kernel.numa_balancing=$found" "$out/journal.txt")
+    if [ "$new" != "$main" ] && [ "$(sysctl_value)" = 0 ] && [ "$restored" -ge 1 ] \
+        && [ "$(grep -c 'journal read' "$out/journal.txt")" -ge 2 ]; then
+        ok restart "pid $main → $new in $(since "$t") s; kernel.numa_balancing=$found restored in between, 0 again; $(grep 'journal read' "$out/journal.txt" | tail -n 1)"
     else
-        bad restart "pid $main → $new, sysctl $(sysctl_value), journal reads: $(grep -c 'journal read' "$out/journal.txt")"
+        bad restart "pid $main → $new, sysctl $(sysctl_value), restores to $found: $restored, journal reads: $(grep -c 'journal read' "$out/journal.txt")"
     fi
 else
     bad restart "not active again 30 s after SIGKILL: $(systemctl status numabalance 2>&1 | tail -n 4 | tr '\n' ' ')"
