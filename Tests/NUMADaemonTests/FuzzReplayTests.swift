@@ -7,14 +7,10 @@ import Testing
 /// plain build of numabalance-fuzz on each test run, so a crash found once
 /// stays a test. The fuzzing itself is Tests/fuzz/run (instrumented, long).
 @Suite struct FuzzReplayTests {
-    static func run(_ binary: String, _ arguments: [String]) throws -> (Int32, String) {
-        try SystemTestFiles.run(binary, arguments)
-    }
-
     @Test("every target reads its seeds and every crash input found so far without crashing")
     func replaySeedsAndCrashes() throws {
         let binary = try #require(SystemTestFiles.builtBinary("numabalance-fuzz"), "numabalance-fuzz is not built next to the tests (swift build --build-tests)")
-        let (usageStatus, usage) = try Self.run(binary, ["--help"])
+        let (usageStatus, usage) = try SystemTestFiles.run(binary, ["--help"])
         #expect(usageStatus == 2)
         let targets = usage.split(separator: "\n").first { $0.hasPrefix("targets: ") }
             .map { $0.dropFirst("targets: ".count).split(separator: " ").map(String.init) } ?? []
@@ -24,7 +20,7 @@ import Testing
         for target in targets {
             let seeds = folder + "/" + target
             try FileManager.default.createDirectory(atPath: seeds, withIntermediateDirectories: false)
-            let (seedStatus, seedText) = try Self.run(binary, ["seeds", target, seeds])
+            let (seedStatus, seedText) = try SystemTestFiles.run(binary, ["seeds", target, seeds])
             #expect(seedStatus == 0, "\(seedText)")
             let crashes = SystemTestFiles.root + "/Tests/fuzz/crashes/" + target
             let files = [seeds, crashes].flatMap { dir in
@@ -32,7 +28,7 @@ import Testing
                     .map { dir + "/" + $0 }
             }
             #expect(!files.isEmpty, "\(target): no seed")
-            let (status, text) = try Self.run(binary, ["replay", target] + files)
+            let (status, text) = try SystemTestFiles.run(binary, ["replay", target] + files)
             #expect(status == 0, "\(target): \(text.suffix(2000))")
             #expect(text.contains("\(files.count) input(s) read, no crash"), "\(target): \(text.suffix(500))")
         }

@@ -57,19 +57,11 @@ import Testing
             .replacingOccurrences(of: "=+/usr/sbin/numabalance ", with: "=+\(built) ")
             .write(toFile: copy, atomically: false, encoding: .utf8)
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: analyze)
-        process.arguments = ["verify", "--man=no", copy]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let (status, text) = try SystemTestFiles.run(analyze, ["verify", "--man=no", copy])
         // Other units of this host may draw warnings; ours must draw none
         // (unknown keys and bad values are only warnings, exit status 0).
         let ours = text.split(separator: "\n").filter { $0.contains("numabalance.service") }
-        #expect(process.terminationStatus == 0, "systemd-analyze verify: \(text)")
+        #expect(status == 0, "systemd-analyze verify: \(text)")
         #expect(ours.isEmpty, "systemd-analyze verify on the unit: \(ours.joined(separator: "\n"))")
     }
 
